@@ -1,0 +1,124 @@
+//! The admin backend's HTTP server.
+//!
+//! [`Application::build`] opens the database, binds the listener (port 0 in tests)
+//! and returns the application with its bound address; `run` serves until SIGTERM
+//! or Ctrl-C. The GraphQL API lands on this router (`/graphql`).
+
+mod health;
+
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use service::Settings;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] service::db::DbSetupError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr} (set API_ADDR to a free address): {source}")]
+    Bind {
+        /// The address from `API_ADDR`.
+        addr: SocketAddr,
+        /// The I/O failure.
+        source: std::io::Error,
+    },
+}
+
+/// Shared state of every request.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: DatabaseConnection,
+}
+
+/// A built, bound, not yet serving application.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Opens the database (migrating it unless turned off) and binds `API_ADDR`.
+    ///
+    /// # Errors
+    /// [`StartError`] when the database or the address cannot be used.
+    pub async fn build(settings: &Settings) -> Result<Self, StartError> {
+        let db = service::db::connect(settings).await?;
+        Self::with_database(settings.api_addr, db).await
+    }
+
+    /// Binds `addr` and serves an already opened database.
+    ///
+    /// # Errors
+    /// [`StartError::Bind`] when the address cannot be bound.
+    pub async fn with_database(addr: SocketAddr, db: DatabaseConnection) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let router = router(AppState { db });
+        Ok(Self {
+            listener,
+            router,
+            addr,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
+    ///
+    /// # Errors
+    /// The I/O error that stopped the server.
+    pub async fn run(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+/// The HTTP routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,36 @@
+//! SeaORM entities: the database tables as Rust types, one module per table.
+//!
+//! They match the migrations of the `migration` crate column for column (a test in
+//! `tests/` checks it on SQLite and PostgreSQL). This crate knows nothing of GraphQL
+//! or HTTP; the `api` crate maps these models to its own types.
+
+pub mod amazon_connection;
+pub mod amazon_credential;
+pub mod amazon_order;
+pub mod amazon_order_item;
+pub mod enums;
+pub mod marketplaces;
+pub mod money;
+pub mod order_items;
+pub mod orders;
+pub mod sync_lease;
+pub mod sync_runs;
+pub mod sync_watermark;
+pub mod users;
+
+pub use money::Amount;
+
+/// Every entity, for code that must visit each table (tests, tools).
+pub mod prelude {
+    pub use crate::amazon_connection::Entity as AmazonConnection;
+    pub use crate::amazon_credential::Entity as AmazonCredential;
+    pub use crate::amazon_order::Entity as AmazonOrder;
+    pub use crate::amazon_order_item::Entity as AmazonOrderItem;
+    pub use crate::marketplaces::Entity as Marketplaces;
+    pub use crate::order_items::Entity as OrderItems;
+    pub use crate::orders::Entity as Orders;
+    pub use crate::sync_lease::Entity as SyncLease;
+    pub use crate::sync_runs::Entity as SyncRuns;
+    pub use crate::sync_watermark::Entity as SyncWatermark;
+    pub use crate::users::Entity as Users;
+}

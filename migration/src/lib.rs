@@ -1,0 +1,49 @@
+//! The schema's history: numbered migrations, one phase each, append-only.
+//!
+//! A migration that has landed is never edited; a change to the schema is a new
+//! numbered file. Every migration has a working `down`. Migrations carry reference
+//! data only (the marketplaces), never test data.
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m0001_users;
+mod m0002_marketplaces;
+mod m0003_orders;
+mod m0004_amazon_connection;
+mod m0005_amazon_credential;
+mod m0006_sync_runs;
+mod m0007_amazon_connection_last_check;
+mod m0008_amazon_connection_orders_sync;
+mod m0009_amazon_order;
+mod m0010_amazon_order_item;
+mod m0011_order_items_source_marketplace_currency_nullable;
+mod m0012_amazon_connection_orders_sync_counts;
+mod m0013_sync_state;
+
+/// The embedded database a fresh checkout uses when `DATABASE_URL` is not set.
+pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/app.sqlite?mode=rwc";
+
+/// Every migration, in the order it is applied.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_users::Migration),
+            Box::new(m0002_marketplaces::Migration),
+            Box::new(m0003_orders::Migration),
+            Box::new(m0004_amazon_connection::Migration),
+            Box::new(m0005_amazon_credential::Migration),
+            Box::new(m0006_sync_runs::Migration),
+            Box::new(m0007_amazon_connection_last_check::Migration),
+            Box::new(m0008_amazon_connection_orders_sync::Migration),
+            Box::new(m0009_amazon_order::Migration),
+            Box::new(m0010_amazon_order_item::Migration),
+            Box::new(m0011_order_items_source_marketplace_currency_nullable::Migration),
+            Box::new(m0012_amazon_connection_orders_sync_counts::Migration),
+            Box::new(m0013_sync_state::Migration),
+        ]
+    }
+}

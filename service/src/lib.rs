@@ -1,0 +1,11 @@
+//! The application's logic, shared by the `api` and `worker` binaries: settings,
+//! the database connection, and (as they land) the SP-API client, sealed
+//! credentials, the orders sync, ping and the sync lease.
+//!
+//! Errors here are typed (`thiserror`); the binaries explain them to the user.
+
+pub mod db;
+pub mod settings;
+pub mod telemetry;
+
+pub use settings::Settings;

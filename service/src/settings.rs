@@ -1,0 +1,438 @@
+//! [`Settings`]: every knob of the application in one typed struct, loaded once by
+//! each binary's `main` and passed down.
+//!
+//! Values come from a lookup function (the binaries pass the process environment,
+//! after reading an optional `.env`); library code never reads the environment
+//! itself, so tests build settings from a plain map.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the application runs. Production refuses to invent secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    /// A developer's machine (the default).
+    Development,
+    /// Automated tests.
+    Test,
+    /// A real deployment: every secret must be given.
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The 32-byte key that seals credentials at rest, with an id derived from it so
+/// sealed values name the key that sealed them.
+pub struct EncryptionKey {
+    key: SecretBox<[u8; 32]>,
+    id: String,
+}
+
+impl EncryptionKey {
+    /// Wraps raw key bytes.
+    #[must_use]
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        let digest = Sha256::digest(bytes);
+        let id = format!(
+            "k-{}",
+            digest[..4].iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        Self {
+            key: SecretBox::new(Box::new(bytes)),
+            id,
+        }
+    }
+
+    /// The key's bytes. Use only to seal or open.
+    #[must_use]
+    pub fn expose(&self) -> &[u8; 32] {
+        self.key.expose_secret()
+    }
+
+    /// A short public fingerprint of the key (not secret).
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptionKey")
+            .field("id", &self.id)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Everything the binaries and the service need to know.
+#[derive(Debug)]
+pub struct Settings {
+    /// `APP_ENV`: development (default), test or production.
+    pub app_env: AppEnv,
+    /// `DATA_DIR`: where the embedded database and generated secrets live (default `./data`).
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: `postgres://…` or `sqlite://…` (default: SQLite file in the data dir).
+    pub database_url: String,
+    /// `API_ADDR`: where the api listens (default 127.0.0.1:8080).
+    pub api_addr: SocketAddr,
+    /// `APP_ENCRYPTION_KEY`: base64 of 32 bytes.
+    pub encryption_key: EncryptionKey,
+    /// `JWT_SECRET`: at least 32 bytes.
+    pub jwt_secret: SecretString,
+    /// `RUN_MIGRATIONS`: apply pending migrations at start-up (default true).
+    pub run_migrations: bool,
+    /// `LOG_FORMAT`: text (default) or json.
+    pub log_format: LogFormat,
+    /// What loading did on its own (secrets it generated), for `main` to log.
+    pub notices: Vec<String>,
+}
+
+/// A setting that cannot be used, named so the operator knows what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A variable has a value that cannot be used.
+    #[error("{var}: {reason}")]
+    Invalid {
+        /// The environment variable.
+        var: &'static str,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+    /// A secret is missing where it may not be generated.
+    #[error("{var} is required when APP_ENV=production ({hint})")]
+    MissingInProduction {
+        /// The environment variable.
+        var: &'static str,
+        /// How to make one.
+        hint: &'static str,
+    },
+    /// A generated secret could not be read or written.
+    #[error("{var}: cannot use {path}: {source}")]
+    SecretFile {
+        /// The environment variable the file stands in for.
+        var: &'static str,
+        /// The file.
+        path: String,
+        /// The I/O failure.
+        source: std::io::Error,
+    },
+}
+
+const KEY_FILE: &str = "encryption.key";
+const JWT_FILE: &str = "jwt.secret";
+const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Loads the settings from a lookup function such as `|k| std::env::var(k).ok()`.
+    ///
+    /// Outside production, a missing `APP_ENCRYPTION_KEY` or `JWT_SECRET` is generated
+    /// once into the data directory (mode 0600) and reused afterwards.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first variable that cannot be used.
+    pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| lookup(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let app_env = match get("APP_ENV").as_deref() {
+            None | Some("development" | "dev") => AppEnv::Development,
+            Some("test") => AppEnv::Test,
+            Some("production" | "prod") => AppEnv::Production,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    var: "APP_ENV",
+                    reason: format!("unknown environment {other:?} (use development, test or production)"),
+                });
+            }
+        };
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => {
+                check_database_url(&url)?;
+                url
+            }
+            None => format!("sqlite://{}/app.sqlite?mode=rwc", data_dir.display()),
+        };
+
+        let api_addr = match get("API_ADDR") {
+            Some(v) => v.parse().map_err(|e| ConfigError::Invalid {
+                var: "API_ADDR",
+                reason: format!("{v:?} is not a socket address like 127.0.0.1:8080 ({e})"),
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+
+        let run_migrations = parse_bool("RUN_MIGRATIONS", get("RUN_MIGRATIONS"), true)?;
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    var: "LOG_FORMAT",
+                    reason: format!("unknown format {other:?} (use text or json)"),
+                });
+            }
+        };
+
+        let mut notices = Vec::new();
+        let key_b64 = secret_or_generated(
+            "APP_ENCRYPTION_KEY",
+            get("APP_ENCRYPTION_KEY"),
+            app_env,
+            &data_dir.join(KEY_FILE),
+            "32 random bytes in base64, e.g. `openssl rand -base64 32`",
+            || BASE64.encode(rand::random::<[u8; 32]>()),
+            &mut notices,
+        )?;
+        let encryption_key = parse_key(&key_b64)?;
+
+        let jwt_secret = secret_or_generated(
+            "JWT_SECRET",
+            get("JWT_SECRET"),
+            app_env,
+            &data_dir.join(JWT_FILE),
+            "at least 32 random characters, e.g. `openssl rand -base64 48`",
+            || BASE64.encode(rand::random::<[u8; 48]>()),
+            &mut notices,
+        )?;
+        if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
+            return Err(ConfigError::Invalid {
+                var: "JWT_SECRET",
+                reason: format!(
+                    "too short ({} bytes); use at least {MIN_JWT_SECRET_BYTES} random bytes",
+                    jwt_secret.len()
+                ),
+            });
+        }
+
+        Ok(Self {
+            app_env,
+            data_dir,
+            database_url,
+            api_addr,
+            encryption_key,
+            jwt_secret: SecretString::from(jwt_secret),
+            run_migrations,
+            log_format,
+            notices,
+        })
+    }
+
+    /// Whether the database is the embedded SQLite one.
+    #[must_use]
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    let ok = ["postgres://", "postgresql://", "sqlite:"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme));
+    if ok {
+        Ok(())
+    } else {
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(ConfigError::Invalid {
+            var: "DATABASE_URL",
+            reason: format!(
+                "unsupported database {scheme:?}: use postgres://user:pass@host/db or sqlite://path/file.sqlite?mode=rwc"
+            ),
+        })
+    }
+}
+
+fn parse_bool(var: &'static str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid {
+            var,
+            reason: format!("{other:?} is not a boolean (use true or false)"),
+        }),
+    }
+}
+
+fn parse_key(b64: &str) -> Result<EncryptionKey, ConfigError> {
+    let bytes = BASE64.decode(b64.trim()).map_err(|_| ConfigError::Invalid {
+        var: "APP_ENCRYPTION_KEY",
+        reason: "not valid base64; expected 32 random bytes in base64 (`openssl rand -base64 32`)"
+            .to_owned(),
+    })?;
+    let len = bytes.len();
+    let key: [u8; 32] = bytes.try_into().map_err(|_| ConfigError::Invalid {
+        var: "APP_ENCRYPTION_KEY",
+        reason: format!("decodes to {len} bytes; it must be exactly 32 (`openssl rand -base64 32`)"),
+    })?;
+    Ok(EncryptionKey::from_bytes(key))
+}
+
+/// The secret from the environment; else, outside production, the one generated
+/// earlier into `path`, or a new one written there with mode 0600.
+fn secret_or_generated(
+    var: &'static str,
+    given: Option<String>,
+    app_env: AppEnv,
+    path: &Path,
+    hint: &'static str,
+    generate: impl FnOnce() -> String,
+    notices: &mut Vec<String>,
+) -> Result<String, ConfigError> {
+    if let Some(v) = given {
+        return Ok(v);
+    }
+    if app_env == AppEnv::Production {
+        return Err(ConfigError::MissingInProduction { var, hint });
+    }
+    let file_err = |source| ConfigError::SecretFile {
+        var,
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(existing) => return Ok(existing.trim().to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(file_err(e)),
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(file_err)?;
+    }
+    let secret = generate();
+    write_private(path, &secret).map_err(file_err)?;
+    notices.push(format!(
+        "{var} was not set: generated one into {} (mode 0600); set {var} to use your own",
+        path.display()
+    ));
+    Ok(secret)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::load(|k| map.get(k).cloned())
+    }
+
+    fn key() -> String {
+        BASE64.encode([7u8; 32])
+    }
+
+    const JWT: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn defaults_use_embedded_sqlite_and_localhost_8080() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let s = load(&[("DATA_DIR", d)]).unwrap();
+        assert_eq!(s.database_url, format!("sqlite://{d}/app.sqlite?mode=rwc"));
+        assert_eq!(s.api_addr, "127.0.0.1:8080".parse().unwrap());
+        assert!(s.run_migrations);
+        assert_eq!(s.app_env, AppEnv::Development);
+    }
+
+    #[test]
+    fn missing_secrets_are_generated_once_with_private_permissions_outside_production() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let first = load(&[("DATA_DIR", d)]).unwrap();
+        assert_eq!(first.notices.len(), 2, "{:?}", first.notices);
+        let second = load(&[("DATA_DIR", d)]).unwrap();
+        assert!(second.notices.is_empty());
+        assert_eq!(first.encryption_key.expose(), second.encryption_key.expose());
+        assert_eq!(
+            first.jwt_secret.expose_secret(),
+            second.jwt_secret.expose_secret()
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            for f in [KEY_FILE, JWT_FILE] {
+                let mode = std::fs::metadata(dir.path().join(f)).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600, "{f}");
+            }
+        }
+    }
+
+    #[test]
+    fn production_without_secrets_is_refused_naming_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let err = load(&[("DATA_DIR", d), ("APP_ENV", "production"), ("JWT_SECRET", JWT)])
+            .unwrap_err();
+        assert!(err.to_string().starts_with("APP_ENCRYPTION_KEY is required"), "{err}");
+        let err = load(&[("DATA_DIR", d), ("APP_ENV", "production"), ("APP_ENCRYPTION_KEY", &key())])
+            .unwrap_err();
+        assert!(err.to_string().starts_with("JWT_SECRET is required"), "{err}");
+        assert!(!dir.path().join(KEY_FILE).exists(), "production must not write secrets");
+    }
+
+    #[test]
+    fn bad_values_are_one_line_errors_naming_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let ok = [("DATA_DIR", d), ("APP_ENCRYPTION_KEY", key().leak() as &str), ("JWT_SECRET", JWT)];
+        let cases: &[(&str, &str, &str)] = &[
+            ("APP_ENCRYPTION_KEY", "not base64!!", "APP_ENCRYPTION_KEY: not valid base64"),
+            ("APP_ENCRYPTION_KEY", "c2hvcnQ=", "APP_ENCRYPTION_KEY: decodes to 5 bytes"),
+            ("JWT_SECRET", "short", "JWT_SECRET: too short"),
+            ("API_ADDR", "localhost", "API_ADDR: \"localhost\" is not a socket address"),
+            ("DATABASE_URL", "mysql://x", "DATABASE_URL: unsupported database \"mysql\""),
+            ("RUN_MIGRATIONS", "maybe", "RUN_MIGRATIONS: \"maybe\" is not a boolean"),
+            ("APP_ENV", "staging", "APP_ENV: unknown environment"),
+            ("LOG_FORMAT", "xml", "LOG_FORMAT: unknown format"),
+        ];
+        for (var, value, expected) in cases {
+            let mut vars: Vec<(&str, &str)> = ok.iter().filter(|(k, _)| k != var).copied().collect();
+            vars.push((var, value));
+            let err = load(&vars).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{var}={value}: got {err:?}");
+            assert!(!err.contains('\n'), "one line: {err:?}");
+        }
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let s = load(&[("DATA_DIR", d), ("APP_ENCRYPTION_KEY", &key()), ("JWT_SECRET", JWT)]).unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains(JWT));
+        assert!(!debug.contains(&key()));
+        assert!(debug.contains(s.encryption_key.id()));
+    }
+}
