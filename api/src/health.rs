@@ -29,7 +29,10 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         );
     }
     match service::db::migrations_current(&state.db).await {
-        Ok(true) => (StatusCode::OK, Json(json!({ "status": "ready", "database": "ok", "migrations": "current" }))),
+        Ok(true) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": "ok", "migrations": "current" })),
+        ),
         Ok(false) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "unavailable", "database": "ok", "migrations": "pending" })),

@@ -56,7 +56,10 @@ impl Application {
     ///
     /// # Errors
     /// [`StartError::Bind`] when the address cannot be bound.
-    pub async fn with_database(addr: SocketAddr, db: DatabaseConnection) -> Result<Self, StartError> {
+    pub async fn with_database(
+        addr: SocketAddr,
+        db: DatabaseConnection,
+    ) -> Result<Self, StartError> {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
@@ -90,9 +93,7 @@ impl Application {
 
 /// The HTTP routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(health::routes())
-        .with_state(state)
+    Router::new().merge(health::routes()).with_state(state)
 }
 
 async fn shutdown_signal() {

@@ -41,7 +41,11 @@ impl Model {
     pub fn marketplace_id_list(&self) -> Vec<String> {
         self.marketplace_ids
             .as_array()
-            .map(|ids| ids.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

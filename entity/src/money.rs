@@ -63,7 +63,9 @@ impl ValueType for Amount {
     fn try_from(v: Value) -> Result<Self, ValueTypeErr> {
         match v {
             Value::Decimal(Some(d)) => Ok(Self(d)),
-            Value::String(Some(s)) => Decimal::from_str_exact(&s).map(Self).map_err(|_| ValueTypeErr),
+            Value::String(Some(s)) => Decimal::from_str_exact(&s)
+                .map(Self)
+                .map_err(|_| ValueTypeErr),
             _ => Err(ValueTypeErr),
         }
     }

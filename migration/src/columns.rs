@@ -79,7 +79,12 @@ pub async fn drop_columns(
     let table = table.into_iden();
     for col in columns.into_iter().rev() {
         manager
-            .alter_table(Table::alter().table(table.clone()).drop_column(col).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table(table.clone())
+                    .drop_column(col)
+                    .to_owned(),
+            )
             .await?;
     }
     Ok(())

@@ -4,6 +4,11 @@
 //! numbered file. Every migration has a working `down`. Migrations carry reference
 //! data only (the marketplaces), never test data.
 
+#![expect(
+    clippy::enum_variant_names,
+    reason = "DeriveIden variant names are the SQL table and column names"
+)]
+
 pub use sea_orm_migration::prelude::*;
 
 mod columns;

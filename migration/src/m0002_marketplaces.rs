@@ -68,7 +68,11 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .check(Expr::col(Marketplaces::Region).is_in(["NA", "EU", "FE"])),
                     )
-                    .col(ColumnDef::new(Marketplaces::CountryCode).string().not_null())
+                    .col(
+                        ColumnDef::new(Marketplaces::CountryCode)
+                            .string()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Marketplaces::Name).string().not_null())
                     .col(ColumnDef::new(Marketplaces::Currency).string().not_null())
                     .to_owned(),

@@ -39,7 +39,11 @@ impl MigrationTrait for Migration {
                             .default(1)
                             .check(Expr::col(AmazonConnection::Id).eq(1)),
                     )
-                    .col(ColumnDef::new(AmazonConnection::SellerId).string().not_null())
+                    .col(
+                        ColumnDef::new(AmazonConnection::SellerId)
+                            .string()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(AmazonConnection::Region)
                             .string()

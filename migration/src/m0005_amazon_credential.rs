@@ -39,7 +39,11 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .unique_key(),
                     )
-                    .col(ColumnDef::new(AmazonCredential::LwaClientId).string().not_null())
+                    .col(
+                        ColumnDef::new(AmazonCredential::LwaClientId)
+                            .string()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(AmazonCredential::ClientSecretCiphertext)
                             .binary()

@@ -48,26 +48,23 @@ impl MigrationTrait for Migration {
                     .table(SyncRuns::Table)
                     .col(id(SyncRuns::Id))
                     .col(ColumnDef::new(SyncRuns::Kind).string().not_null())
+                    .col(ColumnDef::new(SyncRuns::Trigger).string().not_null().check(
+                        Expr::col(SyncRuns::Trigger).is_in(["manual", "schedule", "cli", "demo"]),
+                    ))
+                    .col(ColumnDef::new(SyncRuns::Status).string().not_null().check(
+                        Expr::col(SyncRuns::Status).is_in([
+                            "running",
+                            "succeeded",
+                            "failed",
+                            "interrupted",
+                        ]),
+                    ))
                     .col(
-                        ColumnDef::new(SyncRuns::Trigger)
-                            .string()
+                        ColumnDef::new(SyncRuns::DryRun)
+                            .boolean()
                             .not_null()
-                            .check(Expr::col(SyncRuns::Trigger).is_in([
-                                "manual", "schedule", "cli", "demo",
-                            ])),
+                            .default(false),
                     )
-                    .col(
-                        ColumnDef::new(SyncRuns::Status)
-                            .string()
-                            .not_null()
-                            .check(Expr::col(SyncRuns::Status).is_in([
-                                "running",
-                                "succeeded",
-                                "failed",
-                                "interrupted",
-                            ])),
-                    )
-                    .col(ColumnDef::new(SyncRuns::DryRun).boolean().not_null().default(false))
                     .col(
                         ColumnDef::new(SyncRuns::IncludeItems)
                             .boolean()

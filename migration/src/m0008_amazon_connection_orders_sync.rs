@@ -22,7 +22,9 @@ impl MigrationTrait for Migration {
             AmazonConnection::Table,
             vec![
                 timestamp(Cols::LastOrdersSyncAt),
-                ColumnDef::new(Cols::LastOrdersSyncStatus).string().to_owned(),
+                ColumnDef::new(Cols::LastOrdersSyncStatus)
+                    .string()
+                    .to_owned(),
                 ColumnDef::new(Cols::LastOrdersSyncError).text().to_owned(),
             ],
         )

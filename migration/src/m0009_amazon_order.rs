@@ -37,8 +37,16 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(AmazonOrder::Table)
                     .col(id(AmazonOrder::Id))
-                    .col(ColumnDef::new(AmazonOrder::AmazonOrderId).string().not_null())
-                    .col(ColumnDef::new(AmazonOrder::MarketplaceId).string().not_null())
+                    .col(
+                        ColumnDef::new(AmazonOrder::AmazonOrderId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AmazonOrder::MarketplaceId)
+                            .string()
+                            .not_null(),
+                    )
                     .col(timestamp(AmazonOrder::PurchaseDate).not_null())
                     .col(timestamp(AmazonOrder::LastUpdateDate).not_null())
                     .col(ColumnDef::new(AmazonOrder::OrderStatus).string().not_null())

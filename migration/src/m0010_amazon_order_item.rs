@@ -35,9 +35,21 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(AmazonOrderItem::Table)
                     .col(id(AmazonOrderItem::Id))
-                    .col(ColumnDef::new(AmazonOrderItem::OrderItemId).string().not_null())
-                    .col(ColumnDef::new(AmazonOrderItem::AmazonOrderId).string().not_null())
-                    .col(ColumnDef::new(AmazonOrderItem::MarketplaceId).string().not_null())
+                    .col(
+                        ColumnDef::new(AmazonOrderItem::OrderItemId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AmazonOrderItem::AmazonOrderId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AmazonOrderItem::MarketplaceId)
+                            .string()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(AmazonOrderItem::SellerSku).string())
                     .col(ColumnDef::new(AmazonOrderItem::Asin).string())
                     .col(ColumnDef::new(AmazonOrderItem::Title).text())
@@ -63,7 +75,10 @@ impl MigrationTrait for Migration {
                             .name("amazon_order_item_order_fkey")
                             .from(
                                 AmazonOrderItem::Table,
-                                (AmazonOrderItem::AmazonOrderId, AmazonOrderItem::MarketplaceId),
+                                (
+                                    AmazonOrderItem::AmazonOrderId,
+                                    AmazonOrderItem::MarketplaceId,
+                                ),
                             )
                             .to(
                                 AmazonOrder::Table,

@@ -53,7 +53,11 @@ fn marketplaces_table(name: impl IntoIden, currency_nullable: bool) -> TableCrea
                 .not_null()
                 .check(Expr::col(Marketplaces::Region).is_in(["NA", "EU", "FE"])),
         )
-        .col(ColumnDef::new(Marketplaces::CountryCode).string().not_null())
+        .col(
+            ColumnDef::new(Marketplaces::CountryCode)
+                .string()
+                .not_null(),
+        )
         .col(ColumnDef::new(Marketplaces::Name).string().not_null())
         .col(currency)
         .to_owned()
@@ -102,7 +106,9 @@ impl MigrationTrait for Migration {
             OrderItems::Table,
             vec![
                 ColumnDef::new(OrderItems::Source).string().to_owned(),
-                ColumnDef::new(OrderItems::SourceOrderItemId).string().to_owned(),
+                ColumnDef::new(OrderItems::SourceOrderItemId)
+                    .string()
+                    .to_owned(),
             ],
         )
         .await?;
@@ -111,8 +117,10 @@ impl MigrationTrait for Migration {
         match manager.get_database_backend() {
             DatabaseBackend::Sqlite => rebuild_marketplaces_sqlite(manager, true, None).await,
             _ => {
-                db.execute_unprepared("ALTER TABLE marketplaces ALTER COLUMN currency DROP NOT NULL")
-                    .await?;
+                db.execute_unprepared(
+                    "ALTER TABLE marketplaces ALTER COLUMN currency DROP NOT NULL",
+                )
+                .await?;
                 Ok(())
             }
         }
@@ -122,13 +130,19 @@ impl MigrationTrait for Migration {
         // A marketplace stored without a currency gets ISO 4217 "XXX" (no currency)
         // so the NOT NULL of phase 2 can come back without losing the row.
         match manager.get_database_backend() {
-            DatabaseBackend::Sqlite => rebuild_marketplaces_sqlite(manager, false, Some("XXX")).await?,
+            DatabaseBackend::Sqlite => {
+                rebuild_marketplaces_sqlite(manager, false, Some("XXX")).await?
+            }
             _ => {
                 let db = manager.get_connection();
-                db.execute_unprepared("UPDATE marketplaces SET currency = 'XXX' WHERE currency IS NULL")
-                    .await?;
-                db.execute_unprepared("ALTER TABLE marketplaces ALTER COLUMN currency SET NOT NULL")
-                    .await?;
+                db.execute_unprepared(
+                    "UPDATE marketplaces SET currency = 'XXX' WHERE currency IS NULL",
+                )
+                .await?;
+                db.execute_unprepared(
+                    "ALTER TABLE marketplaces ALTER COLUMN currency SET NOT NULL",
+                )
+                .await?;
             }
         }
         manager

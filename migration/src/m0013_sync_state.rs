@@ -41,12 +41,18 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(SyncWatermark::Table)
                     .col(id(SyncWatermark::Id))
-                    .col(ColumnDef::new(SyncWatermark::MarketplaceId).string().not_null())
+                    .col(
+                        ColumnDef::new(SyncWatermark::MarketplaceId)
+                            .string()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(SyncWatermark::ApiVersion)
                             .string()
                             .not_null()
-                            .check(Expr::col(SyncWatermark::ApiVersion).is_in(["2026-01-01", "v0"])),
+                            .check(
+                                Expr::col(SyncWatermark::ApiVersion).is_in(["2026-01-01", "v0"]),
+                            ),
                     )
                     .col(timestamp(SyncWatermark::Watermark).not_null())
                     .col(timestamp_now(SyncWatermark::UpdatedAt))
@@ -68,7 +74,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(SyncLease::Table)
-                    .col(ColumnDef::new(SyncLease::Name).string().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(SyncLease::Name)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(SyncLease::Holder).string().not_null())
                     .col(ColumnDef::new(SyncLease::RunId).big_integer())
                     .col(timestamp(SyncLease::AcquiredAt).not_null())

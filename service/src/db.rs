@@ -32,7 +32,9 @@ pub enum DbSetupError {
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbSetupError> {
     let db = open(&settings.database_url).await?;
     if settings.run_migrations {
-        Migrator::up(&db, None).await.map_err(DbSetupError::Migrate)?;
+        Migrator::up(&db, None)
+            .await
+            .map_err(DbSetupError::Migrate)?;
     }
     Ok(db)
 }
@@ -53,7 +55,9 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbSetupError> {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false);
-    let db = Database::connect(options).await.map_err(DbSetupError::Connect)?;
+    let db = Database::connect(options)
+        .await
+        .map_err(DbSetupError::Connect)?;
     if url.starts_with("sqlite:") && !url.contains(":memory:") && !url.contains("mode=memory") {
         // Readers keep reading while the sync writes.
         db.execute_unprepared("PRAGMA journal_mode=WAL")
@@ -73,7 +77,9 @@ pub async fn migrations_current(db: &DatabaseConnection) -> Result<bool, DbErr> 
 
 /// The directory of a `sqlite://path/file?…` URL, when it names a file.
 fn sqlite_dir(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     if path.is_empty() || path == ":memory:" {
         return None;
@@ -89,8 +95,14 @@ mod tests {
 
     #[test]
     fn sqlite_urls_name_the_directory_to_create() {
-        assert_eq!(sqlite_dir("sqlite://data/app.sqlite?mode=rwc").as_deref(), Some("data"));
-        assert_eq!(sqlite_dir("sqlite:///tmp/x/a.db").as_deref(), Some("/tmp/x"));
+        assert_eq!(
+            sqlite_dir("sqlite://data/app.sqlite?mode=rwc").as_deref(),
+            Some("data")
+        );
+        assert_eq!(
+            sqlite_dir("sqlite:///tmp/x/a.db").as_deref(),
+            Some("/tmp/x")
+        );
         assert_eq!(sqlite_dir("sqlite::memory:"), None);
         assert_eq!(sqlite_dir("sqlite://app.sqlite"), None);
         assert_eq!(sqlite_dir("postgres://localhost/db"), None);

@@ -47,7 +47,10 @@ impl EncryptionKey {
         let digest = Sha256::digest(bytes);
         let id = format!(
             "k-{}",
-            digest[..4].iter().map(|b| format!("{b:02x}")).collect::<String>()
+            digest[..4]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         );
         Self {
             key: SecretBox::new(Box::new(bytes)),
@@ -144,7 +147,11 @@ impl Settings {
     /// # Errors
     /// A [`ConfigError`] naming the first variable that cannot be used.
     pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| lookup(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let app_env = match get("APP_ENV").as_deref() {
             None | Some("development" | "dev") => AppEnv::Development,
@@ -153,7 +160,9 @@ impl Settings {
             Some(other) => {
                 return Err(ConfigError::Invalid {
                     var: "APP_ENV",
-                    reason: format!("unknown environment {other:?} (use development, test or production)"),
+                    reason: format!(
+                        "unknown environment {other:?} (use development, test or production)"
+                    ),
                 });
             }
         };
@@ -255,7 +264,11 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
     }
 }
 
-fn parse_bool(var: &'static str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+fn parse_bool(
+    var: &'static str,
+    value: Option<String>,
+    default: bool,
+) -> Result<bool, ConfigError> {
     match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),
@@ -268,15 +281,20 @@ fn parse_bool(var: &'static str, value: Option<String>, default: bool) -> Result
 }
 
 fn parse_key(b64: &str) -> Result<EncryptionKey, ConfigError> {
-    let bytes = BASE64.decode(b64.trim()).map_err(|_| ConfigError::Invalid {
-        var: "APP_ENCRYPTION_KEY",
-        reason: "not valid base64; expected 32 random bytes in base64 (`openssl rand -base64 32`)"
-            .to_owned(),
-    })?;
+    let bytes = BASE64
+        .decode(b64.trim())
+        .map_err(|_| ConfigError::Invalid {
+            var: "APP_ENCRYPTION_KEY",
+            reason:
+                "not valid base64; expected 32 random bytes in base64 (`openssl rand -base64 32`)"
+                    .to_owned(),
+        })?;
     let len = bytes.len();
     let key: [u8; 32] = bytes.try_into().map_err(|_| ConfigError::Invalid {
         var: "APP_ENCRYPTION_KEY",
-        reason: format!("decodes to {len} bytes; it must be exactly 32 (`openssl rand -base64 32`)"),
+        reason: format!(
+            "decodes to {len} bytes; it must be exactly 32 (`openssl rand -base64 32`)"
+        ),
     })?;
     Ok(EncryptionKey::from_bytes(key))
 }
@@ -373,7 +391,10 @@ mod tests {
         assert_eq!(first.notices.len(), 2, "{:?}", first.notices);
         let second = load(&[("DATA_DIR", d)]).unwrap();
         assert!(second.notices.is_empty());
-        assert_eq!(first.encryption_key.expose(), second.encryption_key.expose());
+        assert_eq!(
+            first.encryption_key.expose(),
+            second.encryption_key.expose()
+        );
         assert_eq!(
             first.jwt_secret.expose_secret(),
             second.jwt_secret.expose_secret()
@@ -382,7 +403,10 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt as _;
             for f in [KEY_FILE, JWT_FILE] {
-                let mode = std::fs::metadata(dir.path().join(f)).unwrap().permissions().mode();
+                let mode = std::fs::metadata(dir.path().join(f))
+                    .unwrap()
+                    .permissions()
+                    .mode();
                 assert_eq!(mode & 0o777, 0o600, "{f}");
             }
         }
@@ -392,32 +416,75 @@ mod tests {
     fn production_without_secrets_is_refused_naming_the_variable() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
-        let err = load(&[("DATA_DIR", d), ("APP_ENV", "production"), ("JWT_SECRET", JWT)])
-            .unwrap_err();
-        assert!(err.to_string().starts_with("APP_ENCRYPTION_KEY is required"), "{err}");
-        let err = load(&[("DATA_DIR", d), ("APP_ENV", "production"), ("APP_ENCRYPTION_KEY", &key())])
-            .unwrap_err();
-        assert!(err.to_string().starts_with("JWT_SECRET is required"), "{err}");
-        assert!(!dir.path().join(KEY_FILE).exists(), "production must not write secrets");
+        let err = load(&[
+            ("DATA_DIR", d),
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", JWT),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("APP_ENCRYPTION_KEY is required"),
+            "{err}"
+        );
+        let err = load(&[
+            ("DATA_DIR", d),
+            ("APP_ENV", "production"),
+            ("APP_ENCRYPTION_KEY", &key()),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("JWT_SECRET is required"),
+            "{err}"
+        );
+        assert!(
+            !dir.path().join(KEY_FILE).exists(),
+            "production must not write secrets"
+        );
     }
 
     #[test]
     fn bad_values_are_one_line_errors_naming_the_variable() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
-        let ok = [("DATA_DIR", d), ("APP_ENCRYPTION_KEY", key().leak() as &str), ("JWT_SECRET", JWT)];
+        let ok = [
+            ("DATA_DIR", d),
+            ("APP_ENCRYPTION_KEY", key().leak() as &str),
+            ("JWT_SECRET", JWT),
+        ];
         let cases: &[(&str, &str, &str)] = &[
-            ("APP_ENCRYPTION_KEY", "not base64!!", "APP_ENCRYPTION_KEY: not valid base64"),
-            ("APP_ENCRYPTION_KEY", "c2hvcnQ=", "APP_ENCRYPTION_KEY: decodes to 5 bytes"),
+            (
+                "APP_ENCRYPTION_KEY",
+                "not base64!!",
+                "APP_ENCRYPTION_KEY: not valid base64",
+            ),
+            (
+                "APP_ENCRYPTION_KEY",
+                "c2hvcnQ=",
+                "APP_ENCRYPTION_KEY: decodes to 5 bytes",
+            ),
             ("JWT_SECRET", "short", "JWT_SECRET: too short"),
-            ("API_ADDR", "localhost", "API_ADDR: \"localhost\" is not a socket address"),
-            ("DATABASE_URL", "mysql://x", "DATABASE_URL: unsupported database \"mysql\""),
-            ("RUN_MIGRATIONS", "maybe", "RUN_MIGRATIONS: \"maybe\" is not a boolean"),
+            (
+                "API_ADDR",
+                "localhost",
+                "API_ADDR: \"localhost\" is not a socket address",
+            ),
+            (
+                "DATABASE_URL",
+                "mysql://x",
+                "DATABASE_URL: unsupported database \"mysql\"",
+            ),
+            (
+                "RUN_MIGRATIONS",
+                "maybe",
+                "RUN_MIGRATIONS: \"maybe\" is not a boolean",
+            ),
             ("APP_ENV", "staging", "APP_ENV: unknown environment"),
             ("LOG_FORMAT", "xml", "LOG_FORMAT: unknown format"),
         ];
         for (var, value, expected) in cases {
-            let mut vars: Vec<(&str, &str)> = ok.iter().filter(|(k, _)| k != var).copied().collect();
+            let mut vars: Vec<(&str, &str)> =
+                ok.iter().filter(|(k, _)| k != var).copied().collect();
             vars.push((var, value));
             let err = load(&vars).unwrap_err().to_string();
             assert!(err.starts_with(expected), "{var}={value}: got {err:?}");
@@ -429,7 +496,12 @@ mod tests {
     fn debug_output_shows_no_secret() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
-        let s = load(&[("DATA_DIR", d), ("APP_ENCRYPTION_KEY", &key()), ("JWT_SECRET", JWT)]).unwrap();
+        let s = load(&[
+            ("DATA_DIR", d),
+            ("APP_ENCRYPTION_KEY", &key()),
+            ("JWT_SECRET", JWT),
+        ])
+        .unwrap();
         let debug = format!("{s:?}");
         assert!(!debug.contains(JWT));
         assert!(!debug.contains(&key()));
