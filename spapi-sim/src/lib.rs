@@ -1,0 +1,291 @@
+//! `spapi-sim`: a faithful local stand-in for Amazon's Selling Partner API.
+//!
+//! It serves, on one HTTP port on 127.0.0.1:
+//! - LWA `POST /auth/o2/token` (refresh-token grant),
+//! - Orders v0 `getOrders`, `getOrder`, `getOrderItems`,
+//! - Orders 2026-01-01 `searchOrders` and `getOrder`,
+//! - Sellers `getMarketplaceParticipations`,
+//! - a control API under `/_sim/`.
+//!
+//! The official models (compiled in from `models/`) are the specification: usage plans,
+//! rate-limit headers and sandbox cases are read from them. [`SimConfig::time_scale`] makes the
+//! simulated clock, every rate and every lifetime run K times faster. Start one in-process with
+//! [`Simulator::start`]; the server stops when the [`SimHandle`] is dropped.
+
+mod auth;
+mod clock;
+mod control;
+mod data;
+mod faults;
+mod limits;
+mod live;
+pub mod marketplaces;
+mod models;
+mod ops;
+mod paging;
+mod query;
+mod server;
+mod state;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+pub use data::{Money, OrderStatus, SimItem, SimOrder};
+pub use faults::{FaultKind, Faults, ScheduledFault};
+pub use paging::UNDECODABLE as NEXT_TOKEN_UNDECODABLE_MESSAGE;
+pub use state::{OpStats, SimStats};
+
+/// LWA client id accepted by default.
+pub const DEFAULT_CLIENT_ID: &str = "amzn1.application-oa2-client.spapisim0000000000000000";
+/// LWA client secret accepted by default.
+pub const DEFAULT_CLIENT_SECRET: &str = "amzn1.oa2-cs.v1.spapisim-secret";
+/// LWA refresh token accepted by default.
+pub const DEFAULT_REFRESH_TOKEN: &str = "Atzr|spapi-sim-refresh-token";
+
+/// Live mode: orders keep arriving and advancing on the simulated clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveConfig {
+    /// New orders per simulated hour.
+    pub orders_per_hour: f64,
+    /// Status advances (Pending -> Unshipped -> …) per simulated hour.
+    pub updates_per_hour: f64,
+    /// How often (real time) the live task wakes up.
+    pub tick: std::time::Duration,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            orders_per_hour: 120.0,
+            updates_per_hour: 240.0,
+            tick: std::time::Duration::from_millis(500),
+        }
+    }
+}
+
+/// Everything the simulator can be told at start.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Orders in the generated history.
+    pub orders: usize,
+    pub seed: u64,
+    /// The history spreads over the last `days` days of the simulated clock.
+    pub days: u32,
+    /// Marketplace ids the seller sells in; the first is the home marketplace.
+    pub marketplaces: Vec<String>,
+    /// K: the simulated clock, rates and token lifetimes run K times faster than real time.
+    pub time_scale: f64,
+    /// Simulated Amazon clock minus the local clock (clock-skew tests).
+    pub clock_offset: chrono::Duration,
+    pub client_id: String,
+    pub client_secret: String,
+    pub refresh_token: String,
+    /// Access-token lifetime in simulated seconds.
+    pub token_lifetime_secs: u64,
+    /// NextToken lifetime in simulated seconds.
+    pub next_token_ttl_secs: u64,
+    /// Items per getOrderItems page (Amazon's page size is not documented; 100 by default).
+    pub order_items_page_size: usize,
+    /// (rate per simulated second, burst) by operation name, e.g. `getOrders`.
+    pub rate_overrides: HashMap<String, (f64, u32)>,
+    /// Answer the models' `x-amzn-api-sandbox` static cases when a request matches one.
+    pub sandbox: bool,
+    pub faults: Faults,
+    pub live: Option<LiveConfig>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            orders: 200,
+            seed: 7,
+            days: 30,
+            marketplaces: vec!["ATVPDKIKX0DER".to_string()],
+            time_scale: 1.0,
+            clock_offset: chrono::Duration::zero(),
+            client_id: DEFAULT_CLIENT_ID.to_string(),
+            client_secret: DEFAULT_CLIENT_SECRET.to_string(),
+            refresh_token: DEFAULT_REFRESH_TOKEN.to_string(),
+            token_lifetime_secs: 3600,
+            next_token_ttl_secs: 24 * 3600,
+            order_items_page_size: 100,
+            rate_overrides: HashMap::new(),
+            sandbox: true,
+            faults: Faults::default(),
+            live: None,
+        }
+    }
+}
+
+/// Why the simulator could not start or a control call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(
+        "could not bind 127.0.0.1:{port}: {source} (pick another --port, or 0 for any free one)"
+    )]
+    Bind {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid simulator configuration: {0}")]
+    Config(String),
+    #[error("the embedded API models could not be read: {0}")]
+    Models(String),
+    #[error("no order {0:?} in the simulator (read /_sim/ground-truth for the ids)")]
+    UnknownOrder(String),
+    #[error("invalid order status: {0}")]
+    InvalidStatus(String),
+}
+
+/// Starts simulators.
+#[derive(Debug)]
+pub struct Simulator;
+
+impl Simulator {
+    /// Generates the history, binds 127.0.0.1:`config.port` and serves until the handle drops.
+    pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+        if !(config.time_scale.is_finite() && config.time_scale > 0.0) {
+            return Err(SimError::Config(format!(
+                "time_scale must be a positive number, not {}",
+                config.time_scale
+            )));
+        }
+        let models = models::Models::load().map_err(SimError::Models)?;
+        let port = config.port;
+        let live = config.live.clone();
+        let shared = Arc::new(state::Shared::new(config, models).map_err(SimError::Config)?);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|source| SimError::Bind { port, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| SimError::Bind { port, source })?;
+        let shutdown = CancellationToken::new();
+        tokio::spawn(server::serve(listener, shared.clone(), shutdown.clone()));
+        if let Some(live) = live {
+            tokio::spawn(live::run(shared.clone(), live, shutdown.clone()));
+        }
+        tracing::info!(%addr, "spapi-sim listening");
+        Ok(SimHandle {
+            shared,
+            addr,
+            shutdown,
+        })
+    }
+}
+
+/// A running simulator; dropping it stops the server.
+pub struct SimHandle {
+    shared: Arc<state::Shared>,
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl SimHandle {
+    /// SP-API base URL, e.g. `http://127.0.0.1:8787`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// LWA token endpoint: `{base}/auth/o2/token`.
+    pub fn token_url(&self) -> String {
+        format!("{}/auth/o2/token", self.base_url())
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configuration the simulator runs with.
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// The simulated Amazon clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.clock.now()
+    }
+
+    /// Every order with its items as it stands now, ordered by AmazonOrderId.
+    pub fn ground_truth(&self) -> Vec<SimOrder> {
+        self.shared
+            .lock()
+            .orders
+            .values()
+            .map(data::OrderRec::to_public)
+            .collect()
+    }
+
+    /// Replaces the fault settings (and restarts the fault RNG from its seed).
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.set_faults(faults);
+    }
+
+    /// Adds `n` new Pending orders placed now; returns their ids.
+    pub fn add_orders(&self, n: usize) -> Vec<String> {
+        control::add_orders(&self.shared, n)
+    }
+
+    /// Moves an order one step: Pending -> Unshipped -> PartiallyShipped -> Shipped, bumping
+    /// its LastUpdateDate. Returns false when the order is unknown or already final.
+    pub fn advance_order(&self, id: &str) -> bool {
+        let now = self.now();
+        self.shared
+            .lock()
+            .orders
+            .get_mut(id)
+            .is_some_and(|o| o.advance(now))
+    }
+
+    /// Forces an order's status (`Canceled`, `Shipped`, … or the 2026 spellings), bumping its
+    /// LastUpdateDate.
+    pub fn update_order_status(&self, id: &str, status: &str) -> Result<(), SimError> {
+        let status: OrderStatus = status.parse().map_err(SimError::InvalidStatus)?;
+        let now = self.now();
+        let mut inner = self.shared.lock();
+        let order = inner
+            .orders
+            .get_mut(id)
+            .ok_or_else(|| SimError::UnknownOrder(id.to_string()))?;
+        order.set_status(status, now);
+        Ok(())
+    }
+
+    /// Per-operation calls, 429s, bucket levels and LWA tokens issued.
+    pub fn stats(&self) -> SimStats {
+        self.shared.stats()
+    }
+
+    /// Zeroes the counters (buckets, tokens and orders are left as they are).
+    pub fn reset_stats(&self) {
+        self.shared.reset_stats();
+    }
+
+    /// Back to the state right after start (orders regenerated, tokens and NextTokens
+    /// forgotten, buckets full, configured faults, counters zero). The clock keeps running.
+    pub fn reset(&self) {
+        self.shared.reset_all();
+    }
+}
