@@ -4,6 +4,7 @@
 //!
 //! Errors here are typed (`thiserror`); the binaries explain them to the user.
 
+pub mod credentials;
 pub mod db;
 pub mod settings;
 pub mod telemetry;
