@@ -7,6 +7,7 @@
 pub mod credentials;
 pub mod db;
 pub mod settings;
+pub mod spapi;
 pub mod telemetry;
 
 pub use settings::Settings;

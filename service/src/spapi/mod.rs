@@ -1,0 +1,328 @@
+//! The Selling Partner API, as the sync sees it.
+//!
+//! [`OrdersApi`] is what the sync needs from Amazon; [`client::SpApiClient`] speaks
+//! it over HTTP (LWA token exchange, rate limits before the call, retries, clock
+//! skew), and tests can put anything else behind the trait. Payloads of both Orders
+//! API versions are decoded into one shape, [`RemoteOrder`], in [`model`].
+
+pub mod client;
+pub mod limits;
+pub mod lwa;
+pub mod model;
+
+use chrono::{DateTime, Utc};
+use entity::Amount;
+use entity::enums::OrdersApiVersion;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub use client::{ClientConfig, RetryPolicy, SpApiClient};
+
+/// The operations this product calls, with the usage plan the models document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operation {
+    /// Orders v0 `getOrders`.
+    GetOrders,
+    /// Orders v0 `getOrderItems`.
+    GetOrderItems,
+    /// Orders 2026-01-01 `searchOrders`.
+    SearchOrders,
+    /// Sellers `getMarketplaceParticipations` (the ping).
+    GetMarketplaceParticipations,
+}
+
+impl Operation {
+    /// The model's operationId.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GetOrders => "getOrders",
+            Self::GetOrderItems => "getOrderItems",
+            Self::SearchOrders => "searchOrders",
+            Self::GetMarketplaceParticipations => "getMarketplaceParticipations",
+        }
+    }
+
+    /// The default usage plan from the API models: (requests per second, burst).
+    #[must_use]
+    pub fn usage_plan(self) -> (f64, u32) {
+        match self {
+            Self::GetOrders => (0.0167, 20),
+            Self::GetOrderItems => (0.5, 30),
+            Self::SearchOrders => (0.0056, 20),
+            Self::GetMarketplaceParticipations => (0.016, 15),
+        }
+    }
+
+    /// Every operation.
+    pub const ALL: [Self; 4] = [
+        Self::GetOrders,
+        Self::GetOrderItems,
+        Self::SearchOrders,
+        Self::GetMarketplaceParticipations,
+    ];
+}
+
+/// An amount in a currency, exact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Money {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The exact amount.
+    pub amount: Amount,
+}
+
+/// An order as Amazon reports it, whichever API version delivered it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteOrder {
+    /// Amazon's order id, e.g. `902-3159896-1390916`.
+    pub amazon_order_id: String,
+    /// The marketplace it was placed in.
+    pub marketplace_id: String,
+    /// When it was placed.
+    pub purchase_date: DateTime<Utc>,
+    /// When Amazon last changed it.
+    pub last_update_date: DateTime<Utc>,
+    /// Status in v0 spelling (`Pending`, `Unshipped`, `PartiallyShipped`, `Shipped`, `Canceled`, …).
+    pub order_status: String,
+    /// `AFN` or `MFN`.
+    pub fulfillment_channel: Option<String>,
+    /// None while Pending.
+    pub order_total: Option<Money>,
+    /// Units shipped.
+    pub number_of_items_shipped: Option<i32>,
+    /// Units not yet shipped.
+    pub number_of_items_unshipped: Option<i32>,
+    /// A Prime order.
+    pub is_prime: bool,
+    /// An Amazon Business order.
+    pub is_business_order: bool,
+    /// The order exactly as received (without its items for 2026-01-01).
+    pub raw: Value,
+    /// The items, when the API returns them inline (2026-01-01); None for v0.
+    pub items: Option<Vec<RemoteItem>>,
+}
+
+/// An order item as Amazon reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteItem {
+    /// Amazon's order item id.
+    pub order_item_id: String,
+    /// The seller's SKU.
+    pub seller_sku: Option<String>,
+    /// The ASIN.
+    pub asin: Option<String>,
+    /// The product title.
+    pub title: Option<String>,
+    /// Units ordered.
+    pub quantity_ordered: i32,
+    /// Units shipped.
+    pub quantity_shipped: i32,
+    /// The line price (unit price times quantity); None while the order is Pending.
+    pub item_price: Option<Money>,
+    /// The item exactly as received.
+    pub raw: Value,
+}
+
+/// One page of orders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrdersPage {
+    /// The orders, in Amazon's order (by last update).
+    pub orders: Vec<RemoteOrder>,
+    /// The token of the next page, if any.
+    pub next_token: Option<String>,
+}
+
+/// Which orders to list: those updated within `[updated_after, updated_before]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrdersQuery {
+    /// Marketplaces to list (at most 50).
+    pub marketplace_ids: Vec<String>,
+    /// Inclusive lower bound of the last update.
+    pub updated_after: DateTime<Utc>,
+    /// Upper bound; at least two minutes before Amazon's now.
+    pub updated_before: DateTime<Utc>,
+    /// Orders per page (1..=100).
+    pub page_size: u32,
+}
+
+/// A marketplace the seller participates in (the ping's answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participation {
+    /// Marketplace id.
+    pub marketplace_id: String,
+    /// Marketplace name.
+    pub name: String,
+    /// Whether the seller can sell there now.
+    pub is_participating: bool,
+}
+
+/// What the client did, for `sync_runs` and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// HTTP requests sent to SP-API, by operation name (retries included).
+    pub calls: BTreeMap<&'static str, u64>,
+    /// 429 answers, by operation name.
+    pub throttled: BTreeMap<&'static str, u64>,
+    /// Requests repeated after a 429, 5xx, timeout or broken response.
+    pub retries: u64,
+    /// Milliseconds spent waiting for a rate-limit token before sending.
+    pub limiter_wait_ms: u64,
+    /// Milliseconds spent in back-off after failures.
+    pub backoff_wait_ms: u64,
+    /// LWA token exchanges.
+    pub token_refreshes: u64,
+}
+
+impl ClientStats {
+    /// All SP-API requests.
+    #[must_use]
+    pub fn total_calls(&self) -> u64 {
+        self.calls.values().sum()
+    }
+
+    /// All 429 answers.
+    #[must_use]
+    pub fn total_throttled(&self) -> u64 {
+        self.throttled.values().sum()
+    }
+
+    /// What happened between `earlier` and `self`.
+    #[must_use]
+    pub fn since(&self, earlier: &Self) -> Self {
+        let diff = |now: &BTreeMap<&'static str, u64>, then: &BTreeMap<&'static str, u64>| {
+            now.iter()
+                .map(|(k, v)| (*k, v.saturating_sub(then.get(k).copied().unwrap_or(0))))
+                .filter(|(_, v)| *v > 0)
+                .collect()
+        };
+        Self {
+            calls: diff(&self.calls, &earlier.calls),
+            throttled: diff(&self.throttled, &earlier.throttled),
+            retries: self.retries.saturating_sub(earlier.retries),
+            limiter_wait_ms: self.limiter_wait_ms.saturating_sub(earlier.limiter_wait_ms),
+            backoff_wait_ms: self.backoff_wait_ms.saturating_sub(earlier.backoff_wait_ms),
+            token_refreshes: self.token_refreshes.saturating_sub(earlier.token_refreshes),
+        }
+    }
+}
+
+/// A failure talking to Amazon, saying what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum SpApiError {
+    /// LWA refused the client id, secret or refresh token.
+    #[error(
+        "LWA rejected the credentials ({code}): {description} — re-authorize the app in Seller Central and store the new refresh token"
+    )]
+    LwaRejected {
+        /// `invalid_grant`, `invalid_client`, …
+        code: String,
+        /// LWA's description.
+        description: String,
+    },
+    /// SP-API refused access (403) for a reason other than an expired token.
+    #[error(
+        "SP-API denied {operation} (403 {code}): {message} — check the app's roles in Seller Central (request {request_id})"
+    )]
+    Forbidden {
+        /// The operation.
+        operation: &'static str,
+        /// Amazon's error code.
+        code: String,
+        /// Amazon's message.
+        message: String,
+        /// `x-amzn-RequestId`.
+        request_id: String,
+    },
+    /// Amazon refused the request's parameters (400).
+    #[error("SP-API rejected {operation} as invalid input: {message} (request {request_id})")]
+    InvalidInput {
+        /// The operation.
+        operation: &'static str,
+        /// Amazon's message.
+        message: String,
+        /// `x-amzn-RequestId`.
+        request_id: String,
+    },
+    /// The resource does not exist (404).
+    #[error("SP-API {operation}: not found: {message} (request {request_id})")]
+    NotFound {
+        /// The operation.
+        operation: &'static str,
+        /// Amazon's message.
+        message: String,
+        /// `x-amzn-RequestId`.
+        request_id: String,
+    },
+    /// Still throttled after the bounded retries.
+    #[error(
+        "SP-API kept throttling {operation} (429) after {attempts} attempts: the quota is used by another app or sync; try again later"
+    )]
+    Throttled {
+        /// The operation.
+        operation: &'static str,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// 5xx, timeouts or broken connections outlasted the retries.
+    #[error(
+        "SP-API {operation} failed after {attempts} attempts: {last} — Amazon or the network is having trouble; the next sync resumes"
+    )]
+    Upstream {
+        /// The operation (or `lwa`).
+        operation: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+    /// A 2xx answer whose body is not what the model says.
+    #[error(
+        "SP-API {operation} answered a payload that does not decode ({reason}) (request {request_id}): {excerpt}"
+    )]
+    Decode {
+        /// The operation.
+        operation: &'static str,
+        /// What did not fit.
+        reason: String,
+        /// `x-amzn-RequestId`.
+        request_id: String,
+        /// The first bytes of the body.
+        excerpt: String,
+    },
+    /// The endpoint configuration is unusable.
+    #[error("SP-API endpoint configuration: {0}")]
+    Config(String),
+}
+
+impl SpApiError {
+    /// Whether Amazon rejected the credentials themselves (alerting, connection status).
+    #[must_use]
+    pub fn is_credentials_rejected(&self) -> bool {
+        matches!(self, Self::LwaRejected { .. })
+    }
+}
+
+/// What the orders sync needs from Amazon.
+#[async_trait::async_trait]
+pub trait OrdersApi: Send + Sync {
+    /// One page of orders updated within the query's window, or the page `token` names.
+    async fn orders_page(
+        &self,
+        version: OrdersApiVersion,
+        query: &OrdersQuery,
+        token: Option<&str>,
+    ) -> Result<OrdersPage, SpApiError>;
+
+    /// Every item of a v0 order (following `getOrderItems` pages).
+    async fn order_items(&self, amazon_order_id: &str) -> Result<Vec<RemoteItem>, SpApiError>;
+
+    /// The marketplaces the seller participates in (a cheap call that proves the credentials).
+    async fn marketplace_participations(&self) -> Result<Vec<Participation>, SpApiError>;
+
+    /// Amazon's clock as last seen in its `Date` headers (the local clock until then).
+    fn amazon_now(&self) -> DateTime<Utc>;
+
+    /// Counters since the client was made.
+    fn stats(&self) -> ClientStats;
+}
