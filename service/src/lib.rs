@@ -6,8 +6,11 @@
 
 pub mod credentials;
 pub mod db;
+pub mod lease;
+pub mod ping;
 pub mod settings;
 pub mod spapi;
+pub mod sync;
 pub mod telemetry;
 
 pub use settings::Settings;

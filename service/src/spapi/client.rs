@@ -19,7 +19,7 @@ use entity::amazon_connection;
 use entity::enums::{OrdersApiVersion, Region};
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -135,6 +135,7 @@ pub struct SpApiClient {
     stats: Mutex<ClientStats>,
     /// Amazon's clock minus ours, in milliseconds, from the last `Date` header.
     skew_ms: AtomicI64,
+    clock_seen: AtomicBool,
 }
 
 impl std::fmt::Debug for SpApiClient {
@@ -182,6 +183,7 @@ impl SpApiClient {
             tokens: TokenCache::new(),
             stats: Mutex::new(ClientStats::default()),
             skew_ms: AtomicI64::new(0),
+            clock_seen: AtomicBool::new(false),
         })
     }
 
@@ -214,6 +216,7 @@ impl SpApiClient {
             let amazon: DateTime<Utc> = date.into();
             let skew = (amazon - Utc::now()).num_milliseconds();
             self.skew_ms.store(skew, Ordering::Relaxed);
+            self.clock_seen.store(true, Ordering::Relaxed);
         }
         if let Some(rate) = headers
             .get("x-amzn-RateLimit-Limit")
@@ -479,6 +482,10 @@ impl OrdersApi for SpApiClient {
 
     fn amazon_now(&self) -> DateTime<Utc> {
         Utc::now() + chrono::Duration::milliseconds(self.skew_ms.load(Ordering::Relaxed))
+    }
+
+    fn clock_known(&self) -> bool {
+        self.clock_seen.load(Ordering::Relaxed)
     }
 
     fn stats(&self) -> ClientStats {

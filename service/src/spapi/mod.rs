@@ -5,6 +5,7 @@
 //! skew), and tests can put anything else behind the trait. Payloads of both Orders
 //! API versions are decoded into one shape, [`RemoteOrder`], in [`model`].
 
+pub mod account;
 pub mod client;
 pub mod limits;
 pub mod lwa;
@@ -322,6 +323,9 @@ pub trait OrdersApi: Send + Sync {
 
     /// Amazon's clock as last seen in its `Date` headers (the local clock until then).
     fn amazon_now(&self) -> DateTime<Utc>;
+
+    /// Whether Amazon's clock has been seen yet (else [`Self::amazon_now`] is a guess).
+    fn clock_known(&self) -> bool;
 
     /// Counters since the client was made.
     fn stats(&self) -> ClientStats;

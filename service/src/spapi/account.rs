@@ -1,0 +1,100 @@
+//! The stored Amazon connection and its sealed credentials, made into a client.
+
+use super::SpApiError;
+use super::client::{ClientConfig, SpApiClient};
+use super::lwa::LwaCredentials;
+use crate::credentials::{self, CredentialError, Field, Sealed};
+use crate::settings::EncryptionKey;
+use entity::{amazon_connection, amazon_credential};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+
+/// Why there is no usable client.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// No connection or no credentials stored yet.
+    #[error("Amazon is not configured: {0}")]
+    NotConfigured(&'static str),
+    /// The stored credentials cannot be opened.
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    /// The client cannot be built from the stored settings.
+    #[error(transparent)]
+    Client(#[from] SpApiError),
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// The connection row, or `NotConfigured`.
+///
+/// # Errors
+/// [`AccountError::NotConfigured`] when no connection is stored; database errors.
+pub async fn connection(db: &DatabaseConnection) -> Result<amazon_connection::Model, AccountError> {
+    amazon_connection::Entity::find_by_id(amazon_connection::SINGLETON_ID)
+        .one(db)
+        .await?
+        .ok_or(AccountError::NotConfigured(
+            "no Amazon connection is stored: set one with upsertAmazonConnection",
+        ))
+}
+
+/// The LWA credentials of the connection, opened.
+///
+/// # Errors
+/// [`AccountError::NotConfigured`] when none are stored; [`AccountError::Credentials`]
+/// when they cannot be opened with the configured key.
+pub async fn lwa_credentials(
+    db: &DatabaseConnection,
+    key: &EncryptionKey,
+    conn: &amazon_connection::Model,
+) -> Result<LwaCredentials, AccountError> {
+    let cred = amazon_credential::Entity::find()
+        .filter(amazon_credential::Column::ConnectionId.eq(conn.id))
+        .one(db)
+        .await?
+        .ok_or(AccountError::NotConfigured(
+            "no LWA credentials are stored: set them with setAmazonCredential",
+        ))?;
+    let client_secret = credentials::open(
+        key,
+        &cred.key_id,
+        conn.id,
+        Field::ClientSecret,
+        &Sealed {
+            ciphertext: cred.client_secret_ciphertext,
+            nonce: cred.client_secret_nonce,
+        },
+    )?;
+    let refresh_token = credentials::open(
+        key,
+        &cred.key_id,
+        conn.id,
+        Field::RefreshToken,
+        &Sealed {
+            ciphertext: cred.refresh_token_ciphertext,
+            nonce: cred.refresh_token_nonce,
+        },
+    )?;
+    Ok(LwaCredentials {
+        client_id: cred.lwa_client_id,
+        client_secret,
+        refresh_token,
+    })
+}
+
+/// A client for the stored connection, adjusted by `tune` (retry policy, rates).
+///
+/// # Errors
+/// See [`connection`] and [`lwa_credentials`].
+pub async fn client(
+    db: &DatabaseConnection,
+    key: &EncryptionKey,
+    tune: impl FnOnce(&mut ClientConfig),
+) -> Result<(amazon_connection::Model, SpApiClient), AccountError> {
+    let conn = connection(db).await?;
+    let creds = lwa_credentials(db, key, &conn).await?;
+    let mut config = ClientConfig::for_connection(&conn, creds);
+    tune(&mut config);
+    let client = SpApiClient::new(config)?;
+    Ok((conn, client))
+}

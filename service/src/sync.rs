@@ -1,0 +1,825 @@
+//! The orders sync: Amazon's orders and items into our database, incrementally,
+//! idempotently, without wasting a call of the quota.
+//!
+//! A run takes the sync lease (one sync at a time across processes), records itself
+//! in `sync_runs`, and walks windows of "last updated" time from the stored
+//! watermark (minus an overlap) to Amazon's now minus two minutes and a margin.
+//! Each page is fetched, written in one transaction, and dropped, so memory does not
+//! grow with the number of orders. The watermark moves only when a whole window is
+//! committed; a failed, cancelled or killed run leaves it where it was and the next
+//! run converges, because every write is an idempotent upsert on natural keys.
+
+use crate::lease::{self, Lease, LeaseError};
+use crate::spapi::{ClientStats, OrdersApi, OrdersQuery, RemoteItem, RemoteOrder, SpApiError};
+use chrono::{DateTime, Utc};
+use entity::enums::{OrdersApiVersion, SyncStatus, SyncTrigger};
+use entity::{
+    amazon_connection, amazon_order, amazon_order_item, marketplaces, order_items, orders,
+    sync_runs, sync_watermark,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Knobs of the sync, with production defaults.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// How far before the watermark each run starts again (late-arriving updates).
+    pub overlap: Duration,
+    /// How far back the first run looks.
+    pub first_lookback: Duration,
+    /// Extra distance from Amazon's "now minus two minutes" limit.
+    pub end_margin: Duration,
+    /// Longest window committed as one unit.
+    pub max_window: Duration,
+    /// Orders per page (1..=100).
+    pub page_size: u32,
+    /// A window needing more pages than this is an error, not a loop.
+    pub max_pages_per_window: u32,
+    /// Time to live of the sync lease; renewed at a third of it.
+    pub lease_ttl: Duration,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            overlap: Duration::from_secs(5 * 60),
+            first_lookback: Duration::from_secs(30 * 24 * 3600),
+            end_margin: Duration::from_secs(30),
+            max_window: Duration::from_secs(7 * 24 * 3600),
+            page_size: 100,
+            max_pages_per_window: 10_000,
+            lease_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Amazon refuses windows ending later than its now minus two minutes.
+const AMAZON_LAG: Duration = Duration::from_secs(120);
+
+/// Where a run stands, for progress bars and subscriptions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncProgress {
+    /// Pages fetched.
+    pub pages: u64,
+    /// Orders seen.
+    pub orders_found: u64,
+    /// Orders new to us.
+    pub orders_inserted: u64,
+    /// Orders that changed.
+    pub orders_updated: u64,
+    /// Orders already up to date.
+    pub orders_unchanged: u64,
+    /// Item rows written.
+    pub items_upserted: u64,
+    /// Windows committed.
+    pub windows_done: u32,
+    /// Windows in the run.
+    pub windows_total: u32,
+}
+
+/// Called after each page.
+pub type ProgressFn = Arc<dyn Fn(&SyncProgress) + Send + Sync>;
+
+/// What to sync and how.
+#[derive(Clone)]
+pub struct SyncOptions {
+    /// Read Amazon and our database, report, write nothing but the run row.
+    pub dry_run: bool,
+    /// Write order items too.
+    pub include_items: bool,
+    /// Start here instead of the watermark.
+    pub since: Option<DateTime<Utc>>,
+    /// What started the run.
+    pub trigger: SyncTrigger,
+    /// Progress callback.
+    pub progress: Option<ProgressFn>,
+    /// Cancels the run after its current page.
+    pub cancel: CancellationToken,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            dry_run: false,
+            include_items: true,
+            since: None,
+            trigger: SyncTrigger::Manual,
+            progress: None,
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SyncOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncOptions")
+            .field("dry_run", &self.dry_run)
+            .field("include_items", &self.include_items)
+            .field("since", &self.since)
+            .field("trigger", &self.trigger)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// The `sync_runs` row.
+    pub run_id: i64,
+    /// Succeeded, failed or interrupted.
+    pub status: SyncStatus,
+    /// First instant covered.
+    pub window_start: DateTime<Utc>,
+    /// Last instant covered.
+    pub window_end: DateTime<Utc>,
+    /// Counts.
+    pub progress: SyncProgress,
+    /// SP-API requests made.
+    pub api_calls: u64,
+    /// 429 answers seen.
+    pub throttled: u64,
+    /// The error that ended a failed run.
+    pub error: Option<String>,
+}
+
+/// Why a sync did not run or did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// Another sync holds the lease.
+    #[error("an orders sync is already running (run {run_id:?}, held by {holder})")]
+    AlreadyRunning {
+        /// Its `sync_runs` id, when known.
+        run_id: Option<i64>,
+        /// Its holder.
+        holder: String,
+    },
+    /// Nothing to sync with.
+    #[error(transparent)]
+    Account(#[from] crate::spapi::account::AccountError),
+    /// Amazon failed.
+    #[error(transparent)]
+    Api(#[from] SpApiError),
+    /// Amazon kept handing back a NextToken it had already given.
+    #[error(
+        "Amazon returned the same page token twice in window {window_start}..{window_end}: stopping instead of looping"
+    )]
+    RepeatingToken {
+        /// The window.
+        window_start: DateTime<Utc>,
+        /// The window.
+        window_end: DateTime<Utc>,
+    },
+    /// More pages than a window can hold.
+    #[error(
+        "window {window_start}..{window_end} needed more than {max} pages: stopping instead of looping"
+    )]
+    TooManyPages {
+        /// The window.
+        window_start: DateTime<Utc>,
+        /// The window.
+        window_end: DateTime<Utc>,
+        /// The limit.
+        max: u32,
+    },
+    /// The run was cancelled (shutdown or request).
+    #[error("cancelled")]
+    Cancelled,
+    /// The lease was lost mid-run.
+    #[error("the sync lease was lost (another process took over after it expired)")]
+    LeaseLost,
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+impl From<LeaseError> for SyncError {
+    fn from(e: LeaseError) -> Self {
+        match e {
+            LeaseError::Held { holder, run_id, .. } => Self::AlreadyRunning { run_id, holder },
+            LeaseError::Lost => Self::LeaseLost,
+            LeaseError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+fn api_version_str(v: OrdersApiVersion) -> &'static str {
+    match v {
+        OrdersApiVersion::V2026_01_01 => "2026-01-01",
+        OrdersApiVersion::V0 => "v0",
+    }
+}
+
+fn chrono_dur(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Runs one orders sync for the stored connection with the given client.
+///
+/// # Errors
+/// [`SyncError::AlreadyRunning`] when another sync holds the lease (no run row is
+/// written); a database error when even the run row cannot be written. Every other
+/// failure ends the run as failed or interrupted and is returned in the outcome.
+#[tracing::instrument(skip_all, fields(dry_run = options.dry_run, include_items = options.include_items, trigger = ?options.trigger))]
+pub async fn run_orders_sync_with(
+    db: &DatabaseConnection,
+    api: &dyn OrdersApi,
+    conn: &amazon_connection::Model,
+    settings: &SyncSettings,
+    options: SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
+    let lease = Lease::acquire(
+        db,
+        lease::ORDERS_SYNC,
+        &lease::holder_id(),
+        settings.lease_ttl,
+    )
+    .await?;
+    let version = conn.orders_api_version;
+    let started = Utc::now();
+    let run = sync_runs::ActiveModel {
+        kind: Set("orders".to_owned()),
+        trigger: Set(options.trigger),
+        status: Set(SyncStatus::Running),
+        dry_run: Set(options.dry_run),
+        include_items: Set(options.include_items),
+        api_version: Set(Some(api_version_str(version).to_owned())),
+        started_at: Set(started),
+        ..Default::default()
+    };
+    let run = match run.insert(db).await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = lease.release().await;
+            return Err(e.into());
+        }
+    };
+    if let Err(e) = lease.set_run(run.id).await {
+        tracing::warn!(error = %e, "could not record the run on the lease");
+    }
+
+    // Keep the lease alive while the run works (item calls can take minutes).
+    let renew_stop = CancellationToken::new();
+    let lost = CancellationToken::new();
+    let renewer = {
+        let lease = lease.clone();
+        let stop = renew_stop.clone();
+        let lost = lost.clone();
+        let every = settings.lease_ttl / 3;
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(every) => {}
+                }
+                if let Err(e) = lease.renew().await {
+                    tracing::error!(error = %e, "sync lease renewal failed");
+                    if matches!(e, LeaseError::Lost) {
+                        lost.cancel();
+                        return;
+                    }
+                }
+            }
+        })
+    };
+
+    let stats_before = api.stats();
+    let mut state = RunState {
+        progress: SyncProgress::default(),
+        window_start: started,
+        window_end: started,
+    };
+    let result = sync_windows(db, api, conn, settings, &options, &lost, &mut state).await;
+    renew_stop.cancel();
+    let _ = renewer.await;
+
+    let stats = api.stats().since(&stats_before);
+    let (status, error) = match &result {
+        Ok(()) => (SyncStatus::Succeeded, None),
+        Err(SyncError::Cancelled) => (SyncStatus::Interrupted, Some("cancelled".to_owned())),
+        Err(e) => (SyncStatus::Failed, Some(e.to_string())),
+    };
+    if let Some(e) = &error {
+        tracing::error!(error = %e, run_id = run.id, "orders sync ended without success");
+    }
+    let outcome = SyncOutcome {
+        run_id: run.id,
+        status,
+        window_start: state.window_start,
+        window_end: state.window_end,
+        progress: state.progress.clone(),
+        api_calls: stats.total_calls(),
+        throttled: stats.total_throttled(),
+        error: error.clone(),
+    };
+    let finished = Utc::now();
+    let record = finish_run(db, run, &outcome, &stats, &options, finished).await;
+    let _ = lease.release().await;
+    record?;
+    if !options.dry_run {
+        record_on_connection(db, &outcome, finished).await?;
+    }
+    tracing::info!(
+        run_id = outcome.run_id,
+        status = ?outcome.status,
+        pages = outcome.progress.pages,
+        found = outcome.progress.orders_found,
+        inserted = outcome.progress.orders_inserted,
+        updated = outcome.progress.orders_updated,
+        unchanged = outcome.progress.orders_unchanged,
+        api_calls = outcome.api_calls,
+        throttled = outcome.throttled,
+        "orders sync finished"
+    );
+    Ok(outcome)
+}
+
+struct RunState {
+    progress: SyncProgress,
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+}
+
+async fn finish_run(
+    db: &DatabaseConnection,
+    run: sync_runs::Model,
+    outcome: &SyncOutcome,
+    stats: &ClientStats,
+    options: &SyncOptions,
+    finished: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let p = &outcome.progress;
+    let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut run = run.into_active_model();
+    run.status = Set(outcome.status);
+    run.window_start = Set(Some(outcome.window_start));
+    run.window_end = Set(Some(outcome.window_end));
+    run.pages = Set(as_i64(p.pages));
+    run.api_calls = Set(as_i64(outcome.api_calls));
+    run.throttled = Set(as_i64(outcome.throttled));
+    run.orders_found = Set(as_i64(p.orders_found));
+    run.orders_inserted = Set(as_i64(p.orders_inserted));
+    run.orders_updated = Set(as_i64(p.orders_updated));
+    run.orders_unchanged = Set(as_i64(p.orders_unchanged));
+    run.items_upserted = Set(as_i64(p.items_upserted));
+    run.error = Set(outcome.error.clone());
+    run.metadata = Set(Some(json!({
+        "calls_by_operation": stats.calls,
+        "throttled_by_operation": stats.throttled,
+        "retries": stats.retries,
+        "limiter_wait_ms": stats.limiter_wait_ms,
+        "backoff_wait_ms": stats.backoff_wait_ms,
+        "token_refreshes": stats.token_refreshes,
+        "windows": p.windows_total,
+        "windows_committed": p.windows_done,
+        "since": options.since,
+    })));
+    run.finished_at = Set(Some(finished));
+    run.update(db).await.map(|_| ())
+}
+
+async fn record_on_connection(
+    db: &DatabaseConnection,
+    outcome: &SyncOutcome,
+    finished: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let status = match outcome.status {
+        SyncStatus::Succeeded => "succeeded",
+        SyncStatus::Failed => "failed",
+        SyncStatus::Interrupted => "interrupted",
+        SyncStatus::Running => "running",
+    };
+    amazon_connection::Entity::update_many()
+        .col_expr(
+            amazon_connection::Column::LastOrdersSyncAt,
+            Expr::value(finished),
+        )
+        .col_expr(
+            amazon_connection::Column::LastOrdersSyncStatus,
+            Expr::value(status),
+        )
+        .col_expr(
+            amazon_connection::Column::LastOrdersSyncError,
+            Expr::value(outcome.error.clone()),
+        )
+        .col_expr(
+            amazon_connection::Column::LastOrdersSyncOrdersCount,
+            Expr::value(i64::try_from(outcome.progress.orders_found).unwrap_or(i64::MAX)),
+        )
+        .col_expr(
+            amazon_connection::Column::LastOrdersSyncItemsCount,
+            Expr::value(i64::try_from(outcome.progress.items_upserted).unwrap_or(i64::MAX)),
+        )
+        .col_expr(amazon_connection::Column::UpdatedAt, Expr::value(finished))
+        .filter(amazon_connection::Column::Id.eq(amazon_connection::SINGLETON_ID))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// The lowest watermark of the marketplaces, if every one has one.
+async fn stored_watermark(
+    db: &DatabaseConnection,
+    marketplace_ids: &[String],
+    version: &str,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let rows = sync_watermark::Entity::find()
+        .filter(sync_watermark::Column::ApiVersion.eq(version))
+        .filter(sync_watermark::Column::MarketplaceId.is_in(marketplace_ids.iter().cloned()))
+        .all(db)
+        .await?;
+    if rows.len() < marketplace_ids.len() {
+        return Ok(None);
+    }
+    Ok(rows.iter().map(|r| r.watermark).min())
+}
+
+async fn advance_watermark(
+    db: &DatabaseConnection,
+    marketplace_ids: &[String],
+    version: &str,
+    to: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    for mp in marketplace_ids {
+        let existing = sync_watermark::Entity::find()
+            .filter(sync_watermark::Column::ApiVersion.eq(version))
+            .filter(sync_watermark::Column::MarketplaceId.eq(mp))
+            .one(&txn)
+            .await?;
+        match existing {
+            Some(row) if row.watermark >= to => {}
+            Some(row) => {
+                let mut row = row.into_active_model();
+                row.watermark = Set(to);
+                row.updated_at = Set(now);
+                row.update(&txn).await?;
+            }
+            None => {
+                sync_watermark::ActiveModel {
+                    marketplace_id: Set(mp.clone()),
+                    api_version: Set(version.to_owned()),
+                    watermark: Set(to),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+    }
+    txn.commit().await
+}
+
+async fn sync_windows(
+    db: &DatabaseConnection,
+    api: &dyn OrdersApi,
+    conn: &amazon_connection::Model,
+    settings: &SyncSettings,
+    options: &SyncOptions,
+    lost: &CancellationToken,
+    state: &mut RunState,
+) -> Result<(), SyncError> {
+    let version = conn.orders_api_version;
+    let version_str = api_version_str(version);
+    let marketplace_ids = conn.marketplace_id_list();
+    if marketplace_ids.is_empty() {
+        return Err(SyncError::Account(
+            crate::spapi::account::AccountError::NotConfigured(
+                "the Amazon connection lists no marketplace ids",
+            ),
+        ));
+    }
+    // Learn Amazon's clock with the cheap Sellers call (never the orders quota), so a
+    // skewed local clock neither asks for the future nor misses orders.
+    if !api.clock_known() {
+        api.marketplace_participations().await?;
+    }
+    let end = api.amazon_now() - chrono_dur(AMAZON_LAG) - chrono_dur(settings.end_margin);
+    let start = match options.since {
+        Some(since) => since,
+        None => match stored_watermark(db, &marketplace_ids, version_str).await? {
+            Some(mark) => mark - chrono_dur(settings.overlap),
+            None => end - chrono_dur(settings.first_lookback),
+        },
+    };
+    state.window_start = start;
+    state.window_end = end.max(start);
+    if start >= end {
+        return Ok(());
+    }
+    let step = chrono_dur(settings.max_window);
+    let mut windows = Vec::new();
+    let mut from = start;
+    while from < end {
+        let to = (from + step).min(end);
+        windows.push((from, to));
+        from = to;
+    }
+    state.progress.windows_total = u32::try_from(windows.len()).unwrap_or(u32::MAX);
+
+    for (from, to) in windows {
+        let query = OrdersQuery {
+            marketplace_ids: marketplace_ids.clone(),
+            updated_after: from,
+            updated_before: to,
+            page_size: settings.page_size.clamp(1, 100),
+        };
+        let mut token: Option<String> = None;
+        let mut seen_tokens = HashSet::new();
+        let mut pages = 0u32;
+        loop {
+            if options.cancel.is_cancelled() {
+                return Err(SyncError::Cancelled);
+            }
+            if lost.is_cancelled() {
+                return Err(SyncError::LeaseLost);
+            }
+            pages += 1;
+            if pages > settings.max_pages_per_window {
+                return Err(SyncError::TooManyPages {
+                    window_start: from,
+                    window_end: to,
+                    max: settings.max_pages_per_window,
+                });
+            }
+            let page = tokio::select! {
+                page = api.orders_page(version, &query, token.as_deref()) => page?,
+                () = options.cancel.cancelled() => return Err(SyncError::Cancelled),
+            };
+            state.progress.pages += 1;
+            let next = page.next_token.clone();
+            apply_page(db, api, page.orders, options, &mut state.progress).await?;
+            if let Some(cb) = &options.progress {
+                cb(&state.progress);
+            }
+            match next {
+                Some(t) if !seen_tokens.insert(t.clone()) => {
+                    return Err(SyncError::RepeatingToken {
+                        window_start: from,
+                        window_end: to,
+                    });
+                }
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        if !options.dry_run {
+            advance_watermark(db, &marketplace_ids, version_str, to).await?;
+        }
+        state.progress.windows_done += 1;
+    }
+    Ok(())
+}
+
+fn order_unchanged(existing: &amazon_order::Model, remote: &RemoteOrder) -> bool {
+    existing.last_update_date == remote.last_update_date
+        && existing.order_status == remote.order_status
+        && existing.order_total_amount == remote.order_total.as_ref().map(|m| m.amount)
+}
+
+/// Writes one page in one transaction (or, dry, only counts what it would write).
+async fn apply_page(
+    db: &DatabaseConnection,
+    api: &dyn OrdersApi,
+    page: Vec<RemoteOrder>,
+    options: &SyncOptions,
+    progress: &mut SyncProgress,
+) -> Result<(), SyncError> {
+    if page.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = page.iter().map(|o| o.amazon_order_id.clone()).collect();
+    let existing: HashMap<(String, String), amazon_order::Model> = amazon_order::Entity::find()
+        .filter(amazon_order::Column::AmazonOrderId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| ((o.amazon_order_id.clone(), o.marketplace_id.clone()), o))
+        .collect();
+
+    // Decide first, then call Amazon for the items of new or changed v0 orders,
+    // so the transaction holds no lock while waiting for the network.
+    let mut work: Vec<(
+        RemoteOrder,
+        Option<amazon_order::Model>,
+        Option<Vec<RemoteItem>>,
+    )> = Vec::with_capacity(page.len());
+    for remote in page {
+        progress.orders_found += 1;
+        let key = (
+            remote.amazon_order_id.clone(),
+            remote.marketplace_id.clone(),
+        );
+        let current = existing.get(&key).cloned();
+        if current
+            .as_ref()
+            .is_some_and(|c| order_unchanged(c, &remote))
+        {
+            progress.orders_unchanged += 1;
+            continue;
+        }
+        if current.is_some() {
+            progress.orders_updated += 1;
+        } else {
+            progress.orders_inserted += 1;
+        }
+        let items = if !options.include_items {
+            None
+        } else if let Some(inline) = remote.items.clone() {
+            Some(inline)
+        } else if options.dry_run {
+            // A dry run spends no getOrderItems quota.
+            None
+        } else {
+            Some(api.order_items(&remote.amazon_order_id).await?)
+        };
+        if let Some(items) = &items {
+            progress.items_upserted += items.len() as u64;
+        }
+        work.push((remote, current, items));
+    }
+    if options.dry_run || work.is_empty() {
+        return Ok(());
+    }
+
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let mut currencies: HashMap<String, String> = HashMap::new();
+    for (remote, current, items) in work {
+        if let Some(total) = &remote.order_total {
+            currencies.insert(remote.marketplace_id.clone(), total.currency.clone());
+        }
+        write_order(&txn, &remote, current, now).await?;
+        let unified_id = write_unified_order(&txn, &remote, now).await?;
+        if let Some(items) = items {
+            for item in &items {
+                write_item(&txn, &remote, item, now).await?;
+                write_unified_item(&txn, unified_id, item, now).await?;
+            }
+        }
+    }
+    for (mp, currency) in currencies {
+        marketplaces::Entity::update_many()
+            .col_expr(marketplaces::Column::Currency, Expr::value(currency))
+            .filter(marketplaces::Column::MarketplaceId.eq(mp))
+            .filter(marketplaces::Column::Currency.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn write_order(
+    txn: &DatabaseTransaction,
+    remote: &RemoteOrder,
+    current: Option<amazon_order::Model>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut row = match current {
+        Some(c) => c.into_active_model(),
+        None => amazon_order::ActiveModel {
+            amazon_order_id: Set(remote.amazon_order_id.clone()),
+            marketplace_id: Set(remote.marketplace_id.clone()),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    row.purchase_date = Set(remote.purchase_date);
+    row.last_update_date = Set(remote.last_update_date);
+    row.order_status = Set(remote.order_status.clone());
+    row.fulfillment_channel = Set(remote.fulfillment_channel.clone());
+    row.order_total_currency = Set(remote.order_total.as_ref().map(|m| m.currency.clone()));
+    row.order_total_amount = Set(remote.order_total.as_ref().map(|m| m.amount));
+    row.number_of_items_shipped = Set(remote.number_of_items_shipped);
+    row.number_of_items_unshipped = Set(remote.number_of_items_unshipped);
+    row.is_prime = Set(remote.is_prime);
+    row.is_business_order = Set(remote.is_business_order);
+    row.raw_payload = Set(remote.raw.clone());
+    row.updated_at = Set(now);
+    row.save(txn).await.map(|_| ())
+}
+
+async fn write_unified_order(
+    txn: &DatabaseTransaction,
+    remote: &RemoteOrder,
+    now: DateTime<Utc>,
+) -> Result<i64, DbErr> {
+    let source_id = format!("{}/{}", remote.marketplace_id, remote.amazon_order_id);
+    let current = orders::Entity::find()
+        .filter(orders::Column::Source.eq("amazon"))
+        .filter(orders::Column::SourceOrderId.eq(&source_id))
+        .one(txn)
+        .await?;
+    let mut row = match current {
+        Some(c) => c.into_active_model(),
+        None => orders::ActiveModel {
+            source: Set("amazon".to_owned()),
+            source_order_id: Set(source_id),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    row.marketplace_id = Set(Some(remote.marketplace_id.clone()));
+    row.status = Set(remote.order_status.clone());
+    row.purchased_at = Set(remote.purchase_date);
+    row.source_updated_at = Set(Some(remote.last_update_date));
+    row.currency = Set(remote.order_total.as_ref().map(|m| m.currency.clone()));
+    row.total_amount = Set(remote.order_total.as_ref().map(|m| m.amount));
+    row.updated_at = Set(now);
+    let saved = row.save(txn).await?;
+    match saved.id {
+        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => Ok(id),
+        sea_orm::ActiveValue::NotSet => Err(DbErr::Custom(
+            "unified order saved without an id".to_owned(),
+        )),
+    }
+}
+
+async fn write_item(
+    txn: &DatabaseTransaction,
+    order: &RemoteOrder,
+    item: &RemoteItem,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let current = amazon_order_item::Entity::find()
+        .filter(amazon_order_item::Column::AmazonOrderId.eq(&order.amazon_order_id))
+        .filter(amazon_order_item::Column::OrderItemId.eq(&item.order_item_id))
+        .one(txn)
+        .await?;
+    let mut row = match current {
+        Some(c) => c.into_active_model(),
+        None => amazon_order_item::ActiveModel {
+            order_item_id: Set(item.order_item_id.clone()),
+            amazon_order_id: Set(order.amazon_order_id.clone()),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    row.marketplace_id = Set(order.marketplace_id.clone());
+    row.seller_sku = Set(item.seller_sku.clone());
+    row.asin = Set(item.asin.clone());
+    row.title = Set(item.title.clone());
+    row.quantity_ordered = Set(item.quantity_ordered);
+    row.quantity_shipped = Set(item.quantity_shipped);
+    row.item_price_currency = Set(item.item_price.as_ref().map(|m| m.currency.clone()));
+    row.item_price_amount = Set(item.item_price.as_ref().map(|m| m.amount));
+    row.raw_payload = Set(item.raw.clone());
+    row.updated_at = Set(now);
+    row.save(txn).await.map(|_| ())
+}
+
+async fn write_unified_item(
+    txn: &DatabaseTransaction,
+    order_id: i64,
+    item: &RemoteItem,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let current = order_items::Entity::find()
+        .filter(order_items::Column::Source.eq("amazon"))
+        .filter(order_items::Column::SourceOrderItemId.eq(&item.order_item_id))
+        .one(txn)
+        .await?;
+    let mut row = match current {
+        Some(c) => c.into_active_model(),
+        None => order_items::ActiveModel {
+            source: Set(Some("amazon".to_owned())),
+            source_order_item_id: Set(Some(item.order_item_id.clone())),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    row.order_id = Set(order_id);
+    row.sku = Set(item.seller_sku.clone());
+    row.title = Set(item.title.clone());
+    row.quantity = Set(item.quantity_ordered);
+    row.quantity_shipped = Set(item.quantity_shipped);
+    row.currency = Set(item.item_price.as_ref().map(|m| m.currency.clone()));
+    row.price_amount = Set(item.item_price.as_ref().map(|m| m.amount));
+    row.updated_at = Set(now);
+    row.save(txn).await.map(|_| ())
+}
+
+/// Runs one orders sync against Amazon for the stored connection and credentials.
+///
+/// # Errors
+/// See [`run_orders_sync_with`]; also [`SyncError::Account`] when Amazon is not
+/// configured or the credentials cannot be opened.
+pub async fn run_orders_sync(
+    db: &DatabaseConnection,
+    settings: &crate::Settings,
+    options: SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
+    let (conn, client) =
+        crate::spapi::account::client(db, &settings.encryption_key, |_| {}).await?;
+    run_orders_sync_with(db, &client, &conn, &SyncSettings::default(), options).await
+}
