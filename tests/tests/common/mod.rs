@@ -1,0 +1,253 @@
+//! A seller's account in spapi-sim wired to a fresh database, for sync tests.
+
+#![allow(dead_code, reason = "each test binary uses a part of the harness")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
+
+use chrono::Utc;
+use e2e::TestDb;
+use entity::amazon_connection;
+use entity::enums::{OrdersApiVersion, Region};
+use entity::{amazon_order, amazon_order_item};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use secrecy::SecretString;
+use serde_json::json;
+use service::spapi::lwa::LwaCredentials;
+use service::spapi::{ClientConfig, OrdersApi, RetryPolicy, SpApiClient};
+use service::sync::{SyncError, SyncOptions, SyncOutcome, SyncSettings, run_orders_sync_with};
+use spapi_sim::{SimConfig, SimHandle, Simulator};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+pub const US: &str = "ATVPDKIKX0DER";
+const JP: &str = "A1VC38T7YXB528";
+
+pub struct Harness {
+    pub t: TestDb,
+    pub sim: std::sync::Arc<SimHandle>,
+    pub conn: amazon_connection::Model,
+}
+
+pub fn sim_config(orders: usize) -> SimConfig {
+    SimConfig {
+        orders,
+        seed: 11,
+        days: 10,
+        marketplaces: vec![US.to_owned(), JP.to_owned()],
+        time_scale: 100.0,
+        ..SimConfig::default()
+    }
+}
+
+pub fn sync_settings() -> SyncSettings {
+    SyncSettings {
+        first_lookback: Duration::from_secs(12 * 24 * 3600),
+        max_window: Duration::from_secs(4 * 24 * 3600),
+        lease_ttl: Duration::from_secs(30),
+        ..SyncSettings::default()
+    }
+}
+
+impl Harness {
+    pub async fn start(config: SimConfig, version: OrdersApiVersion) -> Self {
+        let sim = std::sync::Arc::new(Simulator::start(config).await.unwrap());
+        let t = TestDb::migrated().await;
+        let conn = amazon_connection::ActiveModel {
+            id: Set(amazon_connection::SINGLETON_ID),
+            seller_id: Set("A2SIMSELLER".into()),
+            region: Set(Region::Na),
+            sandbox: Set(false),
+            marketplace_ids: Set(json!(sim.config().marketplaces)),
+            orders_api_version: Set(version),
+            endpoint: Set(Some(sim.base_url())),
+            token_url: Set(Some(sim.token_url())),
+            created_at: Set(Utc::now()),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&t.db)
+        .await
+        .unwrap();
+        let h = Self { t, sim, conn };
+        h.settle().await;
+        h
+    }
+
+    /// Waits until every order's last update is older than Amazon's two-minute
+    /// listing lag (plus the sync's margin), so a sync can see all of them.
+    pub async fn settle(&self) {
+        let newest = self
+            .sim
+            .ground_truth()
+            .iter()
+            .map(|o| o.last_update_date)
+            .max();
+        if let Some(newest) = newest {
+            while self.sim.now() - newest < chrono::Duration::seconds(200) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+
+    pub fn client_with(&self, refresh_token: &str) -> SpApiClient {
+        let mut config = ClientConfig::for_connection(
+            &self.conn,
+            LwaCredentials {
+                client_id: spapi_sim::DEFAULT_CLIENT_ID.to_owned(),
+                client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
+                refresh_token: SecretString::from(refresh_token.to_owned()),
+            },
+        );
+        config.retry = RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(200),
+            max_throttle_retries: 8,
+            max_throttle_wait: Duration::from_millis(500),
+        };
+        config.request_timeout = Duration::from_secs(5);
+        SpApiClient::new(config).unwrap()
+    }
+
+    pub fn client(&self) -> SpApiClient {
+        self.client_with(spapi_sim::DEFAULT_REFRESH_TOKEN)
+    }
+
+    pub async fn sync_with(
+        &self,
+        api: &dyn OrdersApi,
+        options: SyncOptions,
+    ) -> Result<SyncOutcome, SyncError> {
+        run_orders_sync_with(&self.t.db, api, &self.conn, &sync_settings(), options).await
+    }
+
+    pub async fn sync(&self, options: SyncOptions) -> SyncOutcome {
+        let client = self.client();
+        self.sync_with(&client, options).await.unwrap()
+    }
+
+    /// Our orders and items, in the simulator's terms, keyed by order id.
+    pub async fn ours(&self) -> BTreeMap<String, String> {
+        let orders = amazon_order::Entity::find().all(&self.t.db).await.unwrap();
+        let items = amazon_order_item::Entity::find()
+            .all(&self.t.db)
+            .await
+            .unwrap();
+        let mut by_order: HashMap<String, Vec<String>> = HashMap::new();
+        for i in items {
+            by_order
+                .entry(i.amazon_order_id.clone())
+                .or_default()
+                .push(format!(
+                    "{}:{}:{}x{} shipped {} price {}",
+                    i.order_item_id,
+                    i.seller_sku.unwrap_or_default(),
+                    i.asin.unwrap_or_default(),
+                    i.quantity_ordered,
+                    i.quantity_shipped,
+                    i.item_price_amount
+                        .map(|a| format!("{} {a}", i.item_price_currency.unwrap_or_default()))
+                        .unwrap_or_else(|| "none".into()),
+                ));
+        }
+        orders
+            .into_iter()
+            .map(|o| {
+                let mut items = by_order.remove(&o.amazon_order_id).unwrap_or_default();
+                items.sort();
+                let line = format!(
+                    "{} {} {} {} total {} items [{}]",
+                    o.marketplace_id,
+                    o.order_status,
+                    o.last_update_date.timestamp(),
+                    o.fulfillment_channel.unwrap_or_default(),
+                    o.order_total_amount
+                        .map(|a| format!("{} {a}", o.order_total_currency.unwrap_or_default()))
+                        .unwrap_or_else(|| "none".into()),
+                    items.join(", ")
+                );
+                (o.amazon_order_id, line)
+            })
+            .collect()
+    }
+
+    /// The simulator's ground truth in the same terms.
+    pub fn truth(&self) -> BTreeMap<String, String> {
+        self.sim
+            .ground_truth()
+            .into_iter()
+            .map(|o| {
+                let mut items: Vec<String> = o
+                    .items
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{}:{}:{}x{} shipped {} price {}",
+                            i.order_item_id,
+                            i.seller_sku,
+                            i.asin,
+                            i.quantity_ordered,
+                            i.quantity_shipped,
+                            i.item_price
+                                .as_ref()
+                                .map(|m| format!("{} {}", m.currency_code, m.amount))
+                                .unwrap_or_else(|| "none".into()),
+                        )
+                    })
+                    .collect();
+                items.sort();
+                let line = format!(
+                    "{} {} {} {} total {} items [{}]",
+                    o.marketplace_id,
+                    o.order_status.as_str(),
+                    o.last_update_date.timestamp(),
+                    o.fulfillment_channel,
+                    o.order_total
+                        .as_ref()
+                        .map(|m| format!("{} {}", m.currency_code, m.amount))
+                        .unwrap_or_else(|| "none".into()),
+                    items.join(", ")
+                );
+                (o.amazon_order_id, line)
+            })
+            .collect()
+    }
+
+    pub async fn assert_equal_to_truth(&self) {
+        let ours = self.ours().await;
+        let truth = self.truth();
+        let missing: Vec<_> = truth
+            .keys()
+            .filter(|k| !ours.contains_key(*k))
+            .take(3)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{} of {} orders missing, e.g. {missing:?}",
+            truth.len() - ours.len(),
+            truth.len()
+        );
+        for (id, line) in &truth {
+            assert_eq!(ours.get(id), Some(line), "order {id}");
+        }
+        assert_eq!(
+            ours.len(),
+            truth.len(),
+            "orders we have that Amazon does not"
+        );
+    }
+
+    pub fn orders_calls(&self) -> u64 {
+        let stats = self.sim.stats();
+        ["getOrders", "searchOrders"]
+            .iter()
+            .map(|op| stats.operations.get(*op).map_or(0, |s| s.calls))
+            .sum()
+    }
+}
+
+pub fn both_versions() -> [OrdersApiVersion; 2] {
+    [OrdersApiVersion::V2026_01_01, OrdersApiVersion::V0]
+}
