@@ -1,0 +1,301 @@
+//! `sync-bench`: how fast the orders sync pulls a seller's history from spapi-sim,
+//! compared with the floor the usage plans allow and with the strategy of the
+//! original design (seed 001: v0, items for every order, backoff 2-4-8-16-32 s on
+//! 429).
+//!
+//! `cargo run --release -p e2e --bin sync-bench -- --orders 2000 --days 14 --time-scale 200`
+//!
+//! Each strategy gets its own simulator (same seed, so the same orders) and a fresh
+//! SQLite database. The floor of a run is the least time any client making the same
+//! calls could take given the buckets: for each operation, (calls - burst) / rate,
+//! and the largest of those (operations have separate buckets). All times are real
+//! seconds under the time scale; multiply by the scale for Amazon's.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark binary: any failure aborts the measurement"
+)]
+
+use chrono::{SecondsFormat, Utc};
+use clap::Parser;
+use entity::amazon_connection;
+use entity::enums::{OrdersApiVersion, Region};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use service::spapi::lwa::LwaCredentials;
+use service::spapi::{ClientConfig, Operation, SpApiClient};
+use service::sync::{SyncOptions, SyncSettings, run_orders_sync_with};
+use spapi_sim::{SimConfig, SimHandle, Simulator};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(about = "Benchmark the orders sync against spapi-sim")]
+struct Args {
+    /// Orders in the seller's history.
+    #[arg(long, default_value_t = 2000)]
+    orders: usize,
+    /// Days the history spans.
+    #[arg(long, default_value_t = 14)]
+    days: u32,
+    /// How many times faster than Amazon the simulator's clock and buckets run.
+    #[arg(long, default_value_t = 200.0)]
+    time_scale: f64,
+    /// Generator seed.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+struct Row {
+    name: &'static str,
+    wall: f64,
+    floor: f64,
+    calls: u64,
+    throttled: u64,
+    inc_calls: u64,
+    inc_rows: u64,
+}
+
+async fn start_sim(args: &Args) -> SimHandle {
+    let sim = Simulator::start(SimConfig {
+        orders: args.orders,
+        days: args.days,
+        seed: args.seed,
+        time_scale: args.time_scale,
+        marketplaces: vec!["ATVPDKIKX0DER".to_owned()],
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    // Let the newest order age past Amazon's two-minute listing lag.
+    let newest = sim.ground_truth().iter().map(|o| o.last_update_date).max();
+    if let Some(newest) = newest {
+        while sim.now() - newest < chrono::Duration::seconds(200) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    sim
+}
+
+fn floor_seconds(sim: &SimHandle, scale: f64) -> f64 {
+    let stats = sim.stats();
+    Operation::ALL
+        .iter()
+        .map(|op| {
+            let (rate, burst) = op.usage_plan();
+            let calls = stats.operations.get(op.name()).map_or(0, |s| s.calls);
+            calls.saturating_sub(u64::from(burst)) as f64 / (rate * scale)
+        })
+        .fold(0.0, f64::max)
+}
+
+fn totals(sim: &SimHandle) -> (u64, u64) {
+    let stats = sim.stats();
+    let ops = ["getOrders", "getOrderItems", "searchOrders"];
+    let calls = ops.iter().map(|o| stats.operations.get(*o).map_or(0, |s| s.calls)).sum();
+    let throttled = ops.iter().map(|o| stats.operations.get(*o).map_or(0, |s| s.throttled)).sum();
+    (calls, throttled)
+}
+
+async fn ours(args: &Args, name: &'static str, version: OrdersApiVersion) -> Row {
+    let sim = start_sim(args).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/bench.sqlite?mode=rwc", dir.path().display());
+    let db = service::db::open(&url).await.unwrap();
+    <migration::Migrator as migration::MigratorTrait>::up(&db, None).await.unwrap();
+    let conn = amazon_connection::ActiveModel {
+        id: Set(1),
+        seller_id: Set("A2BENCH".into()),
+        region: Set(Region::Na),
+        sandbox: Set(false),
+        marketplace_ids: Set(json!(["ATVPDKIKX0DER"])),
+        orders_api_version: Set(version),
+        endpoint: Set(Some(sim.base_url())),
+        token_url: Set(Some(sim.token_url())),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let client = SpApiClient::new(ClientConfig::for_connection(
+        &conn,
+        LwaCredentials {
+            client_id: spapi_sim::DEFAULT_CLIENT_ID.to_owned(),
+            client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
+            refresh_token: SecretString::from(spapi_sim::DEFAULT_REFRESH_TOKEN.to_owned()),
+        },
+    ))
+    .unwrap();
+    let settings = SyncSettings {
+        first_lookback: Duration::from_secs(u64::from(args.days + 1) * 86_400),
+        ..SyncSettings::default()
+    };
+    let started = Instant::now();
+    let outcome = run_orders_sync_with(&db, &client, &conn, &settings, SyncOptions::default())
+        .await
+        .unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    assert!(outcome.error.is_none(), "{name}: {:?}", outcome.error);
+    let floor = floor_seconds(&sim, args.time_scale);
+    let (calls, throttled) = totals(&sim);
+
+    sim.reset_stats();
+    let again = run_orders_sync_with(&db, &client, &conn, &settings, SyncOptions::default())
+        .await
+        .unwrap();
+    let (inc_calls, _) = totals(&sim);
+    let p = again.progress;
+    Row {
+        name,
+        wall,
+        floor,
+        calls,
+        throttled,
+        inc_calls,
+        inc_rows: p.orders_inserted + p.orders_updated + p.items_upserted,
+    }
+}
+
+/// The original design's client: v0, items for every order in the window, no
+/// limiter, backoff 2, 4, 8, 16, 32 s (scaled) on 429. It writes nothing, which
+/// only flatters it.
+struct Seed {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    scale: f64,
+}
+
+impl Seed {
+    async fn new(sim: &SimHandle, scale: f64) -> Self {
+        let http = reqwest::Client::new();
+        let token: Value = http
+            .post(sim.token_url())
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", spapi_sim::DEFAULT_REFRESH_TOKEN),
+                ("client_id", spapi_sim::DEFAULT_CLIENT_ID),
+                ("client_secret", spapi_sim::DEFAULT_CLIENT_SECRET),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Self {
+            http,
+            base: sim.base_url(),
+            token: token["access_token"].as_str().unwrap().to_owned(),
+            scale,
+        }
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, String)]) -> Value {
+        for backoff in [2.0, 4.0, 8.0, 16.0, 32.0, 0.0] {
+            let r = self
+                .http
+                .get(format!("{}{path}", self.base))
+                .query(query)
+                .header("x-amz-access-token", &self.token)
+                .send()
+                .await
+                .unwrap();
+            if r.status().as_u16() != 429 {
+                return r.json().await.unwrap();
+            }
+            if backoff == 0.0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs_f64(backoff / self.scale)).await;
+        }
+        panic!("seed strategy: still throttled after its 5 retries");
+    }
+
+    async fn sync(&self, after: chrono::DateTime<Utc>, before: chrono::DateTime<Utc>) {
+        let mut token: Option<String> = None;
+        loop {
+            let mut q = vec![
+                ("MarketplaceIds", "ATVPDKIKX0DER".to_owned()),
+                ("LastUpdatedAfter", after.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                ("LastUpdatedBefore", before.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            ];
+            if let Some(t) = &token {
+                q.push(("NextToken", t.clone()));
+            }
+            let page = self.get("/orders/v0/orders", &q).await;
+            for order in page["payload"]["Orders"].as_array().cloned().unwrap_or_default() {
+                let id = order["AmazonOrderId"].as_str().unwrap().to_owned();
+                self.get(&format!("/orders/v0/orders/{id}/orderItems"), &[]).await;
+            }
+            match page["payload"]["NextToken"].as_str() {
+                Some(t) => token = Some(t.to_owned()),
+                None => return,
+            }
+        }
+    }
+}
+
+async fn seed_strategy(args: &Args) -> Row {
+    let sim = start_sim(args).await;
+    let seed = Seed::new(&sim, args.time_scale).await;
+    let before = sim.now() - chrono::Duration::minutes(3);
+    let after = before - chrono::Duration::days(i64::from(args.days) + 1);
+    let started = Instant::now();
+    seed.sync(after, before).await;
+    let wall = started.elapsed().as_secs_f64();
+    let floor = floor_seconds(&sim, args.time_scale);
+    let (calls, throttled) = totals(&sim);
+    // Its incremental run: the last 2 hours again, items for every order in them.
+    sim.reset_stats();
+    let before = sim.now() - chrono::Duration::minutes(3);
+    seed.sync(before - chrono::Duration::hours(2), before).await;
+    let (inc_calls, _) = totals(&sim);
+    Row {
+        name: "seed 001 (v0, items always, 2-32 s backoff)",
+        wall,
+        floor,
+        calls,
+        throttled,
+        inc_calls,
+        inc_rows: 0,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    println!(
+        "sync-bench: {} orders over {} days, time scale {}x (real seconds; x{} for Amazon's)\n",
+        args.orders, args.days, args.time_scale, args.time_scale
+    );
+    let rows = vec![
+        ours(&args, "ours, 2026-01-01", OrdersApiVersion::V2026_01_01).await,
+        ours(&args, "ours, v0", OrdersApiVersion::V0).await,
+        seed_strategy(&args).await,
+    ];
+    println!(
+        "| strategy | wall s | floor s | wall/floor | API calls | 429s | incremental calls | incremental rows written |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for r in &rows {
+        let ratio = if r.floor > 0.0 {
+            format!("{:.3}", r.wall / r.floor)
+        } else {
+            "within burst".to_owned()
+        };
+        println!(
+            "| {} | {:.2} | {:.2} | {ratio} | {} | {} | {} | {} |",
+            r.name, r.wall, r.floor, r.calls, r.throttled, r.inc_calls, r.inc_rows
+        );
+    }
+    let seed = &rows[2];
+    println!(
+        "\nseed wall / ours 2026-01-01 wall: {:.1}x; seed wall / ours v0 wall: {:.2}x",
+        seed.wall / rows[0].wall,
+        seed.wall / rows[1].wall
+    );
+}
