@@ -1,6 +1,9 @@
 //! The `api` binary explains bad configuration in one line and exits non-zero.
 
-#![allow(clippy::unwrap_used, reason = "tests: a failed unwrap is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
 
 use std::process::Command;
 
