@@ -6,6 +6,8 @@
 //! `/graphql` by a thin layer.
 
 mod graphql;
+
+pub use graphql::MAX_BODY_BYTES;
 mod health;
 pub mod schema;
 
