@@ -15,8 +15,8 @@ use entity::users;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, Set, TransactionTrait,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -370,9 +370,13 @@ pub async fn register_owner(
     }
     let hash = hash_off_thread(password.to_owned()).await?;
     let txn = db.begin().await?;
-    // Checked again inside the transaction: two registrations racing for owner
-    // cannot both win (SQLite serialises writers; on PostgreSQL the loser's
-    // insert is refused below by the count or by the unique email).
+    // Checked again inside the transaction, with writers to `users` shut out on
+    // PostgreSQL, so two registrations racing for owner cannot both win. (SQLite
+    // has one writer at a time; the loser's stale read makes its write fail.)
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_unprepared("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+            .await?;
+    }
     if users::Entity::find().count(&txn).await? > 0 {
         return Err(AuthError::RegistrationClosed);
     }
