@@ -2,9 +2,14 @@
 //!
 //! [`Application::build`] opens the database, binds the listener (port 0 in tests)
 //! and returns the application with its bound address; `run` serves until SIGTERM
-//! or Ctrl-C. The GraphQL API lands on this router (`/graphql`).
+//! or Ctrl-C. The GraphQL admin API is [`schema`] (no HTTP in it) served at
+//! `/graphql` by a thin layer.
 
+mod graphql;
+
+pub use graphql::MAX_BODY_BYTES;
 mod health;
+pub mod schema;
 
 use axum::Router;
 use sea_orm::DatabaseConnection;
@@ -33,6 +38,8 @@ pub enum StartError {
 pub struct AppState {
     /// The database pool.
     pub db: DatabaseConnection,
+    /// The GraphQL schema.
+    pub schema: schema::ApiSchema,
 }
 
 /// A built, bound, not yet serving application.
@@ -49,24 +56,26 @@ impl Application {
     /// [`StartError`] when the database or the address cannot be used.
     pub async fn build(settings: &Settings) -> Result<Self, StartError> {
         let db = service::db::connect(settings).await?;
-        Self::with_database(settings.api_addr, db).await
+        Self::with_database(settings, db).await
     }
 
-    /// Binds `addr` and serves an already opened database.
+    /// Binds `settings.api_addr` and serves an already opened database.
     ///
     /// # Errors
     /// [`StartError::Bind`] when the address cannot be bound.
     pub async fn with_database(
-        addr: SocketAddr,
+        settings: &Settings,
         db: DatabaseConnection,
     ) -> Result<Self, StartError> {
+        let addr = settings.api_addr;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
-        let router = router(AppState { db });
+        let schema = schema::schema(db.clone(), settings);
+        let router = router(AppState { db, schema });
         Ok(Self {
             listener,
             router,
@@ -93,7 +102,10 @@ impl Application {
 
 /// The HTTP routes.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(health::routes()).with_state(state)
+    Router::new()
+        .merge(health::routes())
+        .merge(graphql::routes())
+        .with_state(state)
 }
 
 async fn shutdown_signal() {

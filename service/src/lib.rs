@@ -4,6 +4,8 @@
 //!
 //! Errors here are typed (`thiserror`); the binaries explain them to the user.
 
+pub mod auth;
+pub mod connection;
 pub mod credentials;
 pub mod db;
 pub mod lease;

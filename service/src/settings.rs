@@ -99,6 +99,11 @@ pub struct Settings {
     pub run_migrations: bool,
     /// `LOG_FORMAT`: text (default) or json.
     pub log_format: LogFormat,
+    /// `AUTH_TOKEN_TTL_SECS`: how long a sign-in token is valid (default 12 hours).
+    pub auth_token_ttl: std::time::Duration,
+    /// `LOGIN_FREE_ATTEMPTS`: failed sign-ins per email answered at once before
+    /// each further attempt is slowed down (default 3).
+    pub login_free_attempts: u32,
     /// What loading did on its own (secrets it generated), for `main` to log.
     pub notices: Vec<String>,
 }
@@ -137,6 +142,7 @@ pub enum ConfigError {
 const KEY_FILE: &str = "encryption.key";
 const JWT_FILE: &str = "jwt.secret";
 const MIN_JWT_SECRET_BYTES: usize = 32;
+const DEFAULT_TOKEN_TTL_SECS: u64 = 12 * 3600;
 
 impl Settings {
     /// Loads the settings from a lookup function such as `|k| std::env::var(k).ok()`.
@@ -196,6 +202,20 @@ impl Settings {
             }
         };
 
+        let auth_token_ttl = std::time::Duration::from_secs(parse_u64_in(
+            "AUTH_TOKEN_TTL_SECS",
+            get("AUTH_TOKEN_TTL_SECS"),
+            DEFAULT_TOKEN_TTL_SECS,
+            60..=30 * 24 * 3600,
+        )?);
+        let login_free_attempts = u32::try_from(parse_u64_in(
+            "LOGIN_FREE_ATTEMPTS",
+            get("LOGIN_FREE_ATTEMPTS"),
+            3,
+            1..=100,
+        )?)
+        .unwrap_or(3);
+
         let mut notices = Vec::new();
         let key_b64 = secret_or_generated(
             "APP_ENCRYPTION_KEY",
@@ -236,6 +256,8 @@ impl Settings {
             jwt_secret: SecretString::from(jwt_secret),
             run_migrations,
             log_format,
+            auth_token_ttl,
+            login_free_attempts,
             notices,
         })
     }
@@ -276,6 +298,28 @@ fn parse_bool(
         Some(other) => Err(ConfigError::Invalid {
             var,
             reason: format!("{other:?} is not a boolean (use true or false)"),
+        }),
+    }
+}
+
+fn parse_u64_in(
+    var: &'static str,
+    value: Option<String>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(text) = value else {
+        return Ok(default);
+    };
+    match text.parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            var,
+            reason: format!(
+                "{text:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
         }),
     }
 }
@@ -381,6 +425,8 @@ mod tests {
         assert_eq!(s.api_addr, "127.0.0.1:8080".parse().unwrap());
         assert!(s.run_migrations);
         assert_eq!(s.app_env, AppEnv::Development);
+        assert_eq!(s.auth_token_ttl, std::time::Duration::from_secs(12 * 3600));
+        assert_eq!(s.login_free_attempts, 3);
     }
 
     #[test]
@@ -481,6 +527,16 @@ mod tests {
             ),
             ("APP_ENV", "staging", "APP_ENV: unknown environment"),
             ("LOG_FORMAT", "xml", "LOG_FORMAT: unknown format"),
+            (
+                "AUTH_TOKEN_TTL_SECS",
+                "10",
+                "AUTH_TOKEN_TTL_SECS: \"10\" is not a whole number from 60",
+            ),
+            (
+                "LOGIN_FREE_ATTEMPTS",
+                "lots",
+                "LOGIN_FREE_ATTEMPTS: \"lots\" is not a whole number",
+            ),
         ];
         for (var, value, expected) in cases {
             let mut vars: Vec<(&str, &str)> =

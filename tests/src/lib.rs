@@ -148,3 +148,152 @@ impl TestDb {
         self.strings(sql).await
     }
 }
+
+/// The JWT secret of [`settings`], for tests that forge tokens.
+pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
+
+/// Settings for a test: the given database, port 0, fixed secrets, no
+/// migrations at start-up (the test database is migrated already, or the test
+/// wants it not to be).
+///
+/// # Panics
+/// When the settings do not load (a bug in this function).
+pub fn settings(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    run_migrations: bool,
+) -> service::Settings {
+    use base64::Engine as _;
+    let vars = [
+        ("DATABASE_URL", database_url.to_owned()),
+        ("DATA_DIR", data_dir.display().to_string()),
+        ("API_ADDR", "127.0.0.1:0".to_owned()),
+        ("APP_ENV", "test".to_owned()),
+        (
+            "APP_ENCRYPTION_KEY",
+            base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+        ),
+        ("JWT_SECRET", TEST_JWT_SECRET.to_owned()),
+        ("RUN_MIGRATIONS", run_migrations.to_string()),
+    ];
+    service::Settings::load(|k| {
+        vars.iter()
+            .find(|(name, _)| *name == k)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("test settings load")
+}
+
+/// A migrated database with the GraphQL schema on it, called directly (no HTTP).
+pub struct TestApi {
+    /// The database.
+    pub t: TestDb,
+    /// The schema.
+    pub schema: api::schema::ApiSchema,
+    /// The settings it was built from.
+    pub settings: service::Settings,
+    _data: tempfile::TempDir,
+}
+
+/// An owner's email and password used by [`TestApi::owner_token`].
+pub const OWNER_EMAIL: &str = "owner@example.com";
+/// The owner's password.
+pub const OWNER_PASSWORD: &str = "owner-password-1";
+
+impl TestApi {
+    /// A fresh database and schema.
+    ///
+    /// # Panics
+    /// When the database cannot be created.
+    pub async fn new() -> Self {
+        let t = TestDb::migrated().await;
+        let data = tempfile::tempdir().expect("temp dir");
+        let settings = settings(&t.url, data.path(), false);
+        let schema = api::schema::schema(t.db.clone(), &settings);
+        Self {
+            t,
+            schema,
+            settings,
+            _data: data,
+        }
+    }
+
+    /// Runs `query` with `variables`, as the holder of `token` (none: anonymous),
+    /// and returns the whole response as JSON (`data` and `errors`).
+    ///
+    /// # Panics
+    /// When the response cannot be serialised.
+    pub async fn run(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
+        let auth = match token {
+            Some(t) => api::schema::RequestAuth::bearer(t),
+            None => api::schema::RequestAuth::anonymous(),
+        };
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables))
+            .data(auth);
+        serde_json::to_value(self.schema.execute(request).await).expect("response is JSON")
+    }
+
+    /// Registers the owner and returns their token.
+    ///
+    /// # Panics
+    /// When registration fails.
+    pub async fn owner_token(&self) -> String {
+        let r = self
+            .run(
+                None,
+                "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }",
+                serde_json::json!({ "e": OWNER_EMAIL, "p": OWNER_PASSWORD }),
+            )
+            .await;
+        r["data"]["register"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("register failed: {r}"))
+            .to_owned()
+    }
+
+    /// Creates a viewer (as the owner) and returns the viewer's token.
+    ///
+    /// # Panics
+    /// When creating or signing in fails.
+    pub async fn viewer_token(&self, owner_token: &str) -> String {
+        let created = self
+            .run(
+                Some(owner_token),
+                r#"mutation { createUser(email: "viewer@example.com", password: "viewer-password-1", role: VIEWER) { id } }"#,
+                serde_json::Value::Null,
+            )
+            .await;
+        assert!(created["errors"].is_null(), "createUser failed: {created}");
+        let r = self
+            .run(
+                None,
+                r#"mutation { login(email: "viewer@example.com", password: "viewer-password-1") { token } }"#,
+                serde_json::Value::Null,
+            )
+            .await;
+        r["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("viewer login failed: {r}"))
+            .to_owned()
+    }
+}
+
+/// The `extensions.code` of each error of a response, in order.
+#[must_use]
+pub fn error_codes(response: &serde_json::Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

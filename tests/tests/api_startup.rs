@@ -45,7 +45,9 @@ async fn a_fresh_api_migrates_its_database_and_reports_ready() {
 #[tokio::test]
 async fn readiness_fails_while_migrations_are_pending() {
     let t = TestDb::empty().await;
-    let app = api::Application::with_database("127.0.0.1:0".parse().unwrap(), t.db.clone())
+    let data = tempfile::tempdir().unwrap();
+    let settings = e2e::settings(&t.url, data.path(), false);
+    let app = api::Application::with_database(&settings, t.db.clone())
         .await
         .unwrap();
     let base = format!("http://{}", app.addr());

@@ -1,0 +1,52 @@
+//! The HTTP side of GraphQL: `GET /graphql` serves GraphiQL, `POST /graphql` runs
+//! one operation with the caller's `Authorization: Bearer` token. The body is read
+//! through axum's body limit ([`MAX_BODY_BYTES`]), so an oversized request gets
+//! `413` before it is parsed.
+
+use crate::AppState;
+use crate::schema::RequestAuth;
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::GraphQLResponse;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+/// Largest request body accepted on `POST /graphql`.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Amazon orders admin")
+            .finish(),
+    )
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("expected a JSON body {{\"query\": \"…\", \"variables\": {{…}}}}: {e}"),
+            )
+                .into_response();
+        }
+    };
+    let auth = RequestAuth::from_authorization(
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    );
+    GraphQLResponse::from(state.schema.execute(request.data(auth)).await).into_response()
+}

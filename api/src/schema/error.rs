@@ -1,0 +1,100 @@
+//! The one place where failures become GraphQL errors with an `extensions.code`.
+//!
+//! Resolvers return `Result<_, ApiError>`; every service error converts into an
+//! [`ApiError`] here, and [`ApiError`] converts into the GraphQL error. Internal
+//! failures are logged with their cause and answered with a bare `INTERNAL`, so
+//! nothing about the database or the keys leaks to the caller.
+//!
+//! `ApiError` deliberately has no `Display`: async-graphql turns anything that
+//! displays into an error without a code, and this keeps that path closed.
+
+use async_graphql::ErrorExtensions as _;
+use service::auth::AuthError;
+use service::connection::ConnectionError;
+
+/// A failure as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// No token, or a token that is not (or no longer) valid.
+    Unauthenticated(String),
+    /// Signed in, but the role may not do this.
+    Forbidden(String),
+    /// The input cannot be used; the message says what to change.
+    BadUserInput(String),
+    /// What was asked for does not exist.
+    NotFound(String),
+    /// Something must be set up first (e.g. the Amazon connection).
+    NotConfigured(String),
+    /// Our fault; details are in the log only.
+    Internal,
+}
+
+impl ApiError {
+    /// The `extensions.code` of this error.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::NotConfigured(_) => "NOT_CONFIGURED",
+            Self::Internal => "INTERNAL",
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            Self::Unauthenticated(m)
+            | Self::Forbidden(m)
+            | Self::BadUserInput(m)
+            | Self::NotFound(m)
+            | Self::NotConfigured(m) => m,
+            Self::Internal => "internal error: the server log has the details",
+        }
+    }
+
+    /// Logs an internal failure once, with its cause, and returns [`ApiError::Internal`].
+    pub fn internal(context: &str, cause: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %cause, source = ?cause.source(), "{context}");
+        Self::Internal
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(e: ApiError) -> Self {
+        let code = e.code();
+        async_graphql::Error::new(e.message()).extend_with(|_, ext| ext.set("code", code))
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::internal("database error", &e)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::InvalidCredentials | AuthError::InvalidToken | AuthError::UnknownUser => {
+                Self::Unauthenticated(e.to_string())
+            }
+            AuthError::RegistrationClosed => Self::Forbidden(e.to_string()),
+            AuthError::EmailTaken | AuthError::InvalidInput(_) => Self::BadUserInput(e.to_string()),
+            AuthError::Internal(_) => Self::internal("authentication failed", &e),
+            AuthError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<ConnectionError> for ApiError {
+    fn from(e: ConnectionError) -> Self {
+        match e {
+            ConnectionError::Invalid { .. } => Self::BadUserInput(e.to_string()),
+            ConnectionError::NotConfigured => Self::NotConfigured(e.to_string()),
+            ConnectionError::Seal(_) => Self::internal("sealing credentials failed", &e),
+            ConnectionError::Db(db) => db.into(),
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The GraphQL schema, free of HTTP: tests run `schema.execute(...)` on it directly.
+//!
+//! One root per domain, merged: [`auth`] (register, login, users), [`connection`]
+//! (the Amazon account and its credentials), [`orders`], [`sync_runs`] and
+//! [`marketplaces`]. Who is asking travels in the request's data as a
+//! [`RequestAuth`]; guards ([`SignedIn`], [`OwnerOnly`]) check it before a field runs.
+
+pub mod auth;
+pub mod connection;
+pub mod error;
+pub mod marketplaces;
+pub mod orders;
+mod paging;
+pub mod sync_runs;
+
+use async_graphql::{Context, EmptySubscription, Guard, MergedObject, Schema};
+use entity::enums::Role;
+use entity::users;
+use sea_orm::DatabaseConnection;
+use service::Settings;
+use service::auth::{LoginThrottle, Tokens};
+use service::settings::EncryptionKey;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+pub use error::ApiError;
+
+/// Deepest selection accepted.
+pub const MAX_DEPTH: usize = 12;
+/// Most fields one request may select (async-graphql's static complexity).
+pub const MAX_COMPLEXITY: usize = 1_000;
+
+/// Every query root, merged.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    auth::AuthQuery,
+    connection::ConnectionQuery,
+    orders::OrdersQuery,
+    sync_runs::SyncRunsQuery,
+    marketplaces::MarketplacesQuery,
+);
+
+/// Every mutation root, merged.
+#[derive(MergedObject, Default)]
+pub struct Mutation(auth::AuthMutation, connection::ConnectionMutation);
+
+/// The schema type.
+pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// What every resolver may use.
+pub struct ApiContext {
+    /// The database.
+    pub db: DatabaseConnection,
+    /// Signs and verifies sign-in tokens.
+    pub tokens: Tokens,
+    /// Slows down repeated failed sign-ins.
+    pub throttle: LoginThrottle,
+    /// Seals the Amazon credentials.
+    pub encryption_key: Arc<EncryptionKey>,
+}
+
+impl ApiContext {
+    /// The context as configured.
+    #[must_use]
+    pub fn new(db: DatabaseConnection, settings: &Settings) -> Self {
+        Self {
+            db,
+            tokens: Tokens::from_settings(settings),
+            throttle: LoginThrottle::from_settings(settings),
+            encryption_key: Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
+        }
+    }
+}
+
+/// Builds the schema with its limits.
+#[must_use]
+pub fn build(context: ApiContext) -> ApiSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(context)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema as configured, on `db`.
+#[must_use]
+pub fn schema(db: DatabaseConnection, settings: &Settings) -> ApiSchema {
+    build(ApiContext::new(db, settings))
+}
+
+/// The schema's SDL, as checked in at `api/schema.graphql`.
+#[must_use]
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Who is asking: the bearer token of the request, and the user it names once
+/// a field has needed it (looked up once per request).
+#[derive(Debug, Default)]
+pub struct RequestAuth {
+    token: Option<String>,
+    user: OnceCell<Result<users::Model, ApiError>>,
+}
+
+impl RequestAuth {
+    /// A request without a token.
+    #[must_use]
+    pub fn anonymous() -> Self {
+        Self::default()
+    }
+
+    /// A request carrying `token`.
+    #[must_use]
+    pub fn bearer(token: impl Into<String>) -> Self {
+        Self {
+            token: Some(token.into()),
+            user: OnceCell::new(),
+        }
+    }
+
+    /// From an `Authorization` header value: `Bearer <token>` (the scheme is
+    /// case-insensitive). Any other value counts as an invalid token.
+    #[must_use]
+    pub fn from_authorization(header: Option<&str>) -> Self {
+        match header.map(str::trim) {
+            None | Some("") => Self::anonymous(),
+            Some(value) => match value.split_once(' ') {
+                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                    Self::bearer(token.trim())
+                }
+                _ => Self::bearer(""),
+            },
+        }
+    }
+}
+
+/// The signed-in user of this request.
+///
+/// # Errors
+/// [`ApiError::Unauthenticated`] without a valid token.
+pub async fn current_user<'a>(ctx: &Context<'a>) -> Result<&'a users::Model, ApiError> {
+    let Some(auth) = ctx.data_opt::<RequestAuth>() else {
+        return Err(not_signed_in());
+    };
+    let api = api_context(ctx)?;
+    auth.user
+        .get_or_init(|| async {
+            match auth.token.as_deref() {
+                None => Err(not_signed_in()),
+                Some(token) => service::auth::authenticate(&api.db, &api.tokens, token)
+                    .await
+                    .map_err(ApiError::from),
+            }
+        })
+        .await
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn not_signed_in() -> ApiError {
+    ApiError::Unauthenticated(
+        "sign in first: send `Authorization: Bearer <token>` with the token from `login`"
+            .to_owned(),
+    )
+}
+
+/// The shared context.
+///
+/// # Errors
+/// [`ApiError::Internal`] if the schema was built without it.
+pub fn api_context<'a>(ctx: &Context<'a>) -> Result<&'a ApiContext, ApiError> {
+    ctx.data_opt::<ApiContext>().ok_or_else(|| {
+        tracing::error!("the schema was built without its ApiContext");
+        ApiError::Internal
+    })
+}
+
+/// Lets any signed-in user through.
+pub struct SignedIn;
+
+impl Guard for SignedIn {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        current_user(ctx).await?;
+        Ok(())
+    }
+}
+
+/// Lets only the owner through; a viewer gets `FORBIDDEN`.
+pub struct OwnerOnly;
+
+impl Guard for OwnerOnly {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let user = current_user(ctx).await?;
+        if user.role == Role::Owner {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("only the owner may do this".to_owned()).into())
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! Orders as Amazon reports them: `amazonOrders` (newest purchase first, keyset
+//! paged, filtered) and `amazonOrder`. Amounts are exact decimals with currency.
+
+use super::paging::{PageInfo, decode_time_id, encode_time_id, page_size};
+use super::{ApiError, SignedIn, api_context};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{Amount, amazon_order, amazon_order_item};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
+};
+use std::collections::HashMap;
+
+/// Most orders one page may hold.
+pub const MAX_PAGE: i32 = 200;
+const CURSOR_KIND: &str = "order";
+
+/// Where an order stands, whichever Orders API it was read through.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Not yet available for purchase (pre-orders).
+    #[graphql(name = "PENDING_AVAILABILITY")]
+    PendingAvailability,
+    /// Placed, payment not yet authorized.
+    #[graphql(name = "PENDING")]
+    Pending,
+    /// Paid, nothing shipped yet.
+    #[graphql(name = "UNSHIPPED")]
+    Unshipped,
+    /// Some items shipped.
+    #[graphql(name = "PARTIALLY_SHIPPED")]
+    PartiallyShipped,
+    /// Everything shipped.
+    #[graphql(name = "SHIPPED")]
+    Shipped,
+    /// Canceled.
+    #[graphql(name = "CANCELED")]
+    Canceled,
+    /// Shipped, invoice not yet confirmed (some marketplaces).
+    #[graphql(name = "INVOICE_UNCONFIRMED")]
+    InvoiceUnconfirmed,
+    /// Cannot be fulfilled (multi-channel fulfillment).
+    #[graphql(name = "UNFULFILLABLE")]
+    Unfulfillable,
+}
+
+impl OrderStatus {
+    /// Reads a stored status in either API's spelling (`PartiallyShipped` in v0,
+    /// `PARTIALLY_SHIPPED` in 2026-01-01; `Canceled` and `CANCELLED`).
+    #[must_use]
+    pub fn parse(stored: &str) -> Option<Self> {
+        let key: String = stored
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        Some(match key.as_str() {
+            "PENDINGAVAILABILITY" => Self::PendingAvailability,
+            "PENDING" => Self::Pending,
+            "UNSHIPPED" => Self::Unshipped,
+            "PARTIALLYSHIPPED" => Self::PartiallyShipped,
+            "SHIPPED" => Self::Shipped,
+            "CANCELED" | "CANCELLED" => Self::Canceled,
+            "INVOICEUNCONFIRMED" => Self::InvoiceUnconfirmed,
+            "UNFULFILLABLE" => Self::Unfulfillable,
+            _ => return None,
+        })
+    }
+
+    /// Every spelling the database may hold for this status.
+    fn spellings(self) -> &'static [&'static str] {
+        match self {
+            Self::PendingAvailability => &["PendingAvailability", "PENDING_AVAILABILITY"],
+            Self::Pending => &["Pending", "PENDING"],
+            Self::Unshipped => &["Unshipped", "UNSHIPPED"],
+            Self::PartiallyShipped => &["PartiallyShipped", "PARTIALLY_SHIPPED"],
+            Self::Shipped => &["Shipped", "SHIPPED"],
+            Self::Canceled => &["Canceled", "CANCELED", "Cancelled", "CANCELLED"],
+            Self::InvoiceUnconfirmed => &["InvoiceUnconfirmed", "INVOICE_UNCONFIRMED"],
+            Self::Unfulfillable => &["Unfulfillable", "UNFULFILLABLE"],
+        }
+    }
+}
+
+/// An exact amount of money.
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct Money {
+    /// The amount as a decimal string, exactly as Amazon reported it (e.g. "19.90").
+    pub amount: Decimal,
+    /// ISO 4217 currency code.
+    pub currency_code: String,
+}
+
+fn money(amount: Option<Amount>, currency: Option<&String>) -> Option<Money> {
+    Some(Money {
+        amount: amount?.decimal(),
+        currency_code: currency?.clone(),
+    })
+}
+
+/// Which orders to list. All given conditions must hold.
+#[derive(InputObject, Debug, Default)]
+pub struct AmazonOrderFilter {
+    /// Any of these statuses.
+    pub statuses: Option<Vec<OrderStatus>>,
+    /// This marketplace only.
+    pub marketplace_id: Option<String>,
+    /// Purchased at or after this instant.
+    pub purchased_from: Option<DateTime<Utc>>,
+    /// Purchased before this instant (exclusive).
+    pub purchased_to: Option<DateTime<Utc>>,
+    /// With an item of this seller SKU.
+    pub sku: Option<String>,
+    /// With an item of this ASIN.
+    pub asin: Option<String>,
+}
+
+/// One line of an order.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
+pub struct AmazonOrderItem {
+    /// Amazon's id of the line.
+    pub order_item_id: String,
+    /// The seller's SKU.
+    pub seller_sku: Option<String>,
+    /// The product's ASIN.
+    pub asin: Option<String>,
+    /// The product title.
+    pub title: Option<String>,
+    /// Units ordered.
+    pub quantity_ordered: i32,
+    /// Units shipped.
+    pub quantity_shipped: i32,
+    /// The line total as v0's `ItemPrice` means it: unit price times quantity
+    /// ordered, shipping and tax excluded. Null while the order is pending.
+    pub item_price: Option<Money>,
+}
+
+#[ComplexObject]
+impl AmazonOrderItem {
+    /// The price of one unit: `itemPrice` divided by `quantityOrdered`.
+    async fn unit_price(&self) -> Option<Money> {
+        let line = self.item_price.as_ref()?;
+        let qty = Decimal::from(self.quantity_ordered);
+        if qty.is_zero() {
+            return None;
+        }
+        let exact = line.amount.checked_div(qty)?;
+        let rounded = exact.round_dp(line.amount.scale());
+        let amount = if rounded * qty == line.amount {
+            rounded
+        } else {
+            exact.normalize()
+        };
+        Some(Money {
+            amount,
+            currency_code: line.currency_code.clone(),
+        })
+    }
+}
+
+impl From<amazon_order_item::Model> for AmazonOrderItem {
+    fn from(i: amazon_order_item::Model) -> Self {
+        Self {
+            item_price: money(i.item_price_amount, i.item_price_currency.as_ref()),
+            order_item_id: i.order_item_id,
+            seller_sku: i.seller_sku,
+            asin: i.asin,
+            title: i.title,
+            quantity_ordered: i.quantity_ordered,
+            quantity_shipped: i.quantity_shipped,
+        }
+    }
+}
+
+/// An order as Amazon reports it.
+pub struct AmazonOrder {
+    model: amazon_order::Model,
+    /// Items loaded with the page, when the query asked for them.
+    items: Option<Vec<AmazonOrderItem>>,
+}
+
+#[Object]
+impl AmazonOrder {
+    /// Amazon's order id, e.g. 113-1234567-1234567.
+    async fn amazon_order_id(&self) -> &str {
+        &self.model.amazon_order_id
+    }
+    /// The marketplace it was placed in.
+    async fn marketplace_id(&self) -> &str {
+        &self.model.marketplace_id
+    }
+    /// When it was placed.
+    async fn purchase_date(&self) -> DateTime<Utc> {
+        self.model.purchase_date
+    }
+    /// When Amazon last changed it.
+    async fn last_update_date(&self) -> DateTime<Utc> {
+        self.model.last_update_date
+    }
+    /// Where it stands.
+    async fn order_status(&self) -> Result<OrderStatus, ApiError> {
+        OrderStatus::parse(&self.model.order_status).ok_or_else(|| {
+            tracing::error!(
+                status = %self.model.order_status,
+                order = %self.model.amazon_order_id,
+                "stored order status is not one the API knows"
+            );
+            ApiError::Internal
+        })
+    }
+    /// AFN (fulfilled by Amazon) or MFN (by the seller).
+    async fn fulfillment_channel(&self) -> Option<&str> {
+        self.model.fulfillment_channel.as_deref()
+    }
+    /// The order total; null while the order is pending.
+    async fn order_total(&self) -> Option<Money> {
+        money(
+            self.model.order_total_amount,
+            self.model.order_total_currency.as_ref(),
+        )
+    }
+    /// Units shipped so far.
+    async fn number_of_items_shipped(&self) -> Option<i32> {
+        self.model.number_of_items_shipped
+    }
+    /// Units not yet shipped.
+    async fn number_of_items_unshipped(&self) -> Option<i32> {
+        self.model.number_of_items_unshipped
+    }
+    /// A Prime order.
+    async fn is_prime(&self) -> bool {
+        self.model.is_prime
+    }
+    /// A business (B2B) order.
+    async fn is_business_order(&self) -> bool {
+        self.model.is_business_order
+    }
+    /// The order's lines.
+    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<AmazonOrderItem>, ApiError> {
+        if let Some(items) = &self.items {
+            return Ok(items.clone());
+        }
+        let db = &api_context(ctx)?.db;
+        let mut by_order = load_items(db, std::slice::from_ref(&self.model)).await?;
+        Ok(by_order
+            .remove(&(
+                self.model.amazon_order_id.clone(),
+                self.model.marketplace_id.clone(),
+            ))
+            .unwrap_or_default())
+    }
+}
+
+type OrderKey = (String, String);
+
+/// The items of `orders`, by (order id, marketplace id), in a stable order.
+async fn load_items(
+    db: &DatabaseConnection,
+    orders: &[amazon_order::Model],
+) -> Result<HashMap<OrderKey, Vec<AmazonOrderItem>>, ApiError> {
+    let mut by_order: HashMap<OrderKey, Vec<AmazonOrderItem>> = HashMap::new();
+    if orders.is_empty() {
+        return Ok(by_order);
+    }
+    let ids: Vec<String> = orders.iter().map(|o| o.amazon_order_id.clone()).collect();
+    let items = amazon_order_item::Entity::find()
+        .filter(amazon_order_item::Column::AmazonOrderId.is_in(ids))
+        .order_by_asc(amazon_order_item::Column::Id)
+        .all(db)
+        .await?;
+    for item in items {
+        let key = (item.amazon_order_id.clone(), item.marketplace_id.clone());
+        by_order.entry(key).or_default().push(item.into());
+    }
+    Ok(by_order)
+}
+
+/// One order in a page, with its cursor.
+#[derive(SimpleObject)]
+pub struct AmazonOrderEdge {
+    /// The order.
+    pub node: AmazonOrder,
+    /// Pass as `after` to continue after this order.
+    pub cursor: String,
+}
+
+/// A page of orders.
+#[derive(SimpleObject)]
+pub struct AmazonOrderConnection {
+    /// The orders of this page, newest purchase first.
+    pub edges: Vec<AmazonOrderEdge>,
+    /// Where the page stands.
+    pub page_info: PageInfo,
+    /// How many orders match the filter in all.
+    pub total_count: u64,
+}
+
+fn filtered(filter: &AmazonOrderFilter) -> Select<amazon_order::Entity> {
+    let mut q = amazon_order::Entity::find();
+    if let Some(statuses) = filter.statuses.as_ref().filter(|s| !s.is_empty()) {
+        let spellings: Vec<&str> = statuses
+            .iter()
+            .flat_map(|s| s.spellings())
+            .copied()
+            .collect();
+        q = q.filter(amazon_order::Column::OrderStatus.is_in(spellings));
+    }
+    if let Some(m) = &filter.marketplace_id {
+        q = q.filter(amazon_order::Column::MarketplaceId.eq(m.trim()));
+    }
+    if let Some(from) = filter.purchased_from {
+        q = q.filter(amazon_order::Column::PurchaseDate.gte(from));
+    }
+    if let Some(to) = filter.purchased_to {
+        q = q.filter(amazon_order::Column::PurchaseDate.lt(to));
+    }
+    let item_conditions = [
+        (amazon_order_item::Column::SellerSku, filter.sku.as_deref()),
+        (amazon_order_item::Column::Asin, filter.asin.as_deref()),
+    ];
+    for (column, value) in item_conditions {
+        if let Some(value) = value {
+            q = q.filter(Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(amazon_order_item::Entity)
+                    .and_where(
+                        Expr::col((
+                            amazon_order_item::Entity,
+                            amazon_order_item::Column::AmazonOrderId,
+                        ))
+                        .equals((amazon_order::Entity, amazon_order::Column::AmazonOrderId)),
+                    )
+                    .and_where(
+                        Expr::col((
+                            amazon_order_item::Entity,
+                            amazon_order_item::Column::MarketplaceId,
+                        ))
+                        .equals((amazon_order::Entity, amazon_order::Column::MarketplaceId)),
+                    )
+                    .and_where(Expr::col((amazon_order_item::Entity, column)).eq(value.trim()))
+                    .to_owned(),
+            ));
+        }
+    }
+    q
+}
+
+/// Reading orders.
+#[derive(Default)]
+pub struct OrdersQuery;
+
+#[Object]
+impl OrdersQuery {
+    /// Orders, newest purchase first, `first` at a time (at most 200); pass the
+    /// last page's `pageInfo.endCursor` as `after` for the next page.
+    #[graphql(guard = "SignedIn")]
+    async fn amazon_orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+        filter: Option<AmazonOrderFilter>,
+    ) -> Result<AmazonOrderConnection, ApiError> {
+        let db = &api_context(ctx)?.db;
+        let limit = page_size(first, MAX_PAGE)?;
+        let filter = filter.unwrap_or_default();
+        let total_count = filtered(&filter).count(db).await?;
+
+        let mut q = filtered(&filter);
+        if let Some(after) = &after {
+            let (at, id) = decode_time_id(CURSOR_KIND, after)?;
+            q = q.filter(
+                Condition::any()
+                    .add(amazon_order::Column::PurchaseDate.lt(at))
+                    .add(
+                        Condition::all()
+                            .add(amazon_order::Column::PurchaseDate.eq(at))
+                            .add(amazon_order::Column::Id.lt(id)),
+                    ),
+            );
+        }
+        let mut rows = q
+            .order_by_desc(amazon_order::Column::PurchaseDate)
+            .order_by_desc(amazon_order::Column::Id)
+            .limit(limit + 1)
+            .all(db)
+            .await?;
+        let has_next_page = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+
+        let wants_items = ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("items")
+            .exists();
+        let mut items = if wants_items {
+            Some(load_items(db, &rows).await?)
+        } else {
+            None
+        };
+        let edges: Vec<AmazonOrderEdge> = rows
+            .into_iter()
+            .map(|model| {
+                let cursor = encode_time_id(CURSOR_KIND, model.purchase_date, model.id);
+                let key = (model.amazon_order_id.clone(), model.marketplace_id.clone());
+                let items = items
+                    .as_mut()
+                    .map(|by_order| by_order.remove(&key).unwrap_or_default());
+                AmazonOrderEdge {
+                    node: AmazonOrder { model, items },
+                    cursor,
+                }
+            })
+            .collect();
+        Ok(AmazonOrderConnection {
+            page_info: PageInfo {
+                has_next_page,
+                has_previous_page: after.is_some(),
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+            total_count,
+        })
+    }
+
+    /// One order by Amazon's order id, with its items. `NOT_FOUND` when unknown.
+    #[graphql(guard = "SignedIn")]
+    async fn amazon_order(
+        &self,
+        ctx: &Context<'_>,
+        amazon_order_id: String,
+    ) -> Result<Option<AmazonOrder>, ApiError> {
+        let db = &api_context(ctx)?.db;
+        let model = amazon_order::Entity::find()
+            .filter(amazon_order::Column::AmazonOrderId.eq(amazon_order_id.trim()))
+            .order_by_asc(amazon_order::Column::Id)
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "no order {:?} has been synced",
+                    amazon_order_id.trim()
+                ))
+            })?;
+        Ok(Some(AmazonOrder { model, items: None }))
+    }
+}

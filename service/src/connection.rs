@@ -1,0 +1,318 @@
+//! The one Amazon seller account this installation syncs (`amazon_connection`, id 1)
+//! and its LWA credentials (`amazon_credential`, sealed with [`crate::credentials`]).
+//!
+//! Credentials go in and never come back out through this module: callers learn
+//! only whether they are configured and the (public) LWA client id.
+
+use crate::credentials::{self, CredentialError, Field};
+use crate::settings::EncryptionKey;
+use chrono::Utc;
+use entity::amazon_connection::{self, SINGLETON_ID};
+use entity::enums::{OrdersApiVersion, Region};
+use entity::{amazon_credential, marketplaces};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeSet;
+
+/// Why the connection or its credentials could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    /// A field cannot be used; the message names it and says what is expected.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The input field (as the API names it).
+        field: &'static str,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// Credentials were given before the connection exists.
+    #[error(
+        "no Amazon connection yet: save the connection (seller id, region, marketplaces) first"
+    )]
+    NotConfigured,
+    /// Sealing failed.
+    #[error(transparent)]
+    Seal(#[from] CredentialError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// What the owner enters to connect a seller account.
+#[derive(Debug, Clone)]
+pub struct ConnectionInput {
+    /// The merchant token (Seller Central: Settings, Account Info, Merchant Token).
+    pub seller_id: String,
+    /// The SP-API region the account lives in.
+    pub region: Region,
+    /// Whether to call Amazon's sandbox.
+    pub sandbox: bool,
+    /// Marketplaces to sync; each must be a known marketplace of `region`.
+    pub marketplace_ids: Vec<String>,
+    /// Which Orders API the sync speaks.
+    pub orders_api_version: OrdersApiVersion,
+    /// SP-API base URL override (sandbox, simulator).
+    pub endpoint: Option<String>,
+    /// LWA token URL override.
+    pub token_url: Option<String>,
+}
+
+/// The LWA credentials as entered. The secrets are [`SecretString`]s: they print
+/// as `[REDACTED]` and are sealed before they reach the database.
+#[derive(Debug, Clone)]
+pub struct CredentialInput {
+    /// The LWA client id (public).
+    pub lwa_client_id: String,
+    /// The LWA client secret.
+    pub lwa_client_secret: SecretString,
+    /// The refresh token from authorizing the app.
+    pub refresh_token: SecretString,
+}
+
+/// What may be said about stored credentials: nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialSummary {
+    /// The LWA client id.
+    pub lwa_client_id: String,
+    /// When they were last set.
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+/// The connection, if one was saved.
+///
+/// # Errors
+/// The database error.
+pub async fn get(db: &impl ConnectionTrait) -> Result<Option<amazon_connection::Model>, DbErr> {
+    amazon_connection::Entity::find_by_id(SINGLETON_ID)
+        .one(db)
+        .await
+}
+
+/// The stored credentials' public part, if any are stored.
+///
+/// # Errors
+/// The database error.
+pub async fn credential_summary(
+    db: &impl ConnectionTrait,
+) -> Result<Option<CredentialSummary>, DbErr> {
+    Ok(amazon_credential::Entity::find()
+        .filter(amazon_credential::Column::ConnectionId.eq(SINGLETON_ID))
+        .one(db)
+        .await?
+        .map(|c| CredentialSummary {
+            lwa_client_id: c.lwa_client_id,
+            updated_at: c.updated_at,
+        }))
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> ConnectionError {
+    ConnectionError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+fn check_url(
+    field: &'static str,
+    value: Option<String>,
+) -> Result<Option<String>, ConnectionError> {
+    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match url::Url::parse(&value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(value)),
+        _ => Err(invalid(
+            field,
+            format!("{value:?} is not an http(s) URL like https://sellingpartnerapi-na.amazon.com"),
+        )),
+    }
+}
+
+async fn validate(
+    db: &impl ConnectionTrait,
+    input: ConnectionInput,
+) -> Result<ConnectionInput, ConnectionError> {
+    let seller_id = input.seller_id.trim().to_owned();
+    if seller_id.is_empty()
+        || seller_id.len() > 64
+        || !seller_id.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(invalid(
+            "sellerId",
+            "use the merchant token from Seller Central (letters and digits, e.g. A1B2C3D4E5F6G7)",
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let mut ids = Vec::new();
+    for id in &input.marketplace_ids {
+        let id = id.trim().to_owned();
+        if seen.insert(id.clone()) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err(invalid(
+            "marketplaceIds",
+            "give at least one marketplace id (see the `marketplaces` query)",
+        ));
+    }
+    let known = marketplaces::Entity::find()
+        .filter(marketplaces::Column::MarketplaceId.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    for id in &ids {
+        match known.iter().find(|m| &m.marketplace_id == id) {
+            None => {
+                return Err(invalid(
+                    "marketplaceIds",
+                    format!("{id:?} is not a known marketplace id (see the `marketplaces` query)"),
+                ));
+            }
+            Some(m) if m.region != region_code(input.region) => {
+                return Err(invalid(
+                    "marketplaceIds",
+                    format!(
+                        "{id:?} ({}) is in region {}, not {}: connect one region per account",
+                        m.name,
+                        m.region,
+                        region_code(input.region)
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(ConnectionInput {
+        seller_id,
+        marketplace_ids: ids,
+        endpoint: check_url("endpoint", input.endpoint)?,
+        token_url: check_url("tokenUrl", input.token_url)?,
+        ..input
+    })
+}
+
+fn region_code(region: Region) -> &'static str {
+    match region {
+        Region::Na => "NA",
+        Region::Eu => "EU",
+        Region::Fe => "FE",
+    }
+}
+
+/// Creates or replaces the connection (row id 1). The last check and sync results
+/// are kept: they describe the same account unless the seller id changes.
+///
+/// # Errors
+/// [`ConnectionError::Invalid`] naming the first unusable field.
+#[tracing::instrument(skip(db, input), fields(seller_id = %input.seller_id, region = ?input.region))]
+pub async fn upsert(
+    db: &DatabaseConnection,
+    input: ConnectionInput,
+) -> Result<amazon_connection::Model, ConnectionError> {
+    let input = validate(db, input).await?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let existing = get(&txn).await?;
+    let seller_changed = existing
+        .as_ref()
+        .is_some_and(|c| c.seller_id != input.seller_id);
+    let mut row = amazon_connection::ActiveModel {
+        id: Set(SINGLETON_ID),
+        seller_id: Set(input.seller_id),
+        region: Set(input.region),
+        sandbox: Set(input.sandbox),
+        marketplace_ids: Set(serde_json::json!(input.marketplace_ids)),
+        orders_api_version: Set(input.orders_api_version),
+        endpoint: Set(input.endpoint),
+        token_url: Set(input.token_url),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let saved = if existing.is_some() {
+        if seller_changed {
+            // Another account: the previous account's check result says nothing about it.
+            row.last_check_at = Set(None);
+            row.last_check_ok = Set(None);
+            row.last_check_error = Set(None);
+        }
+        row.update(&txn).await?
+    } else {
+        row.created_at = Set(now);
+        row.insert(&txn).await?
+    };
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Seals and stores the LWA credentials of the connection, replacing earlier ones.
+///
+/// # Errors
+/// [`ConnectionError::NotConfigured`] before the connection exists;
+/// [`ConnectionError::Invalid`] for empty values.
+#[tracing::instrument(skip(db, key, input))]
+pub async fn set_credential(
+    db: &DatabaseConnection,
+    key: &EncryptionKey,
+    input: CredentialInput,
+) -> Result<amazon_connection::Model, ConnectionError> {
+    let client_id = input.lwa_client_id.trim().to_owned();
+    if client_id.is_empty() || client_id.len() > 256 {
+        return Err(invalid(
+            "lwaClientId",
+            "copy the LWA client id (amzn1.application-oa2-client…) from Developer Central",
+        ));
+    }
+    if input.lwa_client_secret.expose_secret().trim().is_empty() {
+        return Err(invalid("lwaClientSecret", "must not be empty"));
+    }
+    if input.refresh_token.expose_secret().trim().is_empty() {
+        return Err(invalid(
+            "refreshToken",
+            "must not be empty (authorize the app in Seller Central to get one)",
+        ));
+    }
+    let client_secret =
+        SecretString::from(input.lwa_client_secret.expose_secret().trim().to_owned());
+    let refresh_token = SecretString::from(input.refresh_token.expose_secret().trim().to_owned());
+    let secret = credentials::seal(key, SINGLETON_ID, Field::ClientSecret, &client_secret)?;
+    let token = credentials::seal(key, SINGLETON_ID, Field::RefreshToken, &refresh_token)?;
+
+    let txn = db.begin().await?;
+    let Some(connection) = get(&txn).await? else {
+        return Err(ConnectionError::NotConfigured);
+    };
+    let row = amazon_credential::ActiveModel {
+        connection_id: Set(SINGLETON_ID),
+        lwa_client_id: Set(client_id),
+        client_secret_ciphertext: Set(secret.ciphertext),
+        client_secret_nonce: Set(secret.nonce),
+        refresh_token_ciphertext: Set(token.ciphertext),
+        refresh_token_nonce: Set(token.nonce),
+        key_id: Set(key.id().to_owned()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    amazon_credential::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(amazon_credential::Column::ConnectionId)
+                .update_columns([
+                    amazon_credential::Column::LwaClientId,
+                    amazon_credential::Column::ClientSecretCiphertext,
+                    amazon_credential::Column::ClientSecretNonce,
+                    amazon_credential::Column::RefreshTokenCiphertext,
+                    amazon_credential::Column::RefreshTokenNonce,
+                    amazon_credential::Column::KeyId,
+                    amazon_credential::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    tracing::info!("Amazon credentials saved (sealed)");
+    Ok(connection)
+}

@@ -1,0 +1,146 @@
+//! The GraphQL API over HTTP: the app on port 0, a fresh database, real requests.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
+
+use e2e::{OWNER_EMAIL, OWNER_PASSWORD, TestDb, error_codes};
+use serde_json::{Value, json};
+
+struct App {
+    base: String,
+    client: reqwest::Client,
+    _t: TestDb,
+    _data: tempfile::TempDir,
+}
+
+impl App {
+    async fn start() -> Self {
+        let t = TestDb::migrated().await;
+        let data = tempfile::tempdir().unwrap();
+        let settings = e2e::settings(&t.url, data.path(), false);
+        let app = api::Application::with_database(&settings, t.db.clone())
+            .await
+            .unwrap();
+        let base = format!("http://{}", app.addr());
+        tokio::spawn(app.run());
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            _t: t,
+            _data: data,
+        }
+    }
+
+    async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn over_http_the_owner_registers_logs_in_and_uses_the_bearer_token() {
+    let app = App::start().await;
+
+    let registered = app
+        .post(
+            None,
+            "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { user { role } } }",
+            json!({ "e": OWNER_EMAIL, "p": OWNER_PASSWORD }),
+        )
+        .await;
+    let login = app
+        .post(
+            None,
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            json!({ "e": OWNER_EMAIL, "p": OWNER_PASSWORD }),
+        )
+        .await;
+    let token = login["data"]["login"]["token"].as_str().unwrap();
+    let me = app
+        .post(Some(token), "{ me { email role } }", Value::Null)
+        .await;
+    let anonymous = app.post(None, "{ me { email } }", Value::Null).await;
+    let garbage = app
+        .post(Some("not-a-jwt"), "{ me { email } }", Value::Null)
+        .await;
+
+    assert_eq!(registered["data"]["register"]["user"]["role"], "OWNER");
+    assert_eq!(
+        me["data"]["me"],
+        json!({ "email": OWNER_EMAIL, "role": "OWNER" })
+    );
+    assert_eq!(error_codes(&anonymous), ["UNAUTHENTICATED"]);
+    assert_eq!(error_codes(&garbage), ["UNAUTHENTICATED"]);
+}
+
+#[tokio::test]
+async fn graphiql_is_served_on_get_and_health_probes_still_answer() {
+    let app = App::start().await;
+
+    let page = reqwest::get(format!("{}/graphql", app.base)).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("graphiql"), "{html}");
+    for probe in ["/healthz", "/readyz"] {
+        let res = reqwest::get(format!("{}{probe}", app.base)).await.unwrap();
+        assert_eq!(res.status(), 200, "{probe}");
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413_and_a_malformed_one_with_400() {
+    let app = App::start().await;
+
+    let huge = format!("{{ me {{ email }} }} # {}", "x".repeat(api::MAX_BODY_BYTES));
+    let too_big = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .json(&json!({ "query": huge }))
+        .send()
+        .await
+        .unwrap();
+    let malformed = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(too_big.status(), 413);
+    assert_eq!(malformed.status(), 400);
+}
+
+#[tokio::test]
+async fn a_query_nested_deeper_than_the_limit_is_refused() {
+    let app = App::start().await;
+    let levels = ["__schema", "types", "fields", "type"]
+        .into_iter()
+        .chain(std::iter::repeat_n("ofType", 12))
+        .collect::<Vec<_>>();
+    let deep = format!(
+        "{{ {} name {} }}",
+        levels
+            .iter()
+            .map(|l| format!("{l} {{"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        "}".repeat(levels.len())
+    );
+
+    let r = app.post(None, &deep, Value::Null).await;
+
+    let message = r["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("nested too deep"), "{r}");
+}

@@ -1,0 +1,427 @@
+//! Orders, sync runs and marketplaces through `schema.execute`, over rows inserted
+//! directly: keyset paging newest first, filters, items, exact money.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use e2e::{TestApi, error_codes};
+use entity::enums::{SyncStatus, SyncTrigger};
+use entity::{Amount, amazon_order, amazon_order_item, sync_runs};
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::{Value, json};
+use std::str::FromStr;
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_790_000_000, 250_000_000)
+        .single()
+        .unwrap()
+        + Duration::minutes(minutes)
+}
+
+async fn order(
+    api: &TestApi,
+    id: &str,
+    marketplace: &str,
+    purchased: DateTime<Utc>,
+    status: &str,
+    total: Option<&str>,
+) {
+    amazon_order::ActiveModel {
+        amazon_order_id: Set(id.to_owned()),
+        marketplace_id: Set(marketplace.to_owned()),
+        purchase_date: Set(purchased),
+        last_update_date: Set(purchased),
+        order_status: Set(status.to_owned()),
+        fulfillment_channel: Set(Some("MFN".to_owned())),
+        order_total_currency: Set(total.map(|_| "USD".to_owned())),
+        order_total_amount: Set(total.map(|t| Amount::from_str(t).unwrap())),
+        number_of_items_shipped: Set(Some(0)),
+        number_of_items_unshipped: Set(Some(1)),
+        is_prime: Set(false),
+        is_business_order: Set(false),
+        raw_payload: Set(json!({})),
+        created_at: Set(purchased),
+        updated_at: Set(purchased),
+        ..Default::default()
+    }
+    .insert(&api.t.db)
+    .await
+    .unwrap();
+}
+
+async fn item(
+    api: &TestApi,
+    order_id: &str,
+    item_id: &str,
+    sku: &str,
+    qty: i32,
+    price: Option<&str>,
+) {
+    amazon_order_item::ActiveModel {
+        order_item_id: Set(item_id.to_owned()),
+        amazon_order_id: Set(order_id.to_owned()),
+        marketplace_id: Set("ATVPDKIKX0DER".to_owned()),
+        seller_sku: Set(Some(sku.to_owned())),
+        asin: Set(Some(format!("B0{sku}"))),
+        title: Set(Some(format!("Product {sku}"))),
+        quantity_ordered: Set(qty),
+        quantity_shipped: Set(0),
+        item_price_currency: Set(price.map(|_| "USD".to_owned())),
+        item_price_amount: Set(price.map(|p| Amount::from_str(p).unwrap())),
+        raw_payload: Set(json!({})),
+        created_at: Set(at(0)),
+        updated_at: Set(at(0)),
+        ..Default::default()
+    }
+    .insert(&api.t.db)
+    .await
+    .unwrap();
+}
+
+const PAGE: &str = "query($first: Int! = 50, $after: String, $filter: AmazonOrderFilter) { amazonOrders(first: $first, after: $after, filter: $filter) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { amazonOrderId marketplaceId purchaseDate orderStatus orderTotal { amount currencyCode } items { orderItemId sellerSku quantityOrdered itemPrice { amount currencyCode } unitPrice { amount } } } } } }";
+
+fn ids(r: &Value) -> Vec<String> {
+    r["data"]["amazonOrders"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no edges: {r}"))
+        .iter()
+        .map(|e| e["node"]["amazonOrderId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn paging_walks_every_order_once_newest_first_even_with_equal_purchase_times() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+    // Seven orders; three share one purchase instant, so the id breaks the tie.
+    for (n, minute) in [(1, 0), (2, 10), (3, 10), (4, 10), (5, 20), (6, 30), (7, 40)] {
+        order(
+            &api,
+            &format!("111-000000{n}"),
+            "ATVPDKIKX0DER",
+            at(minute),
+            "Shipped",
+            Some("1.00"),
+        )
+        .await;
+    }
+
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let r = api
+            .run(Some(&token), PAGE, json!({ "first": 3, "after": after }))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        let page = &r["data"]["amazonOrders"];
+        assert_eq!(page["totalCount"], 7);
+        assert_eq!(page["pageInfo"]["hasPreviousPage"], after.is_some());
+        seen.extend(ids(&r));
+        pages += 1;
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+    }
+
+    assert_eq!(pages, 3);
+    assert_eq!(
+        seen,
+        [
+            "111-0000007",
+            "111-0000006",
+            "111-0000005",
+            "111-0000004",
+            "111-0000003",
+            "111-0000002",
+            "111-0000001"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn money_is_exact_with_its_currency_and_pending_orders_have_no_total() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+    order(
+        &api,
+        "111-0000001",
+        "ATVPDKIKX0DER",
+        at(0),
+        "Shipped",
+        Some("12345678901234.10"),
+    )
+    .await;
+    item(&api, "111-0000001", "I-1", "SKU1", 3, Some("0.30")).await;
+    item(&api, "111-0000001", "I-2", "SKU2", 2, Some("19.90")).await;
+    order(&api, "111-0000002", "ATVPDKIKX0DER", at(5), "Pending", None).await;
+    item(&api, "111-0000002", "I-3", "SKU1", 1, None).await;
+
+    let r = api.run(Some(&token), PAGE, json!({})).await;
+
+    assert!(r["errors"].is_null(), "{r}");
+    let edges = &r["data"]["amazonOrders"]["edges"];
+    let pending = &edges[0]["node"];
+    assert_eq!(pending["orderStatus"], "PENDING");
+    assert!(pending["orderTotal"].is_null());
+    assert!(pending["items"][0]["itemPrice"].is_null());
+    let shipped = &edges[1]["node"];
+    assert_eq!(shipped["orderStatus"], "SHIPPED");
+    assert_eq!(
+        shipped["orderTotal"],
+        json!({ "amount": "12345678901234.10", "currencyCode": "USD" })
+    );
+    assert_eq!(shipped["items"][0]["orderItemId"], "I-1");
+    assert_eq!(
+        shipped["items"][0]["itemPrice"],
+        json!({ "amount": "0.30", "currencyCode": "USD" })
+    );
+    assert_eq!(shipped["items"][0]["unitPrice"]["amount"], "0.10");
+    assert_eq!(shipped["items"][1]["itemPrice"]["amount"], "19.90");
+    assert_eq!(shipped["items"][1]["unitPrice"]["amount"], "9.95");
+}
+
+#[tokio::test]
+async fn filters_by_status_marketplace_purchase_window_and_sku_combine() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+    order(&api, "A", "ATVPDKIKX0DER", at(0), "Shipped", Some("1.00")).await;
+    order(
+        &api,
+        "B",
+        "ATVPDKIKX0DER",
+        at(10),
+        "UNSHIPPED",
+        Some("2.00"),
+    )
+    .await;
+    order(
+        &api,
+        "C",
+        "A2EUQ1WTGCTBG2",
+        at(20),
+        "Unshipped",
+        Some("3.00"),
+    )
+    .await;
+    order(
+        &api,
+        "D",
+        "ATVPDKIKX0DER",
+        at(30),
+        "CANCELLED",
+        Some("4.00"),
+    )
+    .await;
+    item(&api, "A", "I-A", "RED", 1, Some("1.00")).await;
+    item(&api, "B", "I-B", "BLUE", 1, Some("2.00")).await;
+    item(&api, "D", "I-D", "RED", 1, Some("4.00")).await;
+
+    let cases = [
+        (json!({ "statuses": ["UNSHIPPED"] }), vec!["C", "B"]),
+        (
+            json!({ "statuses": ["CANCELED", "SHIPPED"] }),
+            vec!["D", "A"],
+        ),
+        (json!({ "marketplaceId": "A2EUQ1WTGCTBG2" }), vec!["C"]),
+        (
+            json!({ "purchasedFrom": at(10).to_rfc3339(), "purchasedTo": at(30).to_rfc3339() }),
+            vec!["C", "B"],
+        ),
+        (json!({ "sku": "RED" }), vec!["D", "A"]),
+        (json!({ "asin": "B0BLUE" }), vec!["B"]),
+        (json!({ "sku": "RED", "statuses": ["SHIPPED"] }), vec!["A"]),
+        (json!({ "sku": "GREEN" }), vec![]),
+    ];
+    for (filter, expected) in cases {
+        let r = api
+            .run(Some(&token), PAGE, json!({ "filter": filter }))
+            .await;
+        assert!(r["errors"].is_null(), "{filter}: {r}");
+        assert_eq!(ids(&r), expected, "{filter}");
+        assert_eq!(
+            r["data"]["amazonOrders"]["totalCount"],
+            expected.len(),
+            "{filter}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_page_size_out_of_range_or_a_foreign_cursor_is_bad_user_input() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+    for vars in [
+        json!({ "first": 0 }),
+        json!({ "first": 201 }),
+        json!({ "after": "not-a-cursor" }),
+    ] {
+        let r = api.run(Some(&token), PAGE, vars.clone()).await;
+        assert_eq!(error_codes(&r), ["BAD_USER_INPUT"], "{vars}: {r}");
+    }
+}
+
+#[tokio::test]
+async fn one_order_is_found_by_its_amazon_id_with_items_and_an_unknown_one_is_not_found() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+    order(
+        &api,
+        "111-0000001",
+        "ATVPDKIKX0DER",
+        at(0),
+        "PartiallyShipped",
+        Some("5.00"),
+    )
+    .await;
+    item(&api, "111-0000001", "I-1", "SKU1", 1, Some("5.00")).await;
+    let q = "query($id: String!) { amazonOrder(amazonOrderId: $id) { amazonOrderId orderStatus items { sellerSku } } }";
+
+    let found = api
+        .run(Some(&token), q, json!({ "id": "111-0000001" }))
+        .await;
+    let missing = api.run(Some(&token), q, json!({ "id": "999" })).await;
+
+    assert_eq!(
+        found["data"]["amazonOrder"]["orderStatus"],
+        "PARTIALLY_SHIPPED"
+    );
+    assert_eq!(
+        found["data"]["amazonOrder"]["items"],
+        json!([{ "sellerSku": "SKU1" }])
+    );
+    assert_eq!(error_codes(&missing), ["NOT_FOUND"], "{missing}");
+    assert!(missing["data"]["amazonOrder"].is_null());
+}
+
+async fn run_row(api: &TestApi, started: DateTime<Utc>, status: SyncStatus) -> i64 {
+    sync_runs::ActiveModel {
+        kind: Set("orders".to_owned()),
+        trigger: Set(SyncTrigger::Schedule),
+        status: Set(status),
+        dry_run: Set(false),
+        include_items: Set(true),
+        api_version: Set(Some("2026-01-01".to_owned())),
+        pages: Set(2),
+        api_calls: Set(3),
+        throttled: Set(1),
+        orders_found: Set(10),
+        orders_inserted: Set(4),
+        orders_updated: Set(5),
+        orders_unchanged: Set(1),
+        items_upserted: Set(12),
+        error: Set(
+            (status == SyncStatus::Failed).then(|| "LWA rejected the refresh token".to_owned())
+        ),
+        started_at: Set(started),
+        finished_at: Set((status != SyncStatus::Running).then_some(started + Duration::seconds(5))),
+        ..Default::default()
+    }
+    .insert(&api.t.db)
+    .await
+    .unwrap()
+    .id
+}
+
+#[tokio::test]
+async fn sync_runs_are_listed_newest_first_in_pages_and_found_by_id() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+    let first = run_row(&api, at(0), SyncStatus::Succeeded).await;
+    run_row(&api, at(10), SyncStatus::Failed).await;
+    let last = run_row(&api, at(20), SyncStatus::Running).await;
+    let q = "query($after: String) { syncRuns(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id status trigger apiVersion pages apiCalls throttled ordersFound ordersInserted ordersUpdated ordersUnchanged itemsUpserted error finishedAt } } } }";
+
+    let page1 = api.run(Some(&token), q, json!({})).await;
+    let after = page1["data"]["syncRuns"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap();
+    let page2 = api.run(Some(&token), q, json!({ "after": after })).await;
+    let one = api
+        .run(
+            Some(&token),
+            "query($id: ID!) { syncRun(id: $id) { id status } }",
+            json!({ "id": first.to_string() }),
+        )
+        .await;
+    let missing = api
+        .run(
+            Some(&token),
+            r#"{ syncRun(id: "424242") { id } }"#,
+            Value::Null,
+        )
+        .await;
+
+    assert!(page1["errors"].is_null(), "{page1}");
+    let runs = &page1["data"]["syncRuns"];
+    assert_eq!(runs["totalCount"], 3);
+    assert_eq!(runs["pageInfo"]["hasNextPage"], true);
+    let newest = &runs["edges"][0]["node"];
+    assert_eq!(newest["id"], last.to_string());
+    assert_eq!(newest["status"], "RUNNING");
+    assert!(newest["finishedAt"].is_null());
+    assert_eq!(runs["edges"][1]["node"]["status"], "FAILED");
+    assert_eq!(
+        runs["edges"][1]["node"]["error"],
+        "LWA rejected the refresh token"
+    );
+    assert_eq!(
+        (
+            newest["trigger"].as_str(),
+            newest["apiVersion"].as_str(),
+            newest["pages"].as_i64(),
+            newest["throttled"].as_i64(),
+            newest["itemsUpserted"].as_i64()
+        ),
+        (
+            Some("SCHEDULE"),
+            Some("V2026_01_01"),
+            Some(2),
+            Some(1),
+            Some(12)
+        )
+    );
+    assert_eq!(
+        page2["data"]["syncRuns"]["edges"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(
+        page2["data"]["syncRuns"]["edges"][0]["node"]["id"],
+        first.to_string()
+    );
+    assert_eq!(page2["data"]["syncRuns"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(
+        one["data"]["syncRun"],
+        json!({ "id": first.to_string(), "status": "SUCCEEDED" })
+    );
+    assert_eq!(error_codes(&missing), ["NOT_FOUND"]);
+}
+
+#[tokio::test]
+async fn marketplaces_are_listed_with_region_and_currency() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+
+    let r = api
+        .run(
+            Some(&token),
+            "{ marketplaces { marketplaceId region countryCode name currency } }",
+            Value::Null,
+        )
+        .await;
+
+    let list = r["data"]["marketplaces"].as_array().unwrap();
+    assert!(list.len() >= 20, "{r}");
+    let us = list
+        .iter()
+        .find(|m| m["marketplaceId"] == "ATVPDKIKX0DER")
+        .unwrap();
+    assert_eq!(
+        us,
+        &json!({ "marketplaceId": "ATVPDKIKX0DER", "region": "NA", "countryCode": "US", "name": "Amazon.com", "currency": "USD" })
+    );
+}
