@@ -47,7 +47,12 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     addr: SocketAddr,
+    shutdown: tokio_util::sync::CancellationToken,
+    tasks: tokio_util::task::TaskTracker,
 }
+
+/// How long shutdown waits for a background sync to record itself as interrupted.
+const SYNC_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Application {
     /// Opens the database (migrating it unless turned off) and binds `API_ADDR`.
@@ -74,12 +79,17 @@ impl Application {
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
-        let schema = schema::schema(db.clone(), settings);
+        let context = schema::ApiContext::new(db.clone(), settings);
+        let shutdown = context.shutdown.clone();
+        let tasks = context.tasks.clone();
+        let schema = schema::build(context);
         let router = router(AppState { db, schema });
         Ok(Self {
             listener,
             router,
             addr,
+            shutdown,
+            tasks,
         })
     }
 
@@ -94,9 +104,24 @@ impl Application {
     /// # Errors
     /// The I/O error that stopped the server.
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
+        let shutdown = self.shutdown.clone();
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                // Background syncs stop after their current page.
+                shutdown.cancel();
+            })
+            .await;
+        self.tasks.close();
+        if tokio::time::timeout(SYNC_GRACE, self.tasks.wait())
             .await
+            .is_err()
+        {
+            tracing::warn!(
+                "a background sync did not stop within {SYNC_GRACE:?}; its run stays 'running' until the next start"
+            );
+        }
+        served
     }
 }
 

@@ -69,9 +69,9 @@ async fn record(
 /// [`AccountError::NotConfigured`] when there is no connection or credential; database errors.
 pub async fn ping_sp_api(
     db: &DatabaseConnection,
-    settings: &crate::Settings,
+    key: &crate::settings::EncryptionKey,
 ) -> Result<PingOutcome, AccountError> {
-    match account::client(db, &settings.encryption_key, |_| {}).await {
+    match account::client(db, key, |_| {}).await {
         Ok((_, client)) => ping_with(db, &client).await,
         Err(AccountError::Credentials(e)) => {
             let message = e.to_string();

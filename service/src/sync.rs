@@ -103,6 +103,8 @@ pub struct SyncOptions {
     pub progress: Option<ProgressFn>,
     /// Cancels the run after its current page.
     pub cancel: CancellationToken,
+    /// Called with the `sync_runs` id once the run holds the lease and is recorded.
+    pub on_start: Option<Arc<dyn Fn(i64) + Send + Sync>>,
 }
 
 impl Default for SyncOptions {
@@ -114,6 +116,7 @@ impl Default for SyncOptions {
             trigger: SyncTrigger::Manual,
             progress: None,
             cancel: CancellationToken::new(),
+            on_start: None,
         }
     }
 }
@@ -263,6 +266,9 @@ pub async fn run_orders_sync_with(
     };
     if let Err(e) = lease.set_run(run.id).await {
         tracing::warn!(error = %e, "could not record the run on the lease");
+    }
+    if let Some(on_start) = &options.on_start {
+        on_start(run.id);
     }
 
     // Keep the lease alive while the run works (item calls can take minutes).
@@ -816,10 +822,9 @@ async fn write_unified_item(
 /// configured or the credentials cannot be opened.
 pub async fn run_orders_sync(
     db: &DatabaseConnection,
-    settings: &crate::Settings,
+    key: &crate::settings::EncryptionKey,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
-    let (conn, client) =
-        crate::spapi::account::client(db, &settings.encryption_key, |_| {}).await?;
+    let (conn, client) = crate::spapi::account::client(db, key, |_| {}).await?;
     run_orders_sync_with(db, &client, &conn, &SyncSettings::default(), options).await
 }

@@ -13,11 +13,14 @@ const REGISTER: &str = "mutation($e: String!, $p: String!) { register(email: $e,
 const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token expiresAt user { id email role } } }";
 const ME: &str = "{ me { id email role } }";
 
-/// Every owner-only mutation, with arguments that would succeed for the owner.
-const OWNER_MUTATIONS: [&str; 3] = [
+/// Every owner-only mutation (the Amazon ones answer NOT_CONFIGURED to the owner
+/// until a connection is saved; what matters here is who may call them).
+const OWNER_MUTATIONS: [&str; 5] = [
     r#"mutation { createUser(email: "x@example.com", password: "long-enough-1", role: VIEWER) { id } }"#,
     r#"mutation { upsertAmazonConnection(input: { sellerId: "A1SELLER", region: NA, marketplaceIds: ["ATVPDKIKX0DER"] }) { sellerId } }"#,
     r#"mutation { setAmazonCredential(input: { lwaClientId: "id", lwaClientSecret: "s", refreshToken: "t" }) { credentialConfigured } }"#,
+    r#"mutation { pingSpApi { lastCheckOk } }"#,
+    r#"mutation { syncAmazonOrders(dryRun: true) { id } }"#,
 ];
 
 /// Every query, each needing a signed-in user.

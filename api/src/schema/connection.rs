@@ -184,7 +184,7 @@ impl AmazonConnection {
     }
 
     /// The connection as stored now, with its credential summary.
-    async fn load(db: &sea_orm::DatabaseConnection) -> Result<Option<Self>, ApiError> {
+    pub(crate) async fn load(db: &sea_orm::DatabaseConnection) -> Result<Option<Self>, ApiError> {
         let Some(connection) = service::connection::get(db).await? else {
             return Ok(None);
         };

@@ -25,6 +25,13 @@ pub enum ApiError {
     NotFound(String),
     /// Something must be set up first (e.g. the Amazon connection).
     NotConfigured(String),
+    /// An orders sync is running already (`runningRunId` in the extensions).
+    SyncAlreadyRunning {
+        /// The running run, when known.
+        run_id: Option<i64>,
+        /// What to tell the caller.
+        message: String,
+    },
     /// Our fault; details are in the log only.
     Internal,
 }
@@ -39,6 +46,7 @@ impl ApiError {
             Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::NotFound(_) => "NOT_FOUND",
             Self::NotConfigured(_) => "NOT_CONFIGURED",
+            Self::SyncAlreadyRunning { .. } => "SYNC_ALREADY_RUNNING",
             Self::Internal => "INTERNAL",
         }
     }
@@ -49,7 +57,8 @@ impl ApiError {
             | Self::Forbidden(m)
             | Self::BadUserInput(m)
             | Self::NotFound(m)
-            | Self::NotConfigured(m) => m,
+            | Self::NotConfigured(m)
+            | Self::SyncAlreadyRunning { message: m, .. } => m,
             Self::Internal => "internal error: the server log has the details",
         }
     }
@@ -64,7 +73,16 @@ impl ApiError {
 impl From<ApiError> for async_graphql::Error {
     fn from(e: ApiError) -> Self {
         let code = e.code();
-        async_graphql::Error::new(e.message()).extend_with(|_, ext| ext.set("code", code))
+        let running = match &e {
+            ApiError::SyncAlreadyRunning { run_id, .. } => *run_id,
+            _ => None,
+        };
+        async_graphql::Error::new(e.message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(id) = running {
+                ext.set("runningRunId", id.to_string());
+            }
+        })
     }
 }
 
@@ -95,6 +113,34 @@ impl From<ConnectionError> for ApiError {
             ConnectionError::NotConfigured => Self::NotConfigured(e.to_string()),
             ConnectionError::Seal(_) => Self::internal("sealing credentials failed", &e),
             ConnectionError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<service::spapi::account::AccountError> for ApiError {
+    fn from(e: service::spapi::account::AccountError) -> Self {
+        use service::spapi::account::AccountError;
+        match e {
+            AccountError::NotConfigured(_)
+            | AccountError::Credentials(_)
+            | AccountError::Client(_) => Self::NotConfigured(e.to_string()),
+            AccountError::Database(db) => db.into(),
+        }
+    }
+}
+
+impl From<service::sync::SyncError> for ApiError {
+    fn from(e: service::sync::SyncError) -> Self {
+        use service::sync::SyncError;
+        match e {
+            SyncError::AlreadyRunning { run_id, .. } => Self::SyncAlreadyRunning {
+                run_id,
+                message: e.to_string(),
+            },
+            SyncError::Account(a) => a.into(),
+            SyncError::Database(db) => db.into(),
+            // Every other failure ends the run as failed and is reported on the run.
+            other => Self::internal("orders sync", &other),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod marketplaces;
 pub mod orders;
 mod paging;
+pub mod sync;
 pub mod sync_runs;
 
 use async_graphql::{Context, EmptySubscription, Guard, MergedObject, Schema};
@@ -42,7 +43,11 @@ pub struct Query(
 
 /// Every mutation root, merged.
 #[derive(MergedObject, Default)]
-pub struct Mutation(auth::AuthMutation, connection::ConnectionMutation);
+pub struct Mutation(
+    auth::AuthMutation,
+    connection::ConnectionMutation,
+    sync::SyncMutation,
+);
 
 /// The schema type.
 pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -57,6 +62,11 @@ pub struct ApiContext {
     pub throttle: LoginThrottle,
     /// Seals the Amazon credentials.
     pub encryption_key: Arc<EncryptionKey>,
+    /// Cancelled at shutdown: background syncs stop after their current page and
+    /// are recorded as interrupted.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// Background syncs, awaited at shutdown.
+    pub tasks: tokio_util::task::TaskTracker,
 }
 
 impl ApiContext {
@@ -68,6 +78,8 @@ impl ApiContext {
             tokens: Tokens::from_settings(settings),
             throttle: LoginThrottle::from_settings(settings),
             encryption_key: Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+            tasks: tokio_util::task::TaskTracker::new(),
         }
     }
 }

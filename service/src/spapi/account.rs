@@ -30,8 +30,7 @@ pub enum AccountError {
 /// # Errors
 /// [`AccountError::NotConfigured`] when no connection is stored; database errors.
 pub async fn connection(db: &DatabaseConnection) -> Result<amazon_connection::Model, AccountError> {
-    amazon_connection::Entity::find_by_id(amazon_connection::SINGLETON_ID)
-        .one(db)
+    crate::connection::get(db)
         .await?
         .ok_or(AccountError::NotConfigured(
             "no Amazon connection is stored: set one with upsertAmazonConnection",

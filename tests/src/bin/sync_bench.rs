@@ -93,8 +93,14 @@ fn floor_seconds(sim: &SimHandle, scale: f64) -> f64 {
 fn totals(sim: &SimHandle) -> (u64, u64) {
     let stats = sim.stats();
     let ops = ["getOrders", "getOrderItems", "searchOrders"];
-    let calls = ops.iter().map(|o| stats.operations.get(*o).map_or(0, |s| s.calls)).sum();
-    let throttled = ops.iter().map(|o| stats.operations.get(*o).map_or(0, |s| s.throttled)).sum();
+    let calls = ops
+        .iter()
+        .map(|o| stats.operations.get(*o).map_or(0, |s| s.calls))
+        .sum();
+    let throttled = ops
+        .iter()
+        .map(|o| stats.operations.get(*o).map_or(0, |s| s.throttled))
+        .sum();
     (calls, throttled)
 }
 
@@ -103,7 +109,9 @@ async fn ours(args: &Args, name: &'static str, version: OrdersApiVersion) -> Row
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/bench.sqlite?mode=rwc", dir.path().display());
     let db = service::db::open(&url).await.unwrap();
-    <migration::Migrator as migration::MigratorTrait>::up(&db, None).await.unwrap();
+    <migration::Migrator as migration::MigratorTrait>::up(&db, None)
+        .await
+        .unwrap();
     let conn = amazon_connection::ActiveModel {
         id: Set(1),
         seller_id: Set("A2BENCH".into()),
@@ -220,16 +228,27 @@ impl Seed {
         loop {
             let mut q = vec![
                 ("MarketplaceIds", "ATVPDKIKX0DER".to_owned()),
-                ("LastUpdatedAfter", after.to_rfc3339_opts(SecondsFormat::Secs, true)),
-                ("LastUpdatedBefore", before.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                (
+                    "LastUpdatedAfter",
+                    after.to_rfc3339_opts(SecondsFormat::Secs, true),
+                ),
+                (
+                    "LastUpdatedBefore",
+                    before.to_rfc3339_opts(SecondsFormat::Secs, true),
+                ),
             ];
             if let Some(t) = &token {
                 q.push(("NextToken", t.clone()));
             }
             let page = self.get("/orders/v0/orders", &q).await;
-            for order in page["payload"]["Orders"].as_array().cloned().unwrap_or_default() {
+            for order in page["payload"]["Orders"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+            {
                 let id = order["AmazonOrderId"].as_str().unwrap().to_owned();
-                self.get(&format!("/orders/v0/orders/{id}/orderItems"), &[]).await;
+                self.get(&format!("/orders/v0/orders/{id}/orderItems"), &[])
+                    .await;
             }
             match page["payload"]["NextToken"].as_str() {
                 Some(t) => token = Some(t.to_owned()),

@@ -1,0 +1,109 @@
+//! Owner-only actions that talk to Amazon: the SP-API ping and the orders sync.
+
+use super::connection::AmazonConnection;
+use super::sync_runs::SyncRun;
+use super::{ApiError, OwnerOnly, api_context};
+use async_graphql::{Context, Object};
+use chrono::{DateTime, Utc};
+use entity::enums::SyncTrigger;
+use entity::sync_runs;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use service::sync::{SyncError, SyncOptions};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Ping and sync.
+#[derive(Default)]
+pub struct SyncMutation;
+
+async fn run_row(db: &DatabaseConnection, id: i64) -> Result<SyncRun, ApiError> {
+    sync_runs::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(SyncRun::from)
+        .ok_or(ApiError::Internal)
+}
+
+#[Object]
+impl SyncMutation {
+    /// Checks the stored credentials with Amazon: an LWA token exchange plus
+    /// `getMarketplaceParticipations` (the Sellers quota, never the orders quota).
+    /// The result is recorded on the connection (`lastCheckAt`, `lastCheckOk`,
+    /// `lastCheckError`); Amazon refusing is a result, not an error.
+    #[graphql(guard = "OwnerOnly")]
+    async fn ping_sp_api(&self, ctx: &Context<'_>) -> Result<AmazonConnection, ApiError> {
+        let api = api_context(ctx)?;
+        service::ping::ping_sp_api(&api.db, &api.encryption_key).await?;
+        AmazonConnection::load(&api.db)
+            .await?
+            .ok_or(ApiError::Internal)
+    }
+
+    /// Starts an orders sync in the background and returns its run as RUNNING; with
+    /// `wait: true`, returns the finished run. `dryRun` reads Amazon and the database
+    /// and writes nothing but the run; `includeItems: false` writes no items;
+    /// `since` starts from that instant instead of the stored watermark. While a
+    /// sync runs: `SYNC_ALREADY_RUNNING`, with `runningRunId` in the extensions.
+    #[graphql(guard = "OwnerOnly")]
+    async fn sync_amazon_orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] dry_run: bool,
+        #[graphql(default = true)] include_items: bool,
+        since: Option<DateTime<Utc>>,
+        #[graphql(default = false)] wait: bool,
+    ) -> Result<SyncRun, ApiError> {
+        let api = api_context(ctx)?;
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<i64>();
+        let started_tx = Mutex::new(Some(started_tx));
+        let options = SyncOptions {
+            dry_run,
+            include_items,
+            since,
+            trigger: SyncTrigger::Manual,
+            cancel: api.shutdown.child_token(),
+            on_start: Some(Arc::new(move |id| {
+                if let Some(tx) = started_tx
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
+                {
+                    let _ = tx.send(id);
+                }
+            })),
+            ..SyncOptions::default()
+        };
+        let db = api.db.clone();
+        let key = Arc::clone(&api.encryption_key);
+        let mut task = api
+            .tasks
+            .spawn(async move { service::sync::run_orders_sync(&db, &key, options).await });
+
+        let finished = |joined: Result<
+            Result<service::sync::SyncOutcome, SyncError>,
+            tokio::task::JoinError,
+        >| {
+            match joined {
+                Ok(result) => result.map_err(ApiError::from),
+                Err(e) => Err(ApiError::internal("the sync task failed", &e)),
+            }
+        };
+        if wait {
+            let outcome = finished(task.await)?;
+            return run_row(&api.db, outcome.run_id).await;
+        }
+        tokio::select! {
+            started = started_rx => match started {
+                Ok(id) => run_row(&api.db, id).await,
+                // The run ended before it started: the task has the reason.
+                Err(_) => {
+                    let outcome = finished(task.await)?;
+                    run_row(&api.db, outcome.run_id).await
+                }
+            },
+            joined = &mut task => {
+                let outcome = finished(joined)?;
+                run_row(&api.db, outcome.run_id).await
+            }
+        }
+    }
+}
