@@ -9,18 +9,17 @@
 //! committed; a failed, cancelled or killed run leaves it where it was and the next
 //! run converges, because every write is an idempotent upsert on natural keys.
 
+mod write;
+
 use crate::lease::{self, Lease, LeaseError};
 use crate::spapi::{ClientStats, OrdersApi, OrdersQuery, RemoteItem, RemoteOrder, SpApiError};
 use chrono::{DateTime, Utc};
 use entity::enums::{OrdersApiVersion, SyncStatus, SyncTrigger};
-use entity::{
-    amazon_connection, amazon_order, amazon_order_item, marketplaces, order_items, orders,
-    sync_runs, sync_watermark,
-};
+use entity::{amazon_connection, amazon_order, sync_runs, sync_watermark};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait,
 };
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -658,161 +657,9 @@ async fn apply_page(
     }
 
     let txn = db.begin().await?;
-    let now = Utc::now();
-    let mut currencies: HashMap<String, String> = HashMap::new();
-    for (remote, current, items) in work {
-        if let Some(total) = &remote.order_total {
-            currencies.insert(remote.marketplace_id.clone(), total.currency.clone());
-        }
-        write_order(&txn, &remote, current, now).await?;
-        let unified_id = write_unified_order(&txn, &remote, now).await?;
-        if let Some(items) = items {
-            for item in &items {
-                write_item(&txn, &remote, item, now).await?;
-                write_unified_item(&txn, unified_id, item, now).await?;
-            }
-        }
-    }
-    for (mp, currency) in currencies {
-        marketplaces::Entity::update_many()
-            .col_expr(marketplaces::Column::Currency, Expr::value(currency))
-            .filter(marketplaces::Column::MarketplaceId.eq(mp))
-            .filter(marketplaces::Column::Currency.is_null())
-            .exec(&txn)
-            .await?;
-    }
+    write::write_page(&txn, work, Utc::now()).await?;
     txn.commit().await?;
     Ok(())
-}
-
-async fn write_order(
-    txn: &DatabaseTransaction,
-    remote: &RemoteOrder,
-    current: Option<amazon_order::Model>,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let mut row = match current {
-        Some(c) => c.into_active_model(),
-        None => amazon_order::ActiveModel {
-            amazon_order_id: Set(remote.amazon_order_id.clone()),
-            marketplace_id: Set(remote.marketplace_id.clone()),
-            created_at: Set(now),
-            ..Default::default()
-        },
-    };
-    row.purchase_date = Set(remote.purchase_date);
-    row.last_update_date = Set(remote.last_update_date);
-    row.order_status = Set(remote.order_status.clone());
-    row.fulfillment_channel = Set(remote.fulfillment_channel.clone());
-    row.order_total_currency = Set(remote.order_total.as_ref().map(|m| m.currency.clone()));
-    row.order_total_amount = Set(remote.order_total.as_ref().map(|m| m.amount));
-    row.number_of_items_shipped = Set(remote.number_of_items_shipped);
-    row.number_of_items_unshipped = Set(remote.number_of_items_unshipped);
-    row.is_prime = Set(remote.is_prime);
-    row.is_business_order = Set(remote.is_business_order);
-    row.raw_payload = Set(remote.raw.clone());
-    row.updated_at = Set(now);
-    row.save(txn).await.map(|_| ())
-}
-
-async fn write_unified_order(
-    txn: &DatabaseTransaction,
-    remote: &RemoteOrder,
-    now: DateTime<Utc>,
-) -> Result<i64, DbErr> {
-    let source_id = format!("{}/{}", remote.marketplace_id, remote.amazon_order_id);
-    let current = orders::Entity::find()
-        .filter(orders::Column::Source.eq("amazon"))
-        .filter(orders::Column::SourceOrderId.eq(&source_id))
-        .one(txn)
-        .await?;
-    let mut row = match current {
-        Some(c) => c.into_active_model(),
-        None => orders::ActiveModel {
-            source: Set("amazon".to_owned()),
-            source_order_id: Set(source_id),
-            created_at: Set(now),
-            ..Default::default()
-        },
-    };
-    row.marketplace_id = Set(Some(remote.marketplace_id.clone()));
-    row.status = Set(remote.order_status.clone());
-    row.purchased_at = Set(remote.purchase_date);
-    row.source_updated_at = Set(Some(remote.last_update_date));
-    row.currency = Set(remote.order_total.as_ref().map(|m| m.currency.clone()));
-    row.total_amount = Set(remote.order_total.as_ref().map(|m| m.amount));
-    row.updated_at = Set(now);
-    let saved = row.save(txn).await?;
-    match saved.id {
-        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => Ok(id),
-        sea_orm::ActiveValue::NotSet => Err(DbErr::Custom(
-            "unified order saved without an id".to_owned(),
-        )),
-    }
-}
-
-async fn write_item(
-    txn: &DatabaseTransaction,
-    order: &RemoteOrder,
-    item: &RemoteItem,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let current = amazon_order_item::Entity::find()
-        .filter(amazon_order_item::Column::AmazonOrderId.eq(&order.amazon_order_id))
-        .filter(amazon_order_item::Column::OrderItemId.eq(&item.order_item_id))
-        .one(txn)
-        .await?;
-    let mut row = match current {
-        Some(c) => c.into_active_model(),
-        None => amazon_order_item::ActiveModel {
-            order_item_id: Set(item.order_item_id.clone()),
-            amazon_order_id: Set(order.amazon_order_id.clone()),
-            created_at: Set(now),
-            ..Default::default()
-        },
-    };
-    row.marketplace_id = Set(order.marketplace_id.clone());
-    row.seller_sku = Set(item.seller_sku.clone());
-    row.asin = Set(item.asin.clone());
-    row.title = Set(item.title.clone());
-    row.quantity_ordered = Set(item.quantity_ordered);
-    row.quantity_shipped = Set(item.quantity_shipped);
-    row.item_price_currency = Set(item.item_price.as_ref().map(|m| m.currency.clone()));
-    row.item_price_amount = Set(item.item_price.as_ref().map(|m| m.amount));
-    row.raw_payload = Set(item.raw.clone());
-    row.updated_at = Set(now);
-    row.save(txn).await.map(|_| ())
-}
-
-async fn write_unified_item(
-    txn: &DatabaseTransaction,
-    order_id: i64,
-    item: &RemoteItem,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let current = order_items::Entity::find()
-        .filter(order_items::Column::Source.eq("amazon"))
-        .filter(order_items::Column::SourceOrderItemId.eq(&item.order_item_id))
-        .one(txn)
-        .await?;
-    let mut row = match current {
-        Some(c) => c.into_active_model(),
-        None => order_items::ActiveModel {
-            source: Set(Some("amazon".to_owned())),
-            source_order_item_id: Set(Some(item.order_item_id.clone())),
-            created_at: Set(now),
-            ..Default::default()
-        },
-    };
-    row.order_id = Set(order_id);
-    row.sku = Set(item.seller_sku.clone());
-    row.title = Set(item.title.clone());
-    row.quantity = Set(item.quantity_ordered);
-    row.quantity_shipped = Set(item.quantity_shipped);
-    row.currency = Set(item.item_price.as_ref().map(|m| m.currency.clone()));
-    row.price_amount = Set(item.item_price.as_ref().map(|m| m.amount));
-    row.updated_at = Set(now);
-    row.save(txn).await.map(|_| ())
 }
 
 /// Runs one orders sync against Amazon for the stored connection and credentials.

@@ -12,6 +12,10 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+/// Fraction of Amazon's reported rate left unused, so that jitter between its
+/// bucket's clock and ours never costs a 429.
+const SAFETY_MARGIN: f64 = 0.01;
+
 struct Bucket {
     rate: f64,
     burst: u32,
@@ -79,11 +83,13 @@ impl Limits {
         })
     }
 
-    /// Adopts the rate Amazon reported for the operation, if it differs by more than 1 %.
+    /// Adopts the rate Amazon reported for the operation (less a 1 % safety margin
+    /// for clock jitter between its bucket and ours), if it differs by more than 1 %.
     pub fn correct_rate(&self, op: Operation, reported: f64) {
         if !(reported.is_finite() && reported > 0.0) {
             return;
         }
+        let reported = reported * (1.0 - SAFETY_MARGIN);
         let Some(bucket) = self.buckets.get(&op) else {
             return;
         };
@@ -146,7 +152,7 @@ mod tests {
             limits.acquire(Operation::SearchOrders).await;
         }
         limits.correct_rate(Operation::SearchOrders, 0.002);
-        assert!((limits.rate(Operation::SearchOrders) - 0.002).abs() < 1e-9);
+        assert!((limits.rate(Operation::SearchOrders) - 0.002 * 0.99).abs() < 1e-9);
         // Two tokens were left: two free calls, and the third would wait ~500 s.
         for _ in 0..2 {
             assert!(limits.acquire(Operation::SearchOrders).await < Duration::from_millis(20));

@@ -84,7 +84,8 @@ fn floor_seconds(sim: &SimHandle, scale: f64) -> f64 {
         .iter()
         .map(|op| {
             let (rate, burst) = op.usage_plan();
-            let calls = stats.operations.get(op.name()).map_or(0, |s| s.calls);
+            // Only the answers a client needed count: a 429 is not progress.
+            let calls = stats.operations.get(op.name()).map_or(0, |s| s.ok);
             calls.saturating_sub(u64::from(burst)) as f64 / (rate * scale)
         })
         .fold(0.0, f64::max)
@@ -173,46 +174,67 @@ async fn ours(args: &Args, name: &'static str, version: OrdersApiVersion) -> Row
 struct Seed {
     http: reqwest::Client,
     base: String,
-    token: String,
+    token_url: String,
+    token: std::sync::Mutex<String>,
     scale: f64,
+}
+
+async fn exchange(http: &reqwest::Client, token_url: &str) -> String {
+    let token: Value = http
+        .post(token_url)
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", spapi_sim::DEFAULT_REFRESH_TOKEN),
+            ("client_id", spapi_sim::DEFAULT_CLIENT_ID),
+            ("client_secret", spapi_sim::DEFAULT_CLIENT_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_owned()
 }
 
 impl Seed {
     async fn new(sim: &SimHandle, scale: f64) -> Self {
         let http = reqwest::Client::new();
-        let token: Value = http
-            .post(sim.token_url())
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", spapi_sim::DEFAULT_REFRESH_TOKEN),
-                ("client_id", spapi_sim::DEFAULT_CLIENT_ID),
-                ("client_secret", spapi_sim::DEFAULT_CLIENT_SECRET),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = exchange(&http, &sim.token_url()).await;
         Self {
             http,
             base: sim.base_url(),
-            token: token["access_token"].as_str().unwrap().to_owned(),
+            token_url: sim.token_url(),
+            token: std::sync::Mutex::new(token),
             scale,
         }
     }
 
     async fn get(&self, path: &str, query: &[(&str, String)]) -> Value {
         for backoff in [2.0, 4.0, 8.0, 16.0, 32.0, 0.0] {
-            let r = self
-                .http
-                .get(format!("{}{path}", self.base))
-                .query(query)
-                .header("x-amz-access-token", &self.token)
-                .send()
-                .await
-                .unwrap();
+            let r = loop {
+                let token = self.token.lock().unwrap().clone();
+                let r = self
+                    .http
+                    .get(format!("{}{path}", self.base))
+                    .query(query)
+                    .header("x-amz-access-token", token)
+                    .send()
+                    .await
+                    .unwrap();
+                // Its helper refreshes an expired access token and tries again.
+                if r.status().as_u16() != 403 {
+                    break r;
+                }
+                let fresh = exchange(&self.http, &self.token_url).await;
+                *self.token.lock().unwrap() = fresh;
+            };
             if r.status().as_u16() != 429 {
+                assert!(
+                    r.status().is_success(),
+                    "seed strategy: {} on {path}",
+                    r.status()
+                );
                 return r.json().await.unwrap();
             }
             if backoff == 0.0 {
