@@ -56,6 +56,7 @@ pub struct Lease {
     name: String,
     holder: String,
     ttl: Duration,
+    taken_over_run: Option<i64>,
 }
 
 fn expiry(ttl: Duration) -> DateTime<Utc> {
@@ -74,6 +75,9 @@ impl Lease {
         ttl: Duration,
     ) -> Result<Self, LeaseError> {
         let now = Utc::now();
+        let previous = sync_lease::Entity::find_by_id(name.to_owned())
+            .one(db)
+            .await?;
         let taken_over = sync_lease::Entity::update_many()
             .col_expr(sync_lease::Column::Holder, Expr::value(holder))
             .col_expr(sync_lease::Column::RunId, Expr::value(Option::<i64>::None))
@@ -83,13 +87,15 @@ impl Lease {
             .filter(sync_lease::Column::ExpiresAt.lt(now))
             .exec(db)
             .await?;
-        let lease = Self {
+        let mut lease = Self {
             db: db.clone(),
             name: name.to_owned(),
             holder: holder.to_owned(),
             ttl,
+            taken_over_run: None,
         };
         if taken_over.rows_affected == 1 {
+            lease.taken_over_run = previous.and_then(|p| p.run_id);
             return Ok(lease);
         }
         let inserted = sync_lease::Entity::insert(sync_lease::ActiveModel {
@@ -174,5 +180,12 @@ impl Lease {
     #[must_use]
     pub fn ttl(&self) -> Duration {
         self.ttl
+    }
+
+    /// The run of a holder whose lease expired and was taken over: that process
+    /// stopped (or was killed) without finishing it.
+    #[must_use]
+    pub fn taken_over_run(&self) -> Option<i64> {
+        self.taken_over_run
     }
 }

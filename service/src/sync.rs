@@ -244,6 +244,9 @@ pub async fn run_orders_sync_with(
         settings.lease_ttl,
     )
     .await?;
+    if let Some(abandoned) = lease.taken_over_run() {
+        mark_abandoned(db, abandoned).await?;
+    }
     let version = conn.orders_api_version;
     let started = Utc::now();
     let run = sync_runs::ActiveModel {
@@ -350,6 +353,29 @@ struct RunState {
     progress: SyncProgress,
     window_start: DateTime<Utc>,
     window_end: DateTime<Utc>,
+}
+
+/// A run whose process stopped without finishing it (its lease expired) is
+/// recorded as interrupted, so the history does not show it running forever.
+async fn mark_abandoned(db: &DatabaseConnection, run_id: i64) -> Result<(), DbErr> {
+    let updated = sync_runs::Entity::update_many()
+        .col_expr(sync_runs::Column::Status, Expr::value(SyncStatus::Interrupted))
+        .col_expr(
+            sync_runs::Column::Error,
+            Expr::value("the process running this sync stopped before it finished (its lease expired); the next run resumed from the watermark"),
+        )
+        .col_expr(sync_runs::Column::FinishedAt, Expr::value(Utc::now()))
+        .filter(sync_runs::Column::Id.eq(run_id))
+        .filter(sync_runs::Column::Status.eq(SyncStatus::Running))
+        .exec(db)
+        .await?;
+    if updated.rows_affected > 0 {
+        tracing::warn!(
+            run_id,
+            "took over the sync lease of a stopped process; its run is marked interrupted"
+        );
+    }
+    Ok(())
 }
 
 async fn finish_run(

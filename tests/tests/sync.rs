@@ -204,7 +204,8 @@ async fn include_items_false_writes_orders_but_no_items() {
 }
 
 #[tokio::test]
-async fn faults_500_503_cut_bodies_and_dropped_connections_are_retried_to_the_same_truth() {
+async fn faults_500_503_timeouts_cut_bodies_and_dropped_connections_are_retried_to_the_same_truth()
+{
     for version in both_versions() {
         let h = Harness::start(sim_config(120), version).await;
         h.sim.set_faults(Faults {
@@ -213,6 +214,9 @@ async fn faults_500_503_cut_bodies_and_dropped_connections_are_retried_to_the_sa
             error_503: 0.08,
             cut_body: 0.05,
             drop_connection: 0.05,
+            // Slower than the harness's 1 s request timeout: a timed-out call.
+            latency: 0.02,
+            latency_ms: 1_500,
             ..Faults::default()
         });
         let outcome = h.sync(SyncOptions::default()).await;
@@ -401,5 +405,46 @@ async fn orders_changed_while_the_sync_pages_end_equal_to_amazon_after_the_next_
     h.settle().await;
     let second = h.sync(SyncOptions::default()).await;
     assert_eq!(second.status, SyncStatus::Succeeded, "{:?}", second.error);
+    h.assert_equal_to_truth().await;
+}
+
+#[tokio::test]
+async fn a_run_whose_process_died_is_marked_interrupted_when_its_lease_is_taken_over() {
+    use sea_orm::ActiveModelTrait;
+    use sea_orm::ActiveValue::Set;
+    let h = Harness::start(sim_config(30), OrdersApiVersion::V2026_01_01).await;
+    // A process started a run, then was killed: its run says running, its lease expired.
+    let dead = sync_runs::ActiveModel {
+        kind: Set("orders".into()),
+        trigger: Set(SyncTrigger::Schedule),
+        status: Set(SyncStatus::Running),
+        started_at: Set(chrono::Utc::now() - chrono::Duration::minutes(10)),
+        ..Default::default()
+    }
+    .insert(&h.t.db)
+    .await
+    .unwrap();
+    entity::sync_lease::ActiveModel {
+        name: Set(service::lease::ORDERS_SYNC.into()),
+        holder: Set("dead-host:1:0".into()),
+        run_id: Set(Some(dead.id)),
+        acquired_at: Set(chrono::Utc::now() - chrono::Duration::minutes(10)),
+        expires_at: Set(chrono::Utc::now() - chrono::Duration::minutes(9)),
+    }
+    .insert(&h.t.db)
+    .await
+    .unwrap();
+
+    let outcome = h.sync(SyncOptions::default()).await;
+
+    assert_eq!(outcome.status, SyncStatus::Succeeded);
+    let dead = sync_runs::Entity::find_by_id(dead.id)
+        .one(&h.t.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dead.status, SyncStatus::Interrupted);
+    assert!(dead.error.unwrap().contains("stopped before it finished"));
+    assert!(dead.finished_at.is_some());
     h.assert_equal_to_truth().await;
 }

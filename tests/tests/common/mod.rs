@@ -107,7 +107,7 @@ impl Harness {
             max_throttle_retries: 8,
             max_throttle_wait: Duration::from_millis(500),
         };
-        config.request_timeout = Duration::from_secs(5);
+        config.request_timeout = Duration::from_secs(1);
         SpApiClient::new(config).unwrap()
     }
 
