@@ -104,6 +104,13 @@ pub struct Settings {
     /// `LOGIN_FREE_ATTEMPTS`: failed sign-ins per email answered at once before
     /// each further attempt is slowed down (default 3).
     pub login_free_attempts: u32,
+    /// `SYNC_INTERVAL_MINUTES`: the worker's incremental orders sync period (default 15).
+    pub sync_interval: std::time::Duration,
+    /// `COMPREHENSIVE_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
+    /// daily re-sync of the last 48 hours (default 3).
+    pub comprehensive_sync_hour: u32,
+    /// `SELLER_TIMEZONE`: the seller's IANA time zone for the daily schedule (default UTC).
+    pub seller_timezone: chrono_tz::Tz,
     /// What loading did on its own (secrets it generated), for `main` to log.
     pub notices: Vec<String>,
 }
@@ -216,6 +223,29 @@ impl Settings {
         )?)
         .unwrap_or(3);
 
+        let sync_interval = std::time::Duration::from_secs(
+            60 * parse_u64_in(
+                "SYNC_INTERVAL_MINUTES",
+                get("SYNC_INTERVAL_MINUTES"),
+                15,
+                1..=24 * 60,
+            )?,
+        );
+        let comprehensive_sync_hour = u32::try_from(parse_u64_in(
+            "COMPREHENSIVE_SYNC_HOUR",
+            get("COMPREHENSIVE_SYNC_HOUR"),
+            3,
+            0..=23,
+        )?)
+        .unwrap_or(3);
+        let seller_timezone = match get("SELLER_TIMEZONE") {
+            None => chrono_tz::UTC,
+            Some(name) => name.parse().map_err(|_| ConfigError::Invalid {
+                var: "SELLER_TIMEZONE",
+                reason: format!("{name:?} is not an IANA time zone such as America/Los_Angeles"),
+            })?,
+        };
+
         let mut notices = Vec::new();
         let key_b64 = secret_or_generated(
             "APP_ENCRYPTION_KEY",
@@ -258,6 +288,9 @@ impl Settings {
             log_format,
             auth_token_ttl,
             login_free_attempts,
+            sync_interval,
+            comprehensive_sync_hour,
+            seller_timezone,
             notices,
         })
     }
@@ -527,6 +560,21 @@ mod tests {
             ),
             ("APP_ENV", "staging", "APP_ENV: unknown environment"),
             ("LOG_FORMAT", "xml", "LOG_FORMAT: unknown format"),
+            (
+                "SELLER_TIMEZONE",
+                "Mars/Olympus",
+                "SELLER_TIMEZONE: \"Mars/Olympus\" is not an IANA time zone",
+            ),
+            (
+                "COMPREHENSIVE_SYNC_HOUR",
+                "24",
+                "COMPREHENSIVE_SYNC_HOUR: \"24\" is not a whole number from 0 to 23",
+            ),
+            (
+                "SYNC_INTERVAL_MINUTES",
+                "0",
+                "SYNC_INTERVAL_MINUTES: \"0\" is not a whole number",
+            ),
             (
                 "AUTH_TOKEN_TTL_SECS",
                 "10",

@@ -1,14 +1,19 @@
-//! `worker`: background jobs and operator commands, run beside the api against the
-//! same database. It never talks to the api process.
-//!
-//! Commands: `migrate` (apply pending migrations and exit, for deployments that run
-//! the api with `RUN_MIGRATIONS=false`). The scheduled orders sync, `sync`, `status`
-//! and `ping` arrive with the sync engine.
+//! `worker`: the scheduled orders sync and the operator's commands, run beside the
+//! api against the same database. It never talks to the api process; the sync
+//! lease keeps it from doubling a sync the api started.
+
+mod run;
+mod schedule;
+mod status;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use entity::enums::{SyncStatus, SyncTrigger};
 use migration::MigratorTrait as _;
 use service::Settings;
+use service::sync::{SyncOptions, SyncOutcome};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
 #[command(about = "Background jobs and operator commands of the Amazon orders backend")]
@@ -19,7 +24,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Apply every pending database migration, print what is applied, and exit.
+    /// Run the scheduler until SIGTERM or Ctrl-C: an incremental orders sync every
+    /// SYNC_INTERVAL_MINUTES (default 15) and a re-sync of the last 48 hours daily at
+    /// COMPREHENSIVE_SYNC_HOUR (default 3) in SELLER_TIMEZONE (default UTC). Failures
+    /// are retried after 1, 2, 4 … minutes and never stop the loop; a sync already
+    /// running elsewhere is skipped, not doubled.
+    Run,
+    /// One orders sync now, with a summary; exit code 0 when it succeeded.
+    Sync {
+        /// Read Amazon and the database and report, writing nothing but the run.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write orders only, no items.
+        #[arg(long)]
+        no_items: bool,
+        /// Start from this instant (RFC 3339) instead of the stored watermark.
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Check the stored credentials with Amazon (the Sellers quota, never the orders quota).
+    Ping,
+    /// The sync monitor: freshness, the last runs, throttling, recommendations.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply every pending database migration and exit.
     Migrate,
 }
 
@@ -27,7 +58,7 @@ enum Command {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
@@ -35,25 +66,135 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Cancelled on SIGTERM or Ctrl-C.
+fn shutdown_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trip = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            if let Ok(mut term) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            } else {
+                let _ = ctrl_c.await;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutdown requested: stopping after the current page");
+        trip.cancel();
+    });
+    token
+}
+
+fn summary(o: &SyncOutcome) -> String {
+    let p = &o.progress;
+    format!(
+        "run {}: {:?}\n  window      {} .. {}\n  pages       {}\n  orders      {} found, {} inserted, {} updated, {} unchanged\n  items       {} written\n  API calls   {} ({} throttled)\n{}",
+        o.run_id,
+        o.status,
+        o.window_start.to_rfc3339(),
+        o.window_end.to_rfc3339(),
+        p.pages,
+        p.orders_found,
+        p.orders_inserted,
+        p.orders_updated,
+        p.orders_unchanged,
+        p.items_upserted,
+        o.api_calls,
+        o.throttled,
+        o.error
+            .as_deref()
+            .map(|e| format!("  error       {e}\n"))
+            .unwrap_or_default()
+    )
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let _ = dotenvy::dotenv();
     let settings = Settings::load(|k| std::env::var(k).ok()).context("invalid configuration")?;
     service::telemetry::init(settings.log_format);
     for notice in &settings.notices {
         tracing::warn!("{notice}");
     }
+    if let Command::Migrate = cli.command {
+        let db = service::db::open(&settings.database_url).await?;
+        migration::Migrator::up(&db, None)
+            .await
+            .context("applying migrations")?;
+        let applied = migration::Migrator::get_applied_migrations(&db).await?;
+        println!(
+            "{} migrations applied; the database is current",
+            applied.len()
+        );
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let db = service::db::connect(&settings).await?;
     match cli.command {
-        Command::Migrate => {
-            let db = service::db::open(&settings.database_url).await?;
-            migration::Migrator::up(&db, None)
-                .await
-                .context("applying migrations")?;
-            let applied = migration::Migrator::get_applied_migrations(&db).await?;
-            println!(
-                "{} migrations applied; the database is current",
-                applied.len()
-            );
+        Command::Migrate => Ok(std::process::ExitCode::SUCCESS),
+        Command::Run => {
+            run::scheduler(&db, &settings, shutdown_token()).await;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Sync {
+            dry_run,
+            no_items,
+            since,
+        } => {
+            let options = SyncOptions {
+                dry_run,
+                include_items: !no_items,
+                since,
+                trigger: SyncTrigger::Cli,
+                cancel: shutdown_token(),
+                progress: Some(Arc::new(|p: &service::sync::SyncProgress| {
+                    tracing::info!(
+                        pages = p.pages,
+                        found = p.orders_found,
+                        inserted = p.orders_inserted,
+                        updated = p.orders_updated,
+                        windows = format!("{}/{}", p.windows_done, p.windows_total),
+                        "sync progress"
+                    );
+                })),
+                ..SyncOptions::default()
+            };
+            let outcome =
+                service::sync::run_orders_sync(&db, &settings.encryption_key, options).await?;
+            print!("{}", summary(&outcome));
+            Ok(if outcome.status == SyncStatus::Succeeded {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::FAILURE
+            })
+        }
+        Command::Ping => {
+            let result = service::ping::ping_sp_api(&db, &settings.encryption_key).await?;
+            if result.ok {
+                println!(
+                    "SP-API ping ok: participating in {}",
+                    result.marketplaces.join(", ")
+                );
+                Ok(std::process::ExitCode::SUCCESS)
+            } else {
+                println!("SP-API ping failed: {}", result.error.unwrap_or_default());
+                Ok(std::process::ExitCode::FAILURE)
+            }
+        }
+        Command::Status { json } => {
+            let report = status::report(&db, chrono::Duration::minutes(30)).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(std::process::ExitCode::SUCCESS)
         }
     }
-    Ok(())
 }
