@@ -52,8 +52,28 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Up { num } => Migrator::up(&db, num).await?,
         Command::Down { num } => Migrator::down(&db, Some(num)).await?,
-        Command::Status => Migrator::status(&db).await?,
+        Command::Status => {}
         Command::Fresh => Migrator::fresh(&db).await?,
     }
+    print_status(&db).await
+}
+
+/// One line per migration: applied or pending.
+async fn print_status(
+    db: &sea_orm_migration::sea_orm::DatabaseConnection,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let all = Migrator::get_migration_with_status(db).await?;
+    let pending = all
+        .iter()
+        .filter(|m| m.status() == sea_orm_migration::MigrationStatus::Pending)
+        .count();
+    for m in &all {
+        let state = match m.status() {
+            sea_orm_migration::MigrationStatus::Applied => "applied",
+            sea_orm_migration::MigrationStatus::Pending => "pending",
+        };
+        println!("{state:<8} {}", m.name());
+    }
+    println!("{} applied, {pending} pending", all.len() - pending);
     Ok(())
 }
