@@ -273,6 +273,19 @@ impl SimHandle {
         Ok(())
     }
 
+    /// Waits (on the simulated clock) until every order's last update is older than
+    /// `lag`, so that a client, which may not ask for anything newer than two minutes
+    /// before now, can see all of them. Tests and benchmarks call it before a sync
+    /// whose result they compare with [`Self::ground_truth`].
+    pub async fn settle(&self, lag: chrono::Duration) {
+        let newest = self.ground_truth().iter().map(|o| o.last_update_date).max();
+        if let Some(newest) = newest {
+            while self.now() - newest < lag {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+
     /// Per-operation calls, 429s, bucket levels and LWA tokens issued.
     pub fn stats(&self) -> SimStats {
         self.shared.stats()

@@ -30,11 +30,7 @@ async fn connected(
     .await
     .unwrap();
     // Let the newest order age past Amazon's two-minute listing lag.
-    if let Some(newest) = sim.ground_truth().iter().map(|o| o.last_update_date).max() {
-        while sim.now() - newest < chrono::Duration::seconds(200) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+    sim.settle(chrono::Duration::seconds(200)).await;
     let saved = api
         .run(
             Some(owner),

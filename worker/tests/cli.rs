@@ -13,7 +13,6 @@ use secrecy::SecretString;
 use service::connection::{ConnectionInput, CredentialInput};
 use service::settings::EncryptionKey;
 use spapi_sim::{SimConfig, SimHandle, Simulator};
-use std::time::Duration;
 
 const KEY: [u8; 32] = [42; 32];
 
@@ -32,11 +31,7 @@ async fn setup(refresh_token: &str) -> Setup {
     })
     .await
     .unwrap();
-    if let Some(newest) = sim.ground_truth().iter().map(|o| o.last_update_date).max() {
-        while sim.now() - newest < chrono::Duration::seconds(200) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+    sim.settle(chrono::Duration::seconds(200)).await;
     let t = TestDb::migrated().await;
     service::connection::upsert(
         &t.db,

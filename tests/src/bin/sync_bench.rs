@@ -69,12 +69,7 @@ async fn start_sim(args: &Args) -> SimHandle {
     .await
     .expect("simulator starts");
     // Let the newest order age past Amazon's two-minute listing lag.
-    let newest = sim.ground_truth().iter().map(|o| o.last_update_date).max();
-    if let Some(newest) = newest {
-        while sim.now() - newest < chrono::Duration::seconds(200) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
+    sim.settle(chrono::Duration::seconds(200)).await;
     sim
 }
 

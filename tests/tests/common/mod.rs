@@ -78,17 +78,7 @@ impl Harness {
     /// Waits until every order's last update is older than Amazon's two-minute
     /// listing lag (plus the sync's margin), so a sync can see all of them.
     pub async fn settle(&self) {
-        let newest = self
-            .sim
-            .ground_truth()
-            .iter()
-            .map(|o| o.last_update_date)
-            .max();
-        if let Some(newest) = newest {
-            while self.sim.now() - newest < chrono::Duration::seconds(200) {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
+        self.sim.settle(chrono::Duration::seconds(200)).await;
     }
 
     pub fn client_with(&self, refresh_token: &str) -> SpApiClient {
