@@ -1,14 +1,18 @@
 //! The HTTP side of GraphQL: `GET /graphql` serves GraphiQL, `POST /graphql` runs
 //! one operation with the caller's `Authorization: Bearer` token. The body is read
 //! through axum's body limit ([`MAX_BODY_BYTES`]), so an oversized request gets
-//! `413` before it is parsed.
+//! `413` before it is parsed. `GET /graphql/ws` upgrades to a WebSocket for
+//! subscriptions (graphql-transport-ws, or the older graphql-ws); the token goes in
+//! the `connection_init` payload as `{"Authorization": "Bearer <token>"}`.
 
 use crate::AppState;
 use crate::schema::RequestAuth;
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::GraphQLResponse;
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -20,6 +24,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
@@ -27,6 +32,7 @@ async fn graphiql() -> Html<String> {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
             .title("Amazon orders admin")
             .finish(),
     )
@@ -49,4 +55,26 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
             .and_then(|v| v.to_str().ok()),
     );
     GraphQLResponse::from(state.schema.execute(request.data(auth)).await).into_response()
+}
+
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let schema = state.schema.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(|payload| async move {
+                    let header = ["Authorization", "authorization"]
+                        .iter()
+                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned));
+                    let mut data = async_graphql::Data::default();
+                    data.insert(RequestAuth::from_authorization(header.as_deref()));
+                    Ok(data)
+                })
+                .serve()
+        })
 }

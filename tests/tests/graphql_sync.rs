@@ -256,3 +256,64 @@ async fn syncing_before_amazon_is_configured_says_so() {
         .await;
     assert_eq!(error_codes(&p), ["NOT_CONFIGURED"], "{p}");
 }
+
+#[tokio::test]
+async fn a_subscription_follows_a_background_run_page_by_page_to_its_end() {
+    use futures_util::StreamExt as _;
+    let api = TestApi::new().await;
+    let owner = api.owner_token().await;
+    let _sim = connected(&api, &owner, 300, "V0", spapi_sim::DEFAULT_REFRESH_TOKEN).await;
+    let started = api
+        .run(
+            Some(&owner),
+            "mutation { syncAmazonOrders { id status } }",
+            Value::Null,
+        )
+        .await;
+    let id = started["data"]["syncAmazonOrders"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let request = async_graphql::Request::new(
+        "subscription($id: ID!) { syncRunUpdated(id: $id) { status pages ordersFound } }",
+    )
+    .variables(async_graphql::Variables::from_json(json!({ "id": id })))
+    .data(api::schema::RequestAuth::bearer(owner.as_str()));
+    let updates: Vec<Value> = tokio::time::timeout(
+        Duration::from_secs(120),
+        api.schema
+            .execute_stream(request)
+            .map(|r| serde_json::to_value(r).unwrap())
+            .collect(),
+    )
+    .await
+    .expect("the stream ends when the run ends");
+
+    assert!(updates.iter().all(|u| u["errors"].is_null()), "{updates:?}");
+    let runs: Vec<&Value> = updates
+        .iter()
+        .map(|u| &u["data"]["syncRunUpdated"])
+        .collect();
+    assert_eq!(runs.last().unwrap()["status"], "SUCCEEDED", "{runs:?}");
+    assert_eq!(runs.last().unwrap()["ordersFound"], 300);
+    assert!(
+        runs.iter()
+            .any(|r| r["status"] == "RUNNING" && r["pages"].as_i64().unwrap() > 0),
+        "no progress while running: {runs:?}"
+    );
+
+    let anonymous = api
+        .schema
+        .execute_stream(async_graphql::Request::new(format!(
+            "subscription {{ syncRunUpdated(id: \"{id}\") {{ status }} }}"
+        )))
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect::<Vec<_>>()
+        .await;
+    assert_eq!(
+        error_codes(&anonymous[0]),
+        ["UNAUTHENTICATED"],
+        "{anonymous:?}"
+    );
+}

@@ -8,13 +8,14 @@
 pub mod auth;
 pub mod connection;
 pub mod error;
+pub mod live;
 pub mod marketplaces;
 pub mod orders;
 mod paging;
 pub mod sync;
 pub mod sync_runs;
 
-use async_graphql::{Context, EmptySubscription, Guard, MergedObject, Schema};
+use async_graphql::{Context, Guard, MergedObject, Schema};
 use entity::enums::Role;
 use entity::users;
 use sea_orm::DatabaseConnection;
@@ -50,7 +51,7 @@ pub struct Mutation(
 );
 
 /// The schema type.
-pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type ApiSchema = Schema<Query, Mutation, live::SyncSubscription>;
 
 /// What every resolver may use.
 pub struct ApiContext {
@@ -67,6 +68,8 @@ pub struct ApiContext {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Background syncs, awaited at shutdown.
     pub tasks: tokio_util::task::TaskTracker,
+    /// Progress of the syncs this process runs, for subscriptions.
+    pub live: live::LiveRuns,
 }
 
 impl ApiContext {
@@ -80,6 +83,7 @@ impl ApiContext {
             encryption_key: Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
             shutdown: tokio_util::sync::CancellationToken::new(),
             tasks: tokio_util::task::TaskTracker::new(),
+            live: live::LiveRuns::default(),
         }
     }
 }
@@ -87,11 +91,15 @@ impl ApiContext {
 /// Builds the schema with its limits.
 #[must_use]
 pub fn build(context: ApiContext) -> ApiSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(context)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        live::SyncSubscription,
+    )
+    .data(context)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// The schema as configured, on `db`.
@@ -103,9 +111,13 @@ pub fn schema(db: DatabaseConnection, settings: &Settings) -> ApiSchema {
 /// The schema's SDL, as checked in at `api/schema.graphql`.
 #[must_use]
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        live::SyncSubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// Who is asking: the bearer token of the request, and the user it names once

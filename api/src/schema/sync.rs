@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use entity::enums::SyncTrigger;
 use entity::sync_runs;
 use sea_orm::{DatabaseConnection, EntityTrait};
-use service::sync::{SyncError, SyncOptions};
+use service::sync::{SyncError, SyncOptions, SyncProgress};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Ping and sync.
@@ -55,13 +55,20 @@ impl SyncMutation {
         let api = api_context(ctx)?;
         let (started_tx, started_rx) = tokio::sync::oneshot::channel::<i64>();
         let started_tx = Mutex::new(Some(started_tx));
+        let (progress_tx, progress_rx) = tokio::sync::watch::channel(SyncProgress::default());
+        let live = api.live.clone();
+        let publish = api.live.clone();
         let options = SyncOptions {
             dry_run,
             include_items,
             since,
             trigger: SyncTrigger::Manual,
             cancel: api.shutdown.child_token(),
+            progress: Some(Arc::new(move |p: &SyncProgress| {
+                progress_tx.send_replace(p.clone());
+            })),
             on_start: Some(Arc::new(move |id| {
+                publish.insert(id, progress_rx.clone());
                 if let Some(tx) = started_tx
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -70,13 +77,16 @@ impl SyncMutation {
                     let _ = tx.send(id);
                 }
             })),
-            ..SyncOptions::default()
         };
         let db = api.db.clone();
         let key = Arc::clone(&api.encryption_key);
-        let mut task = api
-            .tasks
-            .spawn(async move { service::sync::run_orders_sync(&db, &key, options).await });
+        let mut task = api.tasks.spawn(async move {
+            let result = service::sync::run_orders_sync(&db, &key, options).await;
+            if let Ok(outcome) = &result {
+                live.remove(outcome.run_id);
+            }
+            result
+        });
 
         let finished = |joined: Result<
             Result<service::sync::SyncOutcome, SyncError>,

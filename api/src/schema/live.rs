@@ -1,0 +1,138 @@
+//! `syncRunUpdated(id)`: a run's progress pushed to the subscriber until it ends.
+//!
+//! A run started by this api process publishes its counters after every page through
+//! [`LiveRuns`]; a run started elsewhere (the worker) is followed through its
+//! `sync_runs` row, which shows it running and then finished.
+
+use super::sync_runs::{SyncRun, SyncRunStatus};
+use super::{ApiError, SignedIn, api_context};
+use async_graphql::{Context, ID, Subscription};
+use entity::sync_runs;
+use futures_util::Stream;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use service::sync::SyncProgress;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Progress of the runs this process is executing, by run id.
+#[derive(Clone, Default)]
+pub struct LiveRuns(Arc<Mutex<HashMap<i64, watch::Receiver<SyncProgress>>>>);
+
+impl LiveRuns {
+    /// Publishes a run's progress while it runs.
+    pub fn insert(&self, run_id: i64, progress: watch::Receiver<SyncProgress>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(run_id, progress);
+    }
+
+    /// Stops publishing a finished run.
+    pub fn remove(&self, run_id: i64) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&run_id);
+    }
+
+    fn get(&self, run_id: i64) -> Option<watch::Receiver<SyncProgress>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&run_id)
+            .cloned()
+    }
+}
+
+/// How often a run without live progress is looked up again.
+const POLL: Duration = Duration::from_millis(500);
+
+struct Follow {
+    db: DatabaseConnection,
+    live: LiveRuns,
+    run_id: i64,
+    last: Option<(i64, i64, i64, SyncRunStatus)>,
+    first: bool,
+    done: bool,
+}
+
+fn with_progress(mut run: SyncRun, p: &SyncProgress) -> SyncRun {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    run.pages = n(p.pages);
+    run.orders_found = n(p.orders_found);
+    run.orders_inserted = n(p.orders_inserted);
+    run.orders_updated = n(p.orders_updated);
+    run.orders_unchanged = n(p.orders_unchanged);
+    run.items_upserted = n(p.items_upserted);
+    run
+}
+
+async fn next(mut f: Follow) -> Option<(SyncRun, Follow)> {
+    loop {
+        if f.done {
+            return None;
+        }
+        if !f.first {
+            match f.live.get(f.run_id) {
+                Some(mut rx) => {
+                    let _ = tokio::time::timeout(POLL * 2, rx.changed()).await;
+                }
+                None => tokio::time::sleep(POLL).await,
+            }
+        }
+        f.first = false;
+        let row = match sync_runs::Entity::find_by_id(f.run_id).one(&f.db).await {
+            Ok(Some(row)) => row,
+            Ok(None) | Err(_) => return None,
+        };
+        let mut run = SyncRun::from(row);
+        if run.status == SyncRunStatus::Running {
+            if let Some(rx) = f.live.get(f.run_id) {
+                run = with_progress(run, &rx.borrow());
+            }
+        } else {
+            f.done = true;
+        }
+        let key = (run.pages, run.orders_found, run.items_upserted, run.status);
+        if f.last != Some(key) || f.done {
+            f.last = Some(key);
+            return Some((run, f));
+        }
+    }
+}
+
+/// Subscriptions.
+#[derive(Default)]
+pub struct SyncSubscription;
+
+#[Subscription]
+impl SyncSubscription {
+    /// The run's state now, then after every page it commits, and once more when it
+    /// ends (SUCCEEDED, FAILED or INTERRUPTED), after which the stream closes.
+    /// `NOT_FOUND` when there is no such run.
+    #[graphql(guard = "SignedIn")]
+    async fn sync_run_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<impl Stream<Item = SyncRun>, ApiError> {
+        let api = api_context(ctx)?;
+        let not_found = || ApiError::NotFound(format!("no sync run {:?}", id.as_str()));
+        let run_id: i64 = id.parse().map_err(|_| not_found())?;
+        sync_runs::Entity::find_by_id(run_id)
+            .one(&api.db)
+            .await?
+            .ok_or_else(not_found)?;
+        let follow = Follow {
+            db: api.db.clone(),
+            live: api.live.clone(),
+            run_id,
+            last: None,
+            first: true,
+            done: false,
+        };
+        Ok(futures_util::stream::unfold(follow, next))
+    }
+}
