@@ -1,12 +1,24 @@
 //! `api`: the owner-only admin backend server. Loads settings, sets up logging,
 //! opens (and migrates) the database, and serves until SIGTERM or Ctrl-C.
+//! `--demo` runs it against a simulated Amazon on a throwaway database.
+
+mod demo;
 
 use anyhow::Context as _;
+use clap::Parser;
 use service::Settings;
+
+#[derive(Parser)]
+#[command(about = "The Amazon orders admin backend: GraphQL at /graphql")]
+struct Args {
+    /// Try it without Amazon: a simulated seller, a throwaway database and a demo owner.
+    #[arg(long)]
+    demo: bool,
+}
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
+    match run(Args::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -15,14 +27,31 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn run(args: Args) -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
-    let settings = Settings::load(|k| std::env::var(k).ok()).context("invalid configuration")?;
+    let mut settings =
+        Settings::load(|k| std::env::var(k).ok()).context("invalid configuration")?;
     service::telemetry::init(settings.log_format);
     for notice in &settings.notices {
         tracing::warn!("{notice}");
     }
+    let demo = match args.demo {
+        true => Some(demo::prepare(&mut settings).await?),
+        false => None,
+    };
     let app = api::Application::build(&settings).await?;
     tracing::info!(addr = %app.addr(), database = if settings.is_sqlite() { "sqlite" } else { "postgres" }, "api listening");
+    if let Some(d) = &demo {
+        println!("demo: GraphiQL at http://{}/graphql", app.addr());
+        println!(
+            "demo: sign in as {} with password {}",
+            demo::EMAIL,
+            d.password
+        );
+        println!(
+            "demo: simulated Amazon at {} (300 orders, live)",
+            d.sim.base_url()
+        );
+    }
     app.run().await.context("server failed")
 }

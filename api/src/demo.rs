@@ -1,0 +1,103 @@
+//! `api --demo`: everything a newcomer needs to try the product without Amazon.
+//!
+//! Starts spapi-sim in-process with a seeded seller (300 orders over 30 days in the
+//! US and Canada, and new orders arriving live), uses a fresh SQLite database
+//! `demo.sqlite` in the data directory (the real database is not touched), creates
+//! the owner `demo@example.com` with a random password printed once, and points the
+//! Amazon connection at the simulator. The simulator's buckets are more generous
+//! than Amazon's so a newcomer can press "sync" often.
+
+use anyhow::Context as _;
+use entity::enums::{OrdersApiVersion, Region};
+use secrecy::SecretString;
+use service::Settings;
+use service::connection::{ConnectionInput, CredentialInput};
+use spapi_sim::{LiveConfig, SimConfig, SimHandle, Simulator};
+use std::collections::HashMap;
+
+/// The demo owner's email.
+pub const EMAIL: &str = "demo@example.com";
+
+/// What the demo set up; the simulator stops when this is dropped.
+pub struct Demo {
+    /// The simulated Amazon.
+    pub sim: SimHandle,
+    /// The owner's password, shown once.
+    pub password: String,
+}
+
+/// Prepares the demo and points `settings` at its database.
+///
+/// # Errors
+/// When the simulator, the database or the owner cannot be set up.
+pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
+    let file = settings.data_dir.join("demo.sqlite");
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", file.display());
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e)
+                    .with_context(|| format!("removing the previous demo database {path}"));
+            }
+            _ => {}
+        }
+    }
+    settings.database_url = format!("sqlite://{}?mode=rwc", file.display());
+    settings.run_migrations = true;
+
+    let rates: HashMap<String, (f64, u32)> = [
+        ("searchOrders", (1.0, 20)),
+        ("getOrders", (1.0, 20)),
+        ("getOrderItems", (5.0, 30)),
+    ]
+    .into_iter()
+    .map(|(op, plan)| (op.to_owned(), plan))
+    .collect();
+    let sim = Simulator::start(SimConfig {
+        orders: 300,
+        days: 30,
+        seed: 7,
+        marketplaces: vec!["ATVPDKIKX0DER".to_owned(), "A2EUQ1WTGCTBG2".to_owned()],
+        rate_overrides: rates,
+        live: Some(LiveConfig {
+            orders_per_hour: 60.0,
+            updates_per_hour: 120.0,
+            ..LiveConfig::default()
+        }),
+        ..SimConfig::default()
+    })
+    .await
+    .context("starting the simulated Amazon")?;
+
+    let db = service::db::connect(settings).await?;
+    let password = format!("demo-{:016x}", rand::random::<u64>());
+    service::auth::register_owner(&db, EMAIL, &password)
+        .await
+        .context("creating the demo owner")?;
+    service::connection::upsert(
+        &db,
+        ConnectionInput {
+            seller_id: "A2DEMOSELLER".to_owned(),
+            region: Region::Na,
+            sandbox: false,
+            marketplace_ids: sim.config().marketplaces.clone(),
+            orders_api_version: OrdersApiVersion::V2026_01_01,
+            endpoint: Some(sim.base_url()),
+            token_url: Some(sim.token_url()),
+        },
+    )
+    .await
+    .context("saving the demo connection")?;
+    service::connection::set_credential(
+        &db,
+        &settings.encryption_key,
+        CredentialInput {
+            lwa_client_id: spapi_sim::DEFAULT_CLIENT_ID.to_owned(),
+            lwa_client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
+            refresh_token: SecretString::from(spapi_sim::DEFAULT_REFRESH_TOKEN.to_owned()),
+        },
+    )
+    .await
+    .context("storing the demo credentials")?;
+    Ok(Demo { sim, password })
+}
