@@ -9,6 +9,7 @@ mod graphql;
 
 pub use graphql::MAX_BODY_BYTES;
 mod health;
+mod metrics;
 pub mod schema;
 
 use axum::Router;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The GraphQL schema.
     pub schema: schema::ApiSchema,
+    /// Request counters for `/metrics`.
+    pub counters: metrics::SharedCounters,
 }
 
 /// A built, bound, not yet serving application.
@@ -83,7 +86,11 @@ impl Application {
         let shutdown = context.shutdown.clone();
         let tasks = context.tasks.clone();
         let schema = schema::build(context);
-        let router = router(AppState { db, schema });
+        let router = router(AppState {
+            db,
+            schema,
+            counters: metrics::SharedCounters::default(),
+        });
         Ok(Self {
             listener,
             router,
@@ -130,6 +137,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(graphql::routes())
+        .merge(metrics::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .with_state(state)
 }
 

@@ -211,4 +211,26 @@ async fn a_seller_connects_syncs_and_reads_back_exactly_amazons_orders_over_http
         Some("SUCCEEDED"),
         "{statuses:?}"
     );
+
+    // The operator's view of all that.
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "orders_sync_runs_total{status=\"succeeded\"} 2",
+        "orders_sync_runs_total{status=\"failed\"} 0",
+        "orders_upserted_total 120",
+        "spapi_calls_total{operation=\"searchOrders\"}",
+        "spapi_calls_total{operation=\"getMarketplaceParticipations\"}",
+        "orders_sync_seconds_since_success ",
+        "http_requests_total ",
+    ] {
+        assert!(
+            metrics.contains(expected),
+            "{expected:?} missing from:\n{metrics}"
+        );
+    }
 }
