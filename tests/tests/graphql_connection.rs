@@ -251,3 +251,41 @@ async fn empty_credentials_are_bad_user_input() {
             .contains("refreshToken")
     );
 }
+
+#[tokio::test]
+async fn the_refresh_token_shows_only_its_last_four_characters() {
+    let api = TestApi::new().await;
+    let owner = api.owner_token().await;
+    api.run(Some(&owner), UPSERT, us_connection()).await;
+    let before = api
+        .run(
+            Some(&owner),
+            "{ amazonConnection { refreshTokenHint } }",
+            Value::Null,
+        )
+        .await;
+    assert!(
+        before["data"]["amazonConnection"]["refreshTokenHint"].is_null(),
+        "{before}"
+    );
+
+    let set = api
+        .run(
+            Some(&owner),
+            SET_CREDENTIAL,
+            json!({ "input": { "lwaClientId": "amzn1.application-oa2-client.abc", "lwaClientSecret": CLIENT_SECRET, "refreshToken": REFRESH_TOKEN } }),
+        )
+        .await;
+    assert!(set["errors"].is_null(), "{set}");
+    let after = api
+        .run(
+            Some(&owner),
+            "{ amazonConnection { refreshTokenHint } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        after["data"]["amazonConnection"]["refreshTokenHint"], "leak",
+        "{after}"
+    );
+}

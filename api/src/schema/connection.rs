@@ -130,6 +130,9 @@ pub struct AmazonConnection {
     pub credential_configured: bool,
     /// The LWA client id of the stored credentials (public, not a secret).
     pub lwa_client_id: Option<String>,
+    /// The last 4 characters of the stored refresh token, to tell which one is
+    /// stored; null when none is stored or it cannot be opened with this key.
+    pub refresh_token_hint: Option<String>,
     /// When the credentials were last set.
     pub credential_updated_at: Option<DateTime<Utc>>,
     /// When the connection was last checked against Amazon.
@@ -155,9 +158,14 @@ pub struct AmazonConnection {
 }
 
 impl AmazonConnection {
-    fn new(c: amazon_connection::Model, credential: Option<CredentialSummary>) -> Self {
+    fn new(
+        c: amazon_connection::Model,
+        credential: Option<CredentialSummary>,
+        refresh_token_hint: Option<String>,
+    ) -> Self {
         Self {
             marketplace_ids: c.marketplace_id_list(),
+            refresh_token_hint,
             seller_id: c.seller_id,
             region: c.region.into(),
             sandbox: c.sandbox,
@@ -184,12 +192,26 @@ impl AmazonConnection {
     }
 
     /// The connection as stored now, with its credential summary.
-    pub(crate) async fn load(db: &sea_orm::DatabaseConnection) -> Result<Option<Self>, ApiError> {
+    pub(crate) async fn load(api: &super::ApiContext) -> Result<Option<Self>, ApiError> {
+        let db = &api.db;
         let Some(connection) = service::connection::get(db).await? else {
             return Ok(None);
         };
         let credential = service::connection::credential_summary(db).await?;
-        Ok(Some(Self::new(connection, credential)))
+        let hint = match credential {
+            Some(_) => {
+                service::spapi::account::lwa_credentials(db, &api.encryption_key, &connection)
+                    .await
+                    .ok()
+                    .map(|c| {
+                        let token = secrecy::ExposeSecret::expose_secret(&c.refresh_token);
+                        let chars: Vec<char> = token.chars().collect();
+                        chars[chars.len().saturating_sub(4)..].iter().collect()
+                    })
+            }
+            None => None,
+        };
+        Ok(Some(Self::new(connection, credential, hint)))
     }
 }
 
@@ -205,7 +227,7 @@ impl ConnectionQuery {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<AmazonConnection>, ApiError> {
-        AmazonConnection::load(&api_context(ctx)?.db).await
+        AmazonConnection::load(api_context(ctx)?).await
     }
 }
 
@@ -222,9 +244,9 @@ impl ConnectionMutation {
         ctx: &Context<'_>,
         input: AmazonConnectionInput,
     ) -> Result<AmazonConnection, ApiError> {
-        let db = &api_context(ctx)?.db;
+        let api = api_context(ctx)?;
         service::connection::upsert(
-            db,
+            &api.db,
             ConnectionInput {
                 seller_id: input.seller_id,
                 region: input.region.into(),
@@ -236,7 +258,7 @@ impl ConnectionMutation {
             },
         )
         .await?;
-        AmazonConnection::load(db).await?.ok_or(ApiError::Internal)
+        AmazonConnection::load(api).await?.ok_or(ApiError::Internal)
     }
 
     /// Stores the LWA credentials sealed; they can be replaced but never read back.
@@ -257,8 +279,6 @@ impl ConnectionMutation {
             },
         )
         .await?;
-        AmazonConnection::load(&api.db)
-            .await?
-            .ok_or(ApiError::Internal)
+        AmazonConnection::load(api).await?.ok_or(ApiError::Internal)
     }
 }

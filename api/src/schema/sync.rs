@@ -33,9 +33,7 @@ impl SyncMutation {
     async fn ping_sp_api(&self, ctx: &Context<'_>) -> Result<AmazonConnection, ApiError> {
         let api = api_context(ctx)?;
         service::ping::ping_sp_api(&api.db, &api.encryption_key).await?;
-        AmazonConnection::load(&api.db)
-            .await?
-            .ok_or(ApiError::Internal)
+        AmazonConnection::load(api).await?.ok_or(ApiError::Internal)
     }
 
     /// Starts an orders sync in the background and returns its run as RUNNING; with
