@@ -150,6 +150,34 @@ pub struct SyncOutcome {
     pub throttled: u64,
     /// The error that ended a failed run.
     pub error: Option<String>,
+    /// What kind of failure ended it, for callers that react to it.
+    pub failure: Option<Failure>,
+}
+
+/// What ended a failed run, in the terms a caller acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Amazon refused the credentials or the app's access: re-authorize.
+    AmazonAuth,
+    /// Amazon was unavailable, kept throttling or answered nonsense: try later.
+    AmazonUnavailable,
+    /// Anything else (database, lease, a guard against looping).
+    Other,
+}
+
+impl Failure {
+    fn of(error: &SyncError) -> Option<Self> {
+        match error {
+            SyncError::Cancelled => None,
+            SyncError::Api(e)
+                if e.is_credentials_rejected() || matches!(e, SpApiError::Forbidden { .. }) =>
+            {
+                Some(Self::AmazonAuth)
+            }
+            SyncError::Api(_) => Some(Self::AmazonUnavailable),
+            _ => Some(Self::Other),
+        }
+    }
 }
 
 /// Why a sync did not run or did not finish.
@@ -326,6 +354,7 @@ pub async fn run_orders_sync_with(
         api_calls: stats.total_calls(),
         throttled: stats.total_throttled(),
         error: error.clone(),
+        failure: result.as_ref().err().and_then(Failure::of),
     };
     let finished = Utc::now();
     let record = finish_run(db, run, &outcome, &stats, &options, finished).await;

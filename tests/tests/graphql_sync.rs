@@ -317,3 +317,59 @@ async fn a_subscription_follows_a_background_run_page_by_page_to_its_end() {
         "{anonymous:?}"
     );
 }
+
+#[tokio::test]
+async fn a_waited_sync_that_amazon_ends_is_an_error_code_saying_what_to_do_with_the_run_id() {
+    let api = TestApi::new().await;
+    let owner = api.owner_token().await;
+    let _sim = connected(&api, &owner, 10, "V2026_01_01", "Atzr|revoked").await;
+    let r = api
+        .run(
+            Some(&owner),
+            "mutation { syncAmazonOrders(wait: true) { id } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(error_codes(&r), ["SPAPI_AUTH_FAILED"], "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("re-authorize"),
+        "{r}"
+    );
+    let run_id = r["errors"][0]["extensions"]["runId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = api
+        .run(
+            Some(&owner),
+            "query($id: ID!) { syncRun(id: $id) { status error } }",
+            json!({ "id": run_id }),
+        )
+        .await;
+    assert_eq!(run["data"]["syncRun"]["status"], "FAILED", "{run}");
+
+    let sim = connected(
+        &api,
+        &owner,
+        10,
+        "V2026_01_01",
+        spapi_sim::DEFAULT_REFRESH_TOKEN,
+    )
+    .await;
+    sim.set_faults(spapi_sim::Faults {
+        error_503: 1.0,
+        operations: vec!["searchOrders".into()],
+        ..spapi_sim::Faults::default()
+    });
+    let r = api
+        .run(
+            Some(&owner),
+            "mutation { syncAmazonOrders(wait: true) { id } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(error_codes(&r), ["SPAPI_UNAVAILABLE"], "{r}");
+}

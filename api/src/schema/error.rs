@@ -32,6 +32,20 @@ pub enum ApiError {
         /// What to tell the caller.
         message: String,
     },
+    /// A sync waited for failed because Amazon refused the credentials or access.
+    SpApiAuthFailed {
+        /// The failed run.
+        run_id: i64,
+        /// What Amazon said and what to do.
+        message: String,
+    },
+    /// A sync waited for failed because Amazon was unavailable or kept throttling.
+    SpApiUnavailable {
+        /// The failed run.
+        run_id: i64,
+        /// What happened.
+        message: String,
+    },
     /// Our fault; details are in the log only.
     Internal,
 }
@@ -47,6 +61,8 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::NotConfigured(_) => "NOT_CONFIGURED",
             Self::SyncAlreadyRunning { .. } => "SYNC_ALREADY_RUNNING",
+            Self::SpApiAuthFailed { .. } => "SPAPI_AUTH_FAILED",
+            Self::SpApiUnavailable { .. } => "SPAPI_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -58,7 +74,9 @@ impl ApiError {
             | Self::BadUserInput(m)
             | Self::NotFound(m)
             | Self::NotConfigured(m)
-            | Self::SyncAlreadyRunning { message: m, .. } => m,
+            | Self::SyncAlreadyRunning { message: m, .. }
+            | Self::SpApiAuthFailed { message: m, .. }
+            | Self::SpApiUnavailable { message: m, .. } => m,
             Self::Internal => "internal error: the server log has the details",
         }
     }
@@ -77,10 +95,18 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::SyncAlreadyRunning { run_id, .. } => *run_id,
             _ => None,
         };
+        let failed_run = match &e {
+            ApiError::SpApiAuthFailed { run_id, .. }
+            | ApiError::SpApiUnavailable { run_id, .. } => Some(*run_id),
+            _ => None,
+        };
         async_graphql::Error::new(e.message()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(id) = running {
                 ext.set("runningRunId", id.to_string());
+            }
+            if let Some(id) = failed_run {
+                ext.set("runId", id.to_string());
             }
         })
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use entity::enums::SyncTrigger;
 use entity::sync_runs;
 use sea_orm::{DatabaseConnection, EntityTrait};
-use service::sync::{SyncError, SyncOptions, SyncProgress};
+use service::sync::{Failure, SyncError, SyncOptions, SyncProgress};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Ping and sync.
@@ -37,7 +37,9 @@ impl SyncMutation {
     }
 
     /// Starts an orders sync in the background and returns its run as RUNNING; with
-    /// `wait: true`, returns the finished run. `dryRun` reads Amazon and the database
+    /// `wait: true`, returns the finished run, or, when Amazon ended it, the error
+    /// `SPAPI_AUTH_FAILED` (re-authorize) or `SPAPI_UNAVAILABLE` (try later) with the
+    /// failed run's id as `runId` in the extensions. `dryRun` reads Amazon and the database
     /// and writes nothing but the run; `includeItems: false` writes no items;
     /// `since` starts from that instant instead of the stored watermark. While a
     /// sync runs: `SYNC_ALREADY_RUNNING`, with `runningRunId` in the extensions.
@@ -97,7 +99,18 @@ impl SyncMutation {
         };
         if wait {
             let outcome = finished(task.await)?;
-            return run_row(&api.db, outcome.run_id).await;
+            let message = outcome.error.clone().unwrap_or_default();
+            return match outcome.failure {
+                Some(Failure::AmazonAuth) => Err(ApiError::SpApiAuthFailed {
+                    run_id: outcome.run_id,
+                    message,
+                }),
+                Some(Failure::AmazonUnavailable) => Err(ApiError::SpApiUnavailable {
+                    run_id: outcome.run_id,
+                    message,
+                }),
+                Some(Failure::Other) | None => run_row(&api.db, outcome.run_id).await,
+            };
         }
         tokio::select! {
             started = started_rx => match started {
