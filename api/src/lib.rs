@@ -90,7 +90,8 @@ impl Application {
             db,
             schema,
             counters: metrics::SharedCounters::default(),
-        });
+        })
+        .layer(cors(&settings.cors_allowed_origins));
         Ok(Self {
             listener,
             router,
@@ -130,6 +131,19 @@ impl Application {
         }
         served
     }
+}
+
+/// Browser access from the configured origins only (none: same origin only).
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderValue, Method, header};
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
 }
 
 /// The HTTP routes.

@@ -111,6 +111,9 @@ pub struct Settings {
     pub comprehensive_sync_hour: u32,
     /// `SELLER_TIMEZONE`: the seller's IANA time zone for the daily schedule (default UTC).
     pub seller_timezone: chrono_tz::Tz,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (e.g. `https://admin.example.com`)
+    /// allowed to call the api from a browser; none by default (same origin only).
+    pub cors_allowed_origins: Vec<String>,
     /// What loading did on its own (secrets it generated), for `main` to log.
     pub notices: Vec<String>,
 }
@@ -246,6 +249,28 @@ impl Settings {
             })?,
         };
 
+        let cors_allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|o| match url::Url::parse(o) {
+                    Ok(u)
+                        if matches!(u.scheme(), "http" | "https")
+                            && u.path() == "/"
+                            && u.query().is_none() =>
+                    {
+                        Ok(o.trim_end_matches('/').to_owned())
+                    }
+                    _ => Err(ConfigError::Invalid {
+                        var: "CORS_ALLOWED_ORIGINS",
+                        reason: format!("{o:?} is not an origin like https://admin.example.com"),
+                    }),
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
         let mut notices = Vec::new();
         let key_b64 = secret_or_generated(
             "APP_ENCRYPTION_KEY",
@@ -291,6 +316,7 @@ impl Settings {
             sync_interval,
             comprehensive_sync_hour,
             seller_timezone,
+            cors_allowed_origins,
             notices,
         })
     }

@@ -144,3 +144,44 @@ async fn a_query_nested_deeper_than_the_limit_is_refused() {
     let message = r["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains("nested too deep"), "{r}");
 }
+
+#[tokio::test]
+async fn browsers_may_call_the_api_only_from_the_configured_origins() {
+    let t = TestDb::migrated().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = e2e::settings(&t.url, data.path(), false);
+    settings.cors_allowed_origins = vec!["https://admin.example.com".to_owned()];
+    let app = api::Application::with_database(&settings, t.db.clone())
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.addr());
+    tokio::spawn(app.run());
+    let client = reqwest::Client::new();
+    let preflight = |origin: &'static str| {
+        client
+            .request(reqwest::Method::OPTIONS, format!("{base}/graphql"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
+
+    let allowed = preflight("https://admin.example.com").await.unwrap();
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "https://admin.example.com"
+    );
+    let refused = preflight("https://elsewhere.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
