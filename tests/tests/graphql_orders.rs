@@ -144,6 +144,79 @@ async fn paging_walks_every_order_once_newest_first_even_with_equal_purchase_tim
 }
 
 #[tokio::test]
+async fn paging_walks_every_order_exactly_once_while_new_orders_arrive() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+    for n in 0..20 {
+        order(
+            &api,
+            &format!("111-10000{n:02}"),
+            "ATVPDKIKX0DER",
+            at(n),
+            "Shipped",
+            Some("1.00"),
+        )
+        .await;
+    }
+
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut arrived = 0;
+    loop {
+        let r = api
+            .run(Some(&token), PAGE, json!({ "first": 4, "after": after }))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        seen.extend(ids(&r));
+        // A sync lands new orders between two page reads: newer, and one that
+        // was placed long ago but only now reached us.
+        order(
+            &api,
+            &format!("111-20000{arrived:02}"),
+            "ATVPDKIKX0DER",
+            at(100 + arrived),
+            "Pending",
+            None,
+        )
+        .await;
+        order(
+            &api,
+            &format!("111-30000{arrived:02}"),
+            "ATVPDKIKX0DER",
+            at(-100 - arrived),
+            "Shipped",
+            Some("2.00"),
+        )
+        .await;
+        arrived += 1;
+        let page = &r["data"]["amazonOrders"];
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+    }
+
+    let originals: Vec<&String> = seen.iter().filter(|id| id.starts_with("111-1")).collect();
+    assert_eq!(
+        originals.len(),
+        20,
+        "every order present when paging began, once: {seen:?}"
+    );
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        seen.len(),
+        "an order was listed twice: {seen:?}"
+    );
+    assert!(
+        seen.iter().all(|id| !id.starts_with("111-2")),
+        "newer orders stay ahead of the cursor"
+    );
+}
+
+#[tokio::test]
 async fn money_is_exact_with_its_currency_and_pending_orders_have_no_total() {
     let api = TestApi::new().await;
     let token = api.owner_token().await;
