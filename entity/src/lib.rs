@@ -4,6 +4,7 @@
 //! `tests/` checks it on SQLite and PostgreSQL). This crate knows nothing of GraphQL
 //! or HTTP; the `api` crate maps these models to its own types.
 
+pub mod alerts;
 pub mod amazon_connection;
 pub mod amazon_credential;
 pub mod amazon_order;
@@ -22,6 +23,7 @@ pub use money::Amount;
 
 /// Every entity, for code that must visit each table (tests, tools).
 pub mod prelude {
+    pub use crate::alerts::Entity as Alerts;
     pub use crate::amazon_connection::Entity as AmazonConnection;
     pub use crate::amazon_credential::Entity as AmazonCredential;
     pub use crate::amazon_order::Entity as AmazonOrder;

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod credentials;
 pub mod db;
 pub mod lease;
+pub mod monitor;
 pub mod ping;
 pub mod settings;
 pub mod spapi;

@@ -114,6 +114,8 @@ pub struct Settings {
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (e.g. `https://admin.example.com`)
     /// allowed to call the api from a browser; none by default (same origin only).
     pub cors_allowed_origins: Vec<String>,
+    /// The sync monitor's alert thresholds and webhook.
+    pub alerts: crate::monitor::AlertSettings,
     /// What loading did on its own (secrets it generated), for `main` to log.
     pub notices: Vec<String>,
 }
@@ -271,6 +273,53 @@ impl Settings {
                 .collect::<Result<_, _>>()?,
         };
 
+        let alerts = crate::monitor::AlertSettings {
+            no_order_after: chrono::Duration::hours(
+                i64::try_from(parse_u64_in(
+                    "ALERT_NO_ORDER_HOURS",
+                    get("ALERT_NO_ORDER_HOURS"),
+                    24,
+                    1..=24 * 30,
+                )?)
+                .unwrap_or(24),
+            ),
+            freshness_slo: chrono::Duration::minutes(
+                i64::try_from(parse_u64_in(
+                    "ALERT_FRESHNESS_MINUTES",
+                    get("ALERT_FRESHNESS_MINUTES"),
+                    30,
+                    1..=24 * 60,
+                )?)
+                .unwrap_or(30),
+            ),
+            failures_in_a_row: u32::try_from(parse_u64_in(
+                "ALERT_FAILURES_IN_A_ROW",
+                get("ALERT_FAILURES_IN_A_ROW"),
+                3,
+                1..=100,
+            )?)
+            .unwrap_or(3),
+            throttled_per_day: parse_u64_in(
+                "ALERT_THROTTLED_PER_DAY",
+                get("ALERT_THROTTLED_PER_DAY"),
+                10,
+                1..=1_000_000,
+            )?,
+            webhook_url: match get("ALERT_WEBHOOK_URL") {
+                None => None,
+                Some(u) => Some(
+                    url::Url::parse(&u)
+                        .ok()
+                        .filter(|p| matches!(p.scheme(), "http" | "https"))
+                        .ok_or_else(|| ConfigError::Invalid {
+                            var: "ALERT_WEBHOOK_URL",
+                            reason: format!("{u:?} is not an http(s) URL"),
+                        })?
+                        .to_string(),
+                ),
+            },
+        };
+
         let mut notices = Vec::new();
         let key_b64 = secret_or_generated(
             "APP_ENCRYPTION_KEY",
@@ -317,6 +366,7 @@ impl Settings {
             comprehensive_sync_hour,
             seller_timezone,
             cors_allowed_origins,
+            alerts,
             notices,
         })
     }

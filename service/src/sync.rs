@@ -166,6 +166,16 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The name stored in `sync_runs.metadata.failure`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AmazonAuth => "amazon_auth",
+            Self::AmazonUnavailable => "amazon_unavailable",
+            Self::Other => "other",
+        }
+    }
+
     fn of(error: &SyncError) -> Option<Self> {
         match error {
             SyncError::Cancelled => None,
@@ -439,6 +449,7 @@ async fn finish_run(
         "token_refreshes": stats.token_refreshes,
         "windows": p.windows_total,
         "windows_committed": p.windows_done,
+        "failure": outcome.failure.map(Failure::name),
         "since": options.since,
     })));
     run.finished_at = Set(Some(finished));

@@ -10,6 +10,19 @@ use service::Settings;
 use service::sync::{SyncError, SyncOptions};
 use tokio_util::sync::CancellationToken;
 
+/// How often alerts are evaluated while waiting for the next run.
+const ALERT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Records alert transitions and sends them to the webhook, never failing the loop.
+async fn check_alerts(db: &DatabaseConnection, settings: &Settings) {
+    match service::monitor::evaluate(db, &settings.alerts).await {
+        Ok(transitions) => {
+            service::monitor::notify(settings.alerts.webhook_url.as_deref(), transitions);
+        }
+        Err(e) => tracing::warn!(error = %e, "could not evaluate the sync alerts"),
+    }
+}
+
 /// Runs scheduled syncs until `shutdown` is cancelled. A restart resumes from the
 /// watermark: the first incremental sync runs at once.
 pub async fn scheduler(db: &DatabaseConnection, settings: &Settings, shutdown: CancellationToken) {
@@ -30,9 +43,15 @@ pub async fn scheduler(db: &DatabaseConnection, settings: &Settings, shutdown: C
     loop {
         let (due, job) = Schedule::next_job(next_incremental, next_comprehensive);
         let wait = (due - Utc::now()).to_std().unwrap_or_default();
+        // Alerts are also evaluated on a timer, so "no new order" or a stale sync is
+        // noticed between runs.
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(wait) => {}
+            () = tokio::time::sleep(wait.min(ALERT_EVERY)) => {}
+        }
+        if Utc::now() < due {
+            check_alerts(db, settings).await;
+            continue;
         }
         let since = match job {
             Job::Incremental => None,
@@ -45,6 +64,7 @@ pub async fn scheduler(db: &DatabaseConnection, settings: &Settings, shutdown: C
             ..SyncOptions::default()
         };
         let result = service::sync::run_orders_sync(db, &settings.encryption_key, options).await;
+        check_alerts(db, settings).await;
         let now = Utc::now();
         let ok = match &result {
             Ok(o) if o.status == SyncStatus::Succeeded => true,

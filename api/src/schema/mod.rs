@@ -10,6 +10,7 @@ pub mod connection;
 pub mod error;
 pub mod live;
 pub mod marketplaces;
+pub mod monitor;
 pub mod orders;
 mod paging;
 pub mod sync;
@@ -40,6 +41,7 @@ pub struct Query(
     orders::OrdersQuery,
     sync_runs::SyncRunsQuery,
     marketplaces::MarketplacesQuery,
+    monitor::MonitorQuery,
 );
 
 /// Every mutation root, merged.
@@ -70,6 +72,8 @@ pub struct ApiContext {
     pub tasks: tokio_util::task::TaskTracker,
     /// Progress of the syncs this process runs, for subscriptions.
     pub live: live::LiveRuns,
+    /// Thresholds of the sync monitor.
+    pub alerts: service::monitor::AlertSettings,
 }
 
 impl ApiContext {
@@ -84,6 +88,7 @@ impl ApiContext {
             shutdown: tokio_util::sync::CancellationToken::new(),
             tasks: tokio_util::task::TaskTracker::new(),
             live: live::LiveRuns::default(),
+            alerts: settings.alerts.clone(),
         }
     }
 }

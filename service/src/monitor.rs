@@ -1,0 +1,373 @@
+//! The sync monitor: is the data fresh, and what is wrong if not.
+//!
+//! [`health`] reads the current state (for `syncHealth` and `worker status`);
+//! [`evaluate`] also records each alert's start and end in `alerts`, so an alert
+//! fires once when its condition starts and clears once when it ends, however
+//! often it is evaluated and by whichever process. [`notify`] POSTs the
+//! transitions to a webhook, bounded and retried, off the caller's path.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::enums::SyncStatus;
+use entity::{alerts, amazon_order, sync_runs};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+
+/// Thresholds and where to send alerts.
+#[derive(Debug, Clone)]
+pub struct AlertSettings {
+    /// `ALERT_NO_ORDER_HOURS`: no new order for this long (default 24 h).
+    pub no_order_after: Duration,
+    /// `ALERT_FRESHNESS_MINUTES`: the freshness objective (default 30 min).
+    pub freshness_slo: Duration,
+    /// `ALERT_FAILURES_IN_A_ROW`: failed syncs in a row (default 3).
+    pub failures_in_a_row: u32,
+    /// `ALERT_THROTTLED_PER_DAY`: 429s in the last 24 hours (default 10).
+    pub throttled_per_day: u64,
+    /// `ALERT_WEBHOOK_URL`: where transitions are POSTed as JSON (none by default).
+    pub webhook_url: Option<String>,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            no_order_after: Duration::hours(24),
+            freshness_slo: Duration::minutes(30),
+            failures_in_a_row: 3,
+            throttled_per_day: 10,
+            webhook_url: None,
+        }
+    }
+}
+
+/// What can be wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// No new order for longer than the threshold.
+    NoNewOrders,
+    /// Several syncs failed in a row.
+    SyncFailures,
+    /// Amazon throttled more than the threshold in a day.
+    Throttling,
+    /// The last successful sync is older than the freshness objective.
+    Freshness,
+    /// Amazon rejected the credentials in the last sync.
+    CredentialsRejected,
+}
+
+impl AlertKind {
+    /// Every kind.
+    pub const ALL: [Self; 5] = [
+        Self::NoNewOrders,
+        Self::SyncFailures,
+        Self::Throttling,
+        Self::Freshness,
+        Self::CredentialsRejected,
+    ];
+
+    /// The stored name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NoNewOrders => "no_new_orders",
+            Self::SyncFailures => "sync_failures",
+            Self::Throttling => "throttling",
+            Self::Freshness => "freshness",
+            Self::CredentialsRejected => "credentials_rejected",
+        }
+    }
+}
+
+/// An alert whose condition holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActiveAlert {
+    /// What.
+    pub kind: AlertKind,
+    /// Since when (the first evaluation that saw it; now if never recorded).
+    pub since: DateTime<Utc>,
+    /// For a person.
+    pub message: String,
+}
+
+/// The state of the sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Health {
+    /// No alert is active.
+    pub ok: bool,
+    /// Seconds since the last successful sync ended.
+    pub lag_seconds: Option<i64>,
+    /// The newest order's purchase date.
+    pub last_order_at: Option<DateTime<Utc>>,
+    /// Failed syncs in a row, most recent first.
+    pub consecutive_failures: u32,
+    /// What is wrong.
+    pub active_alerts: Vec<ActiveAlert>,
+}
+
+/// An alert starting or ending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    /// What.
+    pub kind: AlertKind,
+    /// `fired` or `cleared`.
+    pub state: &'static str,
+    /// For a person.
+    pub message: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The conditions that hold now, with their messages.
+async fn conditions(
+    db: &DatabaseConnection,
+    s: &AlertSettings,
+    now: DateTime<Utc>,
+) -> Result<
+    (
+        Vec<(AlertKind, String)>,
+        Option<i64>,
+        Option<DateTime<Utc>>,
+        u32,
+    ),
+    DbErr,
+> {
+    let last_order_at = amazon_order::Entity::find()
+        .select_only()
+        .column_as(amazon_order::Column::PurchaseDate.max(), "m")
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(db)
+        .await?
+        .flatten();
+    let recent = sync_runs::Entity::find()
+        .filter(sync_runs::Column::DryRun.eq(false))
+        .filter(sync_runs::Column::Status.ne(SyncStatus::Running))
+        .order_by_desc(sync_runs::Column::StartedAt)
+        .limit(u64::from(s.failures_in_a_row.max(1)) + 1)
+        .all(db)
+        .await?;
+    let failures = u32::try_from(
+        recent
+            .iter()
+            .take_while(|r| r.status == SyncStatus::Failed)
+            .count(),
+    )
+    .unwrap_or(u32::MAX);
+    let last_success = sync_runs::Entity::find()
+        .filter(sync_runs::Column::DryRun.eq(false))
+        .filter(sync_runs::Column::Status.eq(SyncStatus::Succeeded))
+        .order_by_desc(sync_runs::Column::StartedAt)
+        .one(db)
+        .await?
+        .and_then(|r| r.finished_at);
+    let throttled: i64 = sync_runs::Entity::find()
+        .filter(sync_runs::Column::StartedAt.gt(now - Duration::days(1)))
+        .all(db)
+        .await?
+        .iter()
+        .map(|r| r.throttled)
+        .sum();
+    let lag = last_success.map(|t| (now - t).num_seconds());
+
+    let mut found = Vec::new();
+    if let Some(t) = last_order_at
+        && now - t > s.no_order_after
+    {
+        found.push((
+            AlertKind::NoNewOrders,
+            format!(
+                "no new order since {t} ({} h): check the listings in Seller Central",
+                (now - t).num_hours()
+            ),
+        ));
+    }
+    if failures >= s.failures_in_a_row {
+        let last = recent
+            .first()
+            .and_then(|r| r.error.clone())
+            .unwrap_or_default();
+        found.push((
+            AlertKind::SyncFailures,
+            format!("{failures} syncs failed in a row; the last: {last}"),
+        ));
+    }
+    if u64::try_from(throttled).unwrap_or(0) > s.throttled_per_day {
+        found.push((
+            AlertKind::Throttling,
+            format!("{throttled} throttled calls (429) in the last 24 h: another app may share this seller's quota"),
+        ));
+    }
+    let stale = match last_success {
+        Some(t) => now - t > s.freshness_slo,
+        None => !recent.is_empty(),
+    };
+    if stale {
+        found.push((
+            AlertKind::Freshness,
+            match lag {
+                Some(l) => format!(
+                    "the last successful sync ended {} min ago, over the {} min objective",
+                    l / 60,
+                    s.freshness_slo.num_minutes()
+                ),
+                None => "no sync has succeeded yet".to_owned(),
+            },
+        ));
+    }
+    let rejected = recent.first().is_some_and(|r| {
+        r.metadata
+            .as_ref()
+            .and_then(|m| m.get("failure"))
+            .and_then(|f| f.as_str())
+            == Some("amazon_auth")
+    });
+    if rejected {
+        let error = recent
+            .first()
+            .and_then(|r| r.error.clone())
+            .unwrap_or_default();
+        found.push((AlertKind::CredentialsRejected, error));
+    }
+    Ok((found, lag, last_order_at, failures))
+}
+
+/// The state of the sync now; reads only.
+///
+/// # Errors
+/// The database error.
+pub async fn health(db: &DatabaseConnection, s: &AlertSettings) -> Result<Health, DbErr> {
+    let now = Utc::now();
+    let (found, lag, last_order_at, failures) = conditions(db, s, now).await?;
+    let stored = alerts::Entity::find().all(db).await?;
+    let active_alerts = found
+        .into_iter()
+        .map(|(kind, message)| ActiveAlert {
+            kind,
+            since: stored
+                .iter()
+                .find(|a| a.kind == kind.name() && a.active)
+                .map_or(now, |a| a.since),
+            message,
+        })
+        .collect::<Vec<_>>();
+    Ok(Health {
+        ok: active_alerts.is_empty(),
+        lag_seconds: lag,
+        last_order_at,
+        consecutive_failures: failures,
+        active_alerts,
+    })
+}
+
+/// Evaluates the alerts and records which started and which ended since the last
+/// evaluation (by any process).
+///
+/// # Errors
+/// The database error.
+pub async fn evaluate(
+    db: &DatabaseConnection,
+    s: &AlertSettings,
+) -> Result<Vec<Transition>, DbErr> {
+    let now = Utc::now();
+    let (found, ..) = conditions(db, s, now).await?;
+    let mut transitions = Vec::new();
+    for kind in AlertKind::ALL {
+        let holding = found
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, m)| m.clone());
+        let row = alerts::Entity::find_by_id(kind.name().to_owned())
+            .one(db)
+            .await?;
+        match (holding, row) {
+            (Some(message), Some(row)) if !row.active => {
+                let mut row = row.into_active_model();
+                row.active = Set(true);
+                row.since = Set(now);
+                row.message = Set(message.clone());
+                row.updated_at = Set(now);
+                row.update(db).await?;
+                transitions.push(Transition {
+                    kind,
+                    state: "fired",
+                    message,
+                    at: now,
+                });
+            }
+            (Some(message), None) => {
+                alerts::ActiveModel {
+                    kind: Set(kind.name().to_owned()),
+                    active: Set(true),
+                    since: Set(now),
+                    message: Set(message.clone()),
+                    cleared_at: Set(None),
+                    updated_at: Set(now),
+                }
+                .insert(db)
+                .await?;
+                transitions.push(Transition {
+                    kind,
+                    state: "fired",
+                    message,
+                    at: now,
+                });
+            }
+            (None, Some(row)) if row.active => {
+                let message = row.message.clone();
+                let mut row = row.into_active_model();
+                row.active = Set(false);
+                row.cleared_at = Set(Some(now));
+                row.updated_at = Set(now);
+                row.update(db).await?;
+                transitions.push(Transition {
+                    kind,
+                    state: "cleared",
+                    message,
+                    at: now,
+                });
+            }
+            _ => {}
+        }
+    }
+    for t in &transitions {
+        tracing::warn!(alert = t.kind.name(), state = t.state, message = %t.message, "sync alert");
+    }
+    Ok(transitions)
+}
+
+/// POSTs each transition as JSON to the webhook, in the background: up to 4 tries
+/// with 1, 2, 4 s between them and a 10 s timeout each. Never blocks the caller.
+pub fn notify(webhook_url: Option<&str>, transitions: Vec<Transition>) {
+    let Some(url) = webhook_url.map(str::to_owned) else {
+        return;
+    };
+    if transitions.is_empty() {
+        return;
+    }
+    tokio::spawn(async move {
+        let Ok(http) = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+        else {
+            return;
+        };
+        for t in transitions {
+            let mut delay = std::time::Duration::from_secs(1);
+            for attempt in 1..=4 {
+                match http.post(&url).json(&t).send().await {
+                    Ok(r) if r.status().is_success() => break,
+                    Ok(r) => {
+                        tracing::warn!(status = %r.status(), attempt, "alert webhook refused the alert")
+                    }
+                    Err(e) => tracing::warn!(error = %e, attempt, "alert webhook unreachable"),
+                }
+                if attempt < 4 {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+            }
+        }
+    });
+}
