@@ -46,15 +46,6 @@ pub async fn count(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-fn status_label(s: SyncStatus) -> &'static str {
-    match s {
-        SyncStatus::Running => "running",
-        SyncStatus::Succeeded => "succeeded",
-        SyncStatus::Failed => "failed",
-        SyncStatus::Interrupted => "interrupted",
-    }
-}
-
 async fn metrics(State(state): State<AppState>) -> Response {
     match render(&state).await {
         Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
@@ -105,7 +96,7 @@ async fn render(state: &AppState) -> Result<String, sea_orm::DbErr> {
     let mut upserted = 0.0;
     let mut last_success = None;
     for r in &runs {
-        *by_status.entry(status_label(r.status)).or_default() += 1.0;
+        *by_status.entry(r.status.as_str()).or_default() += 1.0;
         upserted += (r.orders_inserted + r.orders_updated) as f64;
         if r.status == SyncStatus::Succeeded {
             last_success = r.finished_at.max(last_success);

@@ -98,3 +98,27 @@ pub enum SyncStatus {
     #[sea_orm(string_value = "interrupted")]
     Interrupted,
 }
+
+impl OrdersApiVersion {
+    /// The stored spelling (`2026-01-01` or `v0`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V2026_01_01 => "2026-01-01",
+            Self::V0 => "v0",
+        }
+    }
+}
+
+impl SyncStatus {
+    /// The stored spelling (`running`, `succeeded`, `failed`, `interrupted`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}

@@ -97,12 +97,16 @@ pub struct ActiveAlert {
 pub struct Health {
     /// No alert is active.
     pub ok: bool,
-    /// Seconds since the last successful sync ended.
+    /// When the last successful sync ended.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// Seconds since then.
     pub lag_seconds: Option<i64>,
     /// The newest order's purchase date.
     pub last_order_at: Option<DateTime<Utc>>,
     /// Failed syncs in a row, most recent first.
     pub consecutive_failures: u32,
+    /// 429 answers in the last 24 hours.
+    pub throttled_last_day: i64,
     /// What is wrong.
     pub active_alerts: Vec<ActiveAlert>,
 }
@@ -120,20 +124,20 @@ pub struct Transition {
     pub at: DateTime<Utc>,
 }
 
+/// What the conditions are computed from.
+struct Figures {
+    last_order_at: Option<DateTime<Utc>>,
+    last_success_at: Option<DateTime<Utc>>,
+    failures: u32,
+    throttled: i64,
+}
+
 /// The conditions that hold now, with their messages.
 async fn conditions(
     db: &DatabaseConnection,
     s: &AlertSettings,
     now: DateTime<Utc>,
-) -> Result<
-    (
-        Vec<(AlertKind, String)>,
-        Option<i64>,
-        Option<DateTime<Utc>>,
-        u32,
-    ),
-    DbErr,
-> {
+) -> Result<(Vec<(AlertKind, String)>, Figures), DbErr> {
     let last_order_at = amazon_order::Entity::find()
         .select_only()
         .column_as(amazon_order::Column::PurchaseDate.max(), "m")
@@ -230,7 +234,15 @@ async fn conditions(
             .unwrap_or_default();
         found.push((AlertKind::CredentialsRejected, error));
     }
-    Ok((found, lag, last_order_at, failures))
+    Ok((
+        found,
+        Figures {
+            last_order_at,
+            last_success_at: last_success,
+            failures,
+            throttled,
+        },
+    ))
 }
 
 /// The state of the sync now; reads only.
@@ -239,7 +251,7 @@ async fn conditions(
 /// The database error.
 pub async fn health(db: &DatabaseConnection, s: &AlertSettings) -> Result<Health, DbErr> {
     let now = Utc::now();
-    let (found, lag, last_order_at, failures) = conditions(db, s, now).await?;
+    let (found, figures) = conditions(db, s, now).await?;
     let stored = alerts::Entity::find().all(db).await?;
     let active_alerts = found
         .into_iter()
@@ -254,9 +266,11 @@ pub async fn health(db: &DatabaseConnection, s: &AlertSettings) -> Result<Health
         .collect::<Vec<_>>();
     Ok(Health {
         ok: active_alerts.is_empty(),
-        lag_seconds: lag,
-        last_order_at,
-        consecutive_failures: failures,
+        last_success_at: figures.last_success_at,
+        lag_seconds: figures.last_success_at.map(|t| (now - t).num_seconds()),
+        last_order_at: figures.last_order_at,
+        consecutive_failures: figures.failures,
+        throttled_last_day: figures.throttled,
         active_alerts,
     })
 }

@@ -14,7 +14,7 @@ mod write;
 use crate::lease::{self, Lease, LeaseError};
 use crate::spapi::{ClientStats, OrdersApi, OrdersQuery, RemoteItem, RemoteOrder, SpApiError};
 use chrono::{DateTime, Utc};
-use entity::enums::{OrdersApiVersion, SyncStatus, SyncTrigger};
+use entity::enums::{SyncStatus, SyncTrigger};
 use entity::{amazon_connection, amazon_order, sync_runs, sync_watermark};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -250,13 +250,6 @@ impl From<LeaseError> for SyncError {
     }
 }
 
-fn api_version_str(v: OrdersApiVersion) -> &'static str {
-    match v {
-        OrdersApiVersion::V2026_01_01 => "2026-01-01",
-        OrdersApiVersion::V0 => "v0",
-    }
-}
-
 fn chrono_dur(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
@@ -293,7 +286,7 @@ pub async fn run_orders_sync_with(
         status: Set(SyncStatus::Running),
         dry_run: Set(options.dry_run),
         include_items: Set(options.include_items),
-        api_version: Set(Some(api_version_str(version).to_owned())),
+        api_version: Set(Some(version.as_str().to_owned())),
         started_at: Set(started),
         ..Default::default()
     };
@@ -461,12 +454,7 @@ async fn record_on_connection(
     outcome: &SyncOutcome,
     finished: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let status = match outcome.status {
-        SyncStatus::Succeeded => "succeeded",
-        SyncStatus::Failed => "failed",
-        SyncStatus::Interrupted => "interrupted",
-        SyncStatus::Running => "running",
-    };
+    let status = outcome.status.as_str();
     amazon_connection::Entity::update_many()
         .col_expr(
             amazon_connection::Column::LastOrdersSyncAt,
@@ -560,7 +548,7 @@ async fn sync_windows(
     state: &mut RunState,
 ) -> Result<(), SyncError> {
     let version = conn.orders_api_version;
-    let version_str = api_version_str(version);
+    let version_str = version.as_str();
     let marketplace_ids = conn.marketplace_id_list();
     if marketplace_ids.is_empty() {
         return Err(SyncError::Account(

@@ -188,7 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Status { json } => {
-            let report = status::report(&db, chrono::Duration::minutes(30)).await?;
+            let report = status::report(&db, &settings.alerts).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -1,9 +1,8 @@
 //! `worker status`: the sync monitor — freshness, recent runs, throttling and what
 //! to do about it.
 
-use chrono::{DateTime, Duration, Utc};
-use entity::enums::SyncStatus;
-use entity::{amazon_order, sync_runs, sync_watermark};
+use chrono::{DateTime, Utc};
+use entity::{sync_runs, sync_watermark};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -41,74 +40,29 @@ pub struct Report {
     recommendations: Vec<String>,
 }
 
-fn status_name(s: SyncStatus) -> &'static str {
-    match s {
-        SyncStatus::Running => "running",
-        SyncStatus::Succeeded => "succeeded",
-        SyncStatus::Failed => "failed",
-        SyncStatus::Interrupted => "interrupted",
-    }
-}
-
-/// Reads the monitor's figures.
+/// Reads the monitor's figures: the freshness and alerts of `service::monitor`,
+/// plus the watermark and the last runs.
 ///
 /// # Errors
 /// The database error.
-pub async fn report(db: &DatabaseConnection, freshness_slo: Duration) -> Result<Report, DbErr> {
+pub async fn report(
+    db: &DatabaseConnection,
+    alerts: &service::monitor::AlertSettings,
+) -> Result<Report, DbErr> {
     let now = Utc::now();
     let connection = service::connection::get(db).await?;
-    let last_order_at = amazon_order::Entity::find()
-        .select_only()
-        .column_as(amazon_order::Column::PurchaseDate.max(), "m")
-        .into_tuple::<Option<DateTime<Utc>>>()
-        .one(db)
-        .await?
-        .flatten();
-    let last_success = sync_runs::Entity::find()
-        .filter(sync_runs::Column::Status.eq(SyncStatus::Succeeded))
-        .filter(sync_runs::Column::DryRun.eq(false))
-        .order_by_desc(sync_runs::Column::StartedAt)
-        .one(db)
-        .await?;
-    let last_success_at = last_success.and_then(|r| r.finished_at);
+    let health = service::monitor::health(db, alerts).await?;
     let watermark = match &connection {
-        Some(c) => {
-            let version = match c.orders_api_version {
-                entity::enums::OrdersApiVersion::V2026_01_01 => "2026-01-01",
-                entity::enums::OrdersApiVersion::V0 => "v0",
-            };
-            sync_watermark::Entity::find()
-                .filter(sync_watermark::Column::ApiVersion.eq(version))
-                .filter(sync_watermark::Column::MarketplaceId.is_in(c.marketplace_id_list()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|w| w.watermark)
-                .min()
-        }
+        Some(c) => sync_watermark::Entity::find()
+            .filter(sync_watermark::Column::ApiVersion.eq(c.orders_api_version.as_str()))
+            .filter(sync_watermark::Column::MarketplaceId.is_in(c.marketplace_id_list()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|w| w.watermark)
+            .min(),
         None => None,
     };
-    let recent = sync_runs::Entity::find()
-        .filter(sync_runs::Column::DryRun.eq(false))
-        .order_by_desc(sync_runs::Column::StartedAt)
-        .limit(10)
-        .all(db)
-        .await?;
-    let consecutive_failures = u32::try_from(
-        recent
-            .iter()
-            .filter(|r| r.status != SyncStatus::Running)
-            .take_while(|r| r.status == SyncStatus::Failed)
-            .count(),
-    )
-    .unwrap_or(u32::MAX);
-    let throttled_last_day: i64 = sync_runs::Entity::find()
-        .filter(sync_runs::Column::StartedAt.gt(now - Duration::days(1)))
-        .all(db)
-        .await?
-        .iter()
-        .map(|r| r.throttled)
-        .sum();
     let runs: Vec<RunLine> = sync_runs::Entity::find()
         .order_by_desc(sync_runs::Column::StartedAt)
         .limit(10)
@@ -117,7 +71,7 @@ pub async fn report(db: &DatabaseConnection, freshness_slo: Duration) -> Result<
         .into_iter()
         .map(|r| RunLine {
             id: r.id,
-            status: status_name(r.status).to_owned(),
+            status: r.status.as_str().to_owned(),
             trigger: format!("{:?}", r.trigger).to_lowercase(),
             dry_run: r.dry_run,
             started_at: r.started_at,
@@ -138,39 +92,20 @@ pub async fn report(db: &DatabaseConnection, freshness_slo: Duration) -> Result<
                 .to_owned(),
         );
     }
-    match last_success_at {
-        None => recommendations.push("No successful sync yet: run `worker sync`, or start `worker run`.".to_owned()),
-        Some(t) if now - t > freshness_slo => recommendations.push(format!(
-            "The last successful sync was {} minutes ago (objective {} minutes): is `worker run` running? See the last error below.",
-            (now - t).num_minutes(),
-            freshness_slo.num_minutes()
-        )),
-        Some(_) => {}
+    if health.last_success_at.is_none() {
+        recommendations
+            .push("No successful sync yet: run `worker sync`, or start `worker run`.".to_owned());
     }
-    if consecutive_failures >= 3 {
-        recommendations.push(format!(
-            "{consecutive_failures} syncs failed in a row: read the last error; if Amazon rejected the credentials, re-authorize the app and store the new refresh token."
-        ));
-    }
-    if throttled_last_day > 0 {
-        recommendations.push(format!(
-            "{throttled_last_day} throttled calls (429) in the last day: another app may share this seller's quota; lengthen SYNC_INTERVAL_MINUTES or stop the other app's polling."
-        ));
-    }
-    if last_order_at.is_some_and(|t| now - t > Duration::hours(24)) {
-        recommendations.push(
-            "No new order for over 24 hours: check the listings in Seller Central.".to_owned(),
-        );
-    }
+    recommendations.extend(health.active_alerts.iter().map(|a| a.message.clone()));
     Ok(Report {
         connection_configured: connection.is_some(),
-        last_order_at,
-        seconds_since_last_success: last_success_at.map(|t| (now - t).num_seconds()),
-        last_success_at,
+        last_order_at: health.last_order_at,
+        last_success_at: health.last_success_at,
+        seconds_since_last_success: health.lag_seconds,
         watermark,
         watermark_lag_seconds: watermark.map(|w| (now - w).num_seconds()),
-        consecutive_failures,
-        throttled_last_day,
+        consecutive_failures: health.consecutive_failures,
+        throttled_last_day: health.throttled_last_day,
         runs,
         recommendations,
     })
