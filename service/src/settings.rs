@@ -111,6 +111,13 @@ pub struct Settings {
     pub comprehensive_sync_hour: u32,
     /// `SELLER_TIMEZONE`: the seller's IANA time zone for the daily schedule (default UTC).
     pub seller_timezone: chrono_tz::Tz,
+    /// `SYNC_SCHEDULE`: the worker's plan instead of the interval above: `seed-000`, or
+    /// cron entries such as `0 */2 * * * incremental; 0 3 * * * comprehensive` (read
+    /// and checked by the worker, which owns the schedule).
+    pub sync_schedule: Option<String>,
+    /// `SYNC_LEASE_TTL_SECS`: how long a sync's lease outlives a dead process before
+    /// another one may take over (default 60; renewed at a third of it).
+    pub sync_lease_ttl: std::time::Duration,
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (e.g. `https://admin.example.com`)
     /// allowed to call the api from a browser; none by default (same origin only).
     pub cors_allowed_origins: Vec<String>,
@@ -251,6 +258,14 @@ impl Settings {
             })?,
         };
 
+        let sync_schedule = get("SYNC_SCHEDULE").filter(|s| !s.trim().is_empty());
+        let sync_lease_ttl = std::time::Duration::from_secs(parse_u64_in(
+            "SYNC_LEASE_TTL_SECS",
+            get("SYNC_LEASE_TTL_SECS"),
+            60,
+            3..=3600,
+        )?);
+
         let cors_allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
             None => Vec::new(),
             Some(list) => list
@@ -365,10 +380,21 @@ impl Settings {
             sync_interval,
             comprehensive_sync_hour,
             seller_timezone,
+            sync_schedule,
+            sync_lease_ttl,
             cors_allowed_origins,
             alerts,
             notices,
         })
+    }
+
+    /// The sync's tunables that come from configuration.
+    #[must_use]
+    pub fn sync(&self) -> crate::sync::SyncSettings {
+        crate::sync::SyncSettings {
+            lease_ttl: self.sync_lease_ttl,
+            ..crate::sync::SyncSettings::default()
+        }
     }
 
     /// Whether the database is the embedded SQLite one.

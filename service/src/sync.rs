@@ -82,6 +82,10 @@ pub struct SyncProgress {
     pub windows_done: u32,
     /// Windows in the run.
     pub windows_total: u32,
+    /// SP-API requests sent so far (retries included).
+    pub api_calls: u64,
+    /// Milliseconds spent so far waiting for Amazon's quota (rate limiter and back-off).
+    pub quota_wait_ms: u64,
 }
 
 /// Called after each page.
@@ -440,6 +444,7 @@ async fn finish_run(
         "limiter_wait_ms": stats.limiter_wait_ms,
         "backoff_wait_ms": stats.backoff_wait_ms,
         "token_refreshes": stats.token_refreshes,
+        "rates_by_operation": stats.rates,
         "windows": p.windows_total,
         "windows_committed": p.windows_done,
         "failure": outcome.failure.map(Failure::name),
@@ -547,6 +552,7 @@ async fn sync_windows(
     lost: &CancellationToken,
     state: &mut RunState,
 ) -> Result<(), SyncError> {
+    let stats_base = api.stats();
     let version = conn.orders_api_version;
     let version_str = version.as_str();
     let marketplace_ids = conn.marketplace_id_list();
@@ -617,6 +623,9 @@ async fn sync_windows(
             state.progress.pages += 1;
             let next = page.next_token.clone();
             apply_page(db, api, page.orders, options, &mut state.progress).await?;
+            let spent = api.stats().since(&stats_base);
+            state.progress.api_calls = spent.total_calls();
+            state.progress.quota_wait_ms = spent.limiter_wait_ms + spent.backoff_wait_ms;
             if let Some(cb) = &options.progress {
                 cb(&state.progress);
             }
@@ -724,8 +733,9 @@ async fn apply_page(
 pub async fn run_orders_sync(
     db: &DatabaseConnection,
     key: &crate::settings::EncryptionKey,
+    settings: &SyncSettings,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
     let (conn, client) = crate::spapi::account::client(db, key, |_| {}).await?;
-    run_orders_sync_with(db, &client, &conn, &SyncSettings::default(), options).await
+    run_orders_sync_with(db, &client, &conn, settings, options).await
 }

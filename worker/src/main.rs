@@ -2,6 +2,7 @@
 //! api against the same database. It never talks to the api process; the sync
 //! lease keeps it from doubling a sync the api started.
 
+mod progress;
 mod run;
 mod schedule;
 mod status;
@@ -12,7 +13,6 @@ use entity::enums::{SyncStatus, SyncTrigger};
 use migration::MigratorTrait as _;
 use service::Settings;
 use service::sync::{SyncOptions, SyncOutcome};
-use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -24,12 +24,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the scheduler until SIGTERM or Ctrl-C: an incremental orders sync every
-    /// SYNC_INTERVAL_MINUTES (default 15) and a re-sync of the last 48 hours daily at
-    /// COMPREHENSIVE_SYNC_HOUR (default 3) in SELLER_TIMEZONE (default UTC). Failures
-    /// are retried after 1, 2, 4 … minutes and never stop the loop; a sync already
-    /// running elsewhere is skipped, not doubled.
-    Run,
+    /// Run the scheduler until SIGTERM or Ctrl-C. Default plan: an incremental orders
+    /// sync every SYNC_INTERVAL_MINUTES (default 15, the first at once) and a re-sync of
+    /// the last 48 hours daily at COMPREHENSIVE_SYNC_HOUR (default 3) in SELLER_TIMEZONE
+    /// (default UTC). Before each run the quota Amazon has left is estimated from the
+    /// recorded runs; a run that could only wait for it is skipped (logged, counted).
+    /// Failures are retried after 1, 2, 4 … minutes and never stop the loop; a sync
+    /// already running elsewhere (the api, another replica) is skipped, not doubled.
+    Run {
+        /// The plan instead of the default: `seed-000` (every 2 h 09:00-19:00, every 4 h
+        /// at night, comprehensive at 03:00), `default`, or cron entries such as
+        /// "0 */2 * * * incremental; 0 3 * * * comprehensive" (seller's time zone;
+        /// an optional seconds field first). Overrides SYNC_SCHEDULE.
+        #[arg(long, value_name = "PLAN")]
+        schedule: Option<String>,
+    },
     /// One orders sync now, with a summary; exit code 0 when it succeeded.
     Sync {
         /// Read Amazon and the database and report, writing nothing but the run.
@@ -138,8 +147,20 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let db = service::db::connect(&settings).await?;
     match cli.command {
         Command::Migrate => Ok(std::process::ExitCode::SUCCESS),
-        Command::Run => {
-            run::scheduler(&db, &settings, shutdown_token()).await;
+        Command::Run { schedule } => {
+            let default = schedule::Schedule::interval(
+                chrono::Duration::from_std(settings.sync_interval)
+                    .unwrap_or(chrono::Duration::minutes(15)),
+                settings.comprehensive_sync_hour,
+                settings.seller_timezone,
+            );
+            let plan = match schedule.as_deref().or(settings.sync_schedule.as_deref()) {
+                None => default,
+                Some(spec) => schedule::Schedule::parse(spec, default).with_context(|| {
+                    format!("invalid schedule {spec:?} (--schedule or SYNC_SCHEDULE)")
+                })?,
+            };
+            run::scheduler(&db, &settings, &plan, shutdown_token()).await;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Sync {
@@ -147,26 +168,25 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             no_items,
             since,
         } => {
+            let reporter = progress::Reporter::new();
             let options = SyncOptions {
                 dry_run,
                 include_items: !no_items,
                 since,
                 trigger: SyncTrigger::Cli,
                 cancel: shutdown_token(),
-                progress: Some(Arc::new(|p: &service::sync::SyncProgress| {
-                    tracing::info!(
-                        pages = p.pages,
-                        found = p.orders_found,
-                        inserted = p.orders_inserted,
-                        updated = p.orders_updated,
-                        windows = format!("{}/{}", p.windows_done, p.windows_total),
-                        "sync progress"
-                    );
-                })),
+                progress: Some(reporter.callback()),
                 ..SyncOptions::default()
             };
-            let outcome =
-                service::sync::run_orders_sync(&db, &settings.encryption_key, options).await?;
+            let outcome = service::sync::run_orders_sync(
+                &db,
+                &settings.encryption_key,
+                &settings.sync(),
+                options,
+            )
+            .await;
+            reporter.finish();
+            let outcome = outcome?;
             print!("{}", summary(&outcome));
             Ok(if outcome.status == SyncStatus::Succeeded {
                 std::process::ExitCode::SUCCESS

@@ -1,12 +1,14 @@
 //! `worker run`: the loop around one testable pass, `service::sync::run_orders_sync`.
-//! It adds the schedule, back-off after failures and shutdown; it never dies of a
-//! failed sync.
+//! It adds the schedule, the quota check, back-off after failures and shutdown; it
+//! never dies of a failed sync.
 
 use crate::schedule::{COMPREHENSIVE_SPAN, Job, Schedule};
-use chrono::Utc;
-use entity::enums::{SyncStatus, SyncTrigger};
+use chrono::{DateTime, Utc};
+use entity::enums::{OrdersApiVersion, SyncStatus, SyncTrigger};
 use sea_orm::DatabaseConnection;
 use service::Settings;
+use service::spapi::Operation;
+use service::spapi::budget::{self, Budget};
 use service::sync::{SyncError, SyncOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -23,39 +25,87 @@ async fn check_alerts(db: &DatabaseConnection, settings: &Settings) {
     }
 }
 
-/// Runs scheduled syncs until `shutdown` is cancelled. A restart resumes from the
-/// watermark: the first incremental sync runs at once.
-pub async fn scheduler(db: &DatabaseConnection, settings: &Settings, shutdown: CancellationToken) {
-    let schedule = Schedule {
-        interval: chrono::Duration::from_std(settings.sync_interval)
-            .unwrap_or(chrono::Duration::minutes(15)),
-        comprehensive_hour: settings.comprehensive_sync_hour,
-        tz: settings.seller_timezone,
+/// The orders operation's bucket, when Amazon's quota for it is spent: a run now
+/// would only queue behind Amazon's bucket (or draw 429s), so it is skipped.
+async fn spent_quota(db: &DatabaseConnection, now: DateTime<Utc>) -> Option<Budget> {
+    let conn = match service::connection::get(db).await {
+        Ok(Some(conn)) => conn,
+        // No connection: the sync itself says what is missing.
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the connection for the quota check");
+            return None;
+        }
     };
-    let mut next_incremental = Utc::now();
-    let mut next_comprehensive = schedule.next_comprehensive(Utc::now());
+    let op = match conn.orders_api_version {
+        OrdersApiVersion::V2026_01_01 => Operation::SearchOrders,
+        OrdersApiVersion::V0 => Operation::GetOrders,
+    };
+    match budget::estimate(db, op, now).await {
+        Ok(b) if !b.allows(1.0) => Some(b),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not estimate the quota left; running anyway");
+            None
+        }
+    }
+}
+
+/// Runs scheduled syncs until `shutdown` is cancelled. A restart resumes from the
+/// watermark: an interval entry runs at once.
+pub async fn scheduler(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    schedule: &Schedule,
+    shutdown: CancellationToken,
+) {
+    let sync_settings = settings.sync();
+    let start = Utc::now();
+    let mut due: Vec<DateTime<Utc>> = (0..schedule.entries.len())
+        .map(|i| schedule.first(i, start))
+        .collect();
     let mut failures = 0u32;
+    let mut skipped_for_quota = 0u64;
     tracing::info!(
-        interval_min = schedule.interval.num_minutes(),
-        comprehensive_at = %next_comprehensive,
+        plan = %schedule.describe(),
+        lease_ttl_s = sync_settings.lease_ttl.as_secs(),
         "scheduler started"
     );
-    loop {
-        let (due, job) = Schedule::next_job(next_incremental, next_comprehensive);
-        let wait = (due - Utc::now()).to_std().unwrap_or_default();
+    while let Some(i) = schedule.pick(&due) {
+        let when = due[i];
+        let job = schedule.entries[i].job;
+        let wait = (when - Utc::now()).to_std().unwrap_or_default();
         // Alerts are also evaluated on a timer, so "no new order" or a stale sync is
         // noticed between runs.
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(wait.min(ALERT_EVERY)) => {}
         }
-        if Utc::now() < due {
+        if Utc::now() < when {
             check_alerts(db, settings).await;
+            continue;
+        }
+        let now = Utc::now();
+        if let Some(b) = spent_quota(db, now).await {
+            skipped_for_quota += 1;
+            let refill = b.time_until(1.0);
+            let retry = now + chrono::Duration::from_std(refill).unwrap_or(chrono::TimeDelta::MAX);
+            due[i] = schedule.next(i, now).min(retry);
+            tracing::warn!(
+                job = job.name(),
+                operation = b.operation.name(),
+                tokens = format!("{:.2}", b.tokens),
+                burst = b.burst,
+                next_token_in_s = refill.as_secs(),
+                next_at = %due[i],
+                skipped_for_quota,
+                "run skipped: Amazon's quota for this operation is spent, a run now would only wait for it"
+            );
             continue;
         }
         let since = match job {
             Job::Incremental => None,
-            Job::Comprehensive => Some(Utc::now() - COMPREHENSIVE_SPAN),
+            Job::Comprehensive => Some(now - COMPREHENSIVE_SPAN),
         };
         let options = SyncOptions {
             since,
@@ -63,7 +113,14 @@ pub async fn scheduler(db: &DatabaseConnection, settings: &Settings, shutdown: C
             cancel: shutdown.child_token(),
             ..SyncOptions::default()
         };
-        let result = service::sync::run_orders_sync(db, &settings.encryption_key, options).await;
+        tracing::info!(job = job.name(), "scheduled sync starting");
+        let result = service::sync::run_orders_sync(
+            db,
+            &settings.encryption_key,
+            &sync_settings,
+            options,
+        )
+        .await;
         check_alerts(db, settings).await;
         let now = Utc::now();
         let ok = match &result {
@@ -73,35 +130,40 @@ pub async fn scheduler(db: &DatabaseConnection, settings: &Settings, shutdown: C
                 tracing::warn!(
                     run_id = o.run_id,
                     error = o.error.as_deref().unwrap_or(""),
-                    ?job,
+                    job = job.name(),
                     "scheduled sync failed"
                 );
                 false
             }
             Err(SyncError::AlreadyRunning { run_id, holder }) => {
-                tracing::info!(?run_id, %holder, ?job, "a sync is already running elsewhere; skipped");
+                tracing::info!(
+                    ?run_id,
+                    %holder,
+                    job = job.name(),
+                    "a sync is already running elsewhere; skipped, not doubled"
+                );
                 true
             }
             Err(e) => {
-                tracing::warn!(error = %e, ?job, "scheduled sync could not run");
+                tracing::warn!(error = %e, job = job.name(), "scheduled sync could not run");
                 false
             }
         };
         if ok {
             failures = 0;
-            next_incremental = now + schedule.interval;
-            if job == Job::Comprehensive {
-                next_comprehensive = schedule.next_comprehensive(now);
+            // The run covered every entry already due that it includes: any
+            // incremental one, and a comprehensive one only if it was one.
+            for (k, entry) in schedule.entries.iter().enumerate() {
+                if k == i || (due[k] <= now && (job == Job::Comprehensive || entry.job == job)) {
+                    due[k] = schedule.next(k, now);
+                }
             }
         } else {
             failures += 1;
             let retry = now + schedule.retry_after(failures);
             tracing::info!(failures, retry_at = %retry, "will retry");
-            next_incremental = retry;
-            if job == Job::Comprehensive {
-                next_comprehensive = retry;
-            }
+            due[i] = retry;
         }
     }
-    tracing::info!("scheduler stopped");
+    tracing::info!(skipped_for_quota, "scheduler stopped");
 }

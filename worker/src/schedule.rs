@@ -1,8 +1,11 @@
-//! When the scheduler runs what: an incremental sync every interval, and a daily
-//! comprehensive re-sync of the last 48 hours at a fixed hour of the seller's day.
+//! When the scheduler runs what. The default plan: an incremental sync every interval,
+//! and a daily comprehensive re-sync of the last 48 hours at a fixed hour of the
+//! seller's day. `seed-000` is that document's plan, and any cron entries can be given
+//! instead (`SYNC_SCHEDULE` or `worker run --schedule`), all in the seller's time zone.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
+use croner::Cron;
 
 /// The two kinds of scheduled sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,69 +16,220 @@ pub enum Job {
     Comprehensive,
 }
 
+impl Job {
+    fn parse(word: &str) -> Option<Self> {
+        match word.to_ascii_lowercase().as_str() {
+            "incremental" => Some(Self::Incremental),
+            "comprehensive" => Some(Self::Comprehensive),
+            _ => None,
+        }
+    }
+
+    /// The word used in schedules and logs.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Incremental => "incremental",
+            Self::Comprehensive => "comprehensive",
+        }
+    }
+}
+
 /// How far back the daily comprehensive sync reaches.
 pub const COMPREHENSIVE_SPAN: Duration = Duration::hours(48);
+
+/// Seed 000's recommended plan: every 2 hours in business hours (09:00-19:00), every
+/// 4 hours at night (21:00, 01:00, 05:00) and the comprehensive sync at 03:00. Each
+/// incremental run starts from the watermark, so it covers whatever the gap was.
+pub const SEED_000: &str =
+    "0 9,11,13,15,17,19 * * * incremental; 0 21,1,5 * * * incremental; 0 3 * * * comprehensive";
+
+/// When an entry fires.
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    /// At start, then this long after each run.
+    Every(Duration),
+    /// At each match of a cron expression in the seller's time zone.
+    Cron(Box<Cron>),
+}
+
+/// One line of the plan.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// What runs.
+    pub job: Job,
+    /// When.
+    pub trigger: Trigger,
+}
+
+/// A schedule that cannot be used, saying which entry and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    /// An entry does not end with the job to run.
+    #[error(
+        "entry {n} ({entry:?}) must end with the job to run, `incremental` or `comprehensive`, e.g. \"0 */2 * * * incremental\""
+    )]
+    MissingJob {
+        /// 1-based position.
+        n: usize,
+        /// The text.
+        entry: String,
+    },
+    /// The cron expression does not parse or never matches.
+    #[error("entry {n} ({entry:?}): {reason}")]
+    BadCron {
+        /// 1-based position.
+        n: usize,
+        /// The text.
+        entry: String,
+        /// Why.
+        reason: String,
+    },
+    /// Nothing to run.
+    #[error("the schedule has no entries; use `default`, `seed-000` or cron entries")]
+    Empty,
+}
 
 /// The schedule.
 #[derive(Debug, Clone)]
 pub struct Schedule {
-    /// Period of the incremental sync.
-    pub interval: Duration,
-    /// Hour of the seller's day for the comprehensive sync.
-    pub comprehensive_hour: u32,
-    /// The seller's time zone.
+    /// What runs when.
+    pub entries: Vec<Entry>,
+    /// The seller's time zone, for cron entries.
     pub tz: Tz,
+    /// The longest back-off after failures.
+    pub retry_cap: Duration,
 }
 
 impl Schedule {
-    /// The first comprehensive instant strictly after `after`, at the configured hour
-    /// of the seller's local day. A local hour skipped by a DST change falls to the
-    /// next existing instant; a repeated one takes its first occurrence.
+    /// The default plan: incremental every `interval` (the first at once), and the
+    /// comprehensive sync daily at `comprehensive_hour` in `tz`.
     #[must_use]
-    pub fn next_comprehensive(&self, after: DateTime<Utc>) -> DateTime<Utc> {
-        let local_day = after.with_timezone(&self.tz).date_naive();
-        for offset in 0..=2 {
-            let day = local_day + Duration::days(offset);
-            let Some(naive) = day.and_hms_opt(self.comprehensive_hour, 0, 0) else {
-                continue;
-            };
-            let candidate = match self.tz.from_local_datetime(&naive) {
-                chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t,
-                chrono::LocalResult::None => {
-                    match self.tz.from_local_datetime(&(naive + Duration::hours(1))) {
-                        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t,
-                        chrono::LocalResult::None => continue,
-                    }
-                }
-            }
-            .with_timezone(&Utc);
-            if candidate > after {
-                return candidate;
-            }
+    pub fn interval(interval: Duration, comprehensive_hour: u32, tz: Tz) -> Self {
+        let mut entries = vec![Entry {
+            job: Job::Incremental,
+            trigger: Trigger::Every(interval),
+        }];
+        if let Ok(cron) = format!("0 {} * * *", comprehensive_hour.min(23)).parse::<Cron>() {
+            entries.push(Entry {
+                job: Job::Comprehensive,
+                trigger: Trigger::Cron(Box::new(cron)),
+            });
         }
-        after + Duration::days(1)
+        Self {
+            entries,
+            tz,
+            retry_cap: interval,
+        }
     }
 
-    /// Which job is due first, and when.
-    #[must_use]
-    pub fn next_job(
-        next_incremental: DateTime<Utc>,
-        next_comprehensive: DateTime<Utc>,
-    ) -> (DateTime<Utc>, Job) {
-        if next_comprehensive <= next_incremental {
-            (next_comprehensive, Job::Comprehensive)
-        } else {
-            (next_incremental, Job::Incremental)
+    /// Reads a plan: `default` (the interval plan from configuration), `seed-000`, or
+    /// entries `<cron expression> <incremental|comprehensive>` separated by `;` or new
+    /// lines. Cron has five fields (minute hour day month weekday) or six with seconds
+    /// first; times are in `tz`.
+    ///
+    /// # Errors
+    /// [`ScheduleError`] naming the entry that cannot be used.
+    pub fn parse(spec: &str, default: Self) -> Result<Self, ScheduleError> {
+        let spec = spec.trim();
+        match spec.to_ascii_lowercase().as_str() {
+            "default" | "interval" => return Ok(default),
+            "seed-000" | "seed000" => return Self::parse(SEED_000, default),
+            _ => {}
         }
+        let mut entries = Vec::new();
+        for (i, text) in spec
+            .split([';', '\n'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .enumerate()
+        {
+            let n = i + 1;
+            let (expr, job) = text
+                .rsplit_once(char::is_whitespace)
+                .and_then(|(expr, word)| Job::parse(word).map(|job| (expr.trim(), job)))
+                .ok_or_else(|| ScheduleError::MissingJob {
+                    n,
+                    entry: text.to_owned(),
+                })?;
+            let bad = |reason: String| ScheduleError::BadCron {
+                n,
+                entry: text.to_owned(),
+                reason,
+            };
+            let cron: Cron = expr
+                .parse()
+                .map_err(|e: croner::errors::CronError| bad(e.to_string()))?;
+            let probe = Utc::now().with_timezone(&default.tz);
+            cron.find_next_occurrence(&probe, false)
+                .map_err(|_| bad("it never matches".to_owned()))?;
+            entries.push(Entry {
+                job,
+                trigger: Trigger::Cron(Box::new(cron)),
+            });
+        }
+        if entries.is_empty() {
+            return Err(ScheduleError::Empty);
+        }
+        Ok(Self {
+            entries,
+            tz: default.tz,
+            retry_cap: default.retry_cap,
+        })
+    }
+
+    /// When entry `i` first runs, for a scheduler started at `now`: an interval entry at
+    /// once (a restart resumes from the watermark), a cron entry at its next match.
+    #[must_use]
+    pub fn first(&self, i: usize, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self.entries.get(i).map(|e| &e.trigger) {
+            Some(Trigger::Every(_)) => now,
+            _ => self.next(i, now),
+        }
+    }
+
+    /// When entry `i` runs next after a run (or a skip) at `after`.
+    #[must_use]
+    pub fn next(&self, i: usize, after: DateTime<Utc>) -> DateTime<Utc> {
+        match self.entries.get(i).map(|e| &e.trigger) {
+            Some(Trigger::Every(d)) => after + *d,
+            Some(Trigger::Cron(cron)) => cron
+                .find_next_occurrence(&after.with_timezone(&self.tz), false)
+                .map_or(after + Duration::days(1), |t| t.with_timezone(&Utc)),
+            None => after + Duration::days(1),
+        }
+    }
+
+    /// The entry due first among `due` (one instant per entry); a tie goes to a
+    /// comprehensive entry, which covers an incremental one.
+    #[must_use]
+    pub fn pick(&self, due: &[DateTime<Utc>]) -> Option<usize> {
+        (0..due.len().min(self.entries.len())).min_by_key(|&i| {
+            let comprehensive_first = u8::from(self.entries[i].job != Job::Comprehensive);
+            (due[i], comprehensive_first)
+        })
     }
 
     /// When to try again after `failures` failures in a row: 1 minute doubling, never
-    /// later than the regular interval.
+    /// later than the retry cap.
     #[must_use]
     pub fn retry_after(&self, failures: u32) -> Duration {
         let backoff =
             Duration::minutes(1) * 2_i32.saturating_pow(failures.saturating_sub(1).min(20));
-        backoff.min(self.interval)
+        backoff.min(self.retry_cap)
+    }
+
+    /// One line per entry, for the log.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        self.entries
+            .iter()
+            .map(|e| match &e.trigger {
+                Trigger::Every(d) => format!("{} every {} min", e.job.name(), d.num_minutes()),
+                Trigger::Cron(c) => format!("{} at \"{}\" ({})", e.job.name(), c.as_str(), self.tz),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -87,58 +241,143 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    fn schedule(tz: Tz) -> Schedule {
-        Schedule {
-            interval: Duration::minutes(15),
-            comprehensive_hour: 3,
-            tz,
+    fn default_plan(tz: Tz) -> Schedule {
+        Schedule::interval(Duration::minutes(15), 3, tz)
+    }
+
+    /// Every run of the plan strictly after `from` up to `to`, in order, as (UTC, job).
+    fn runs(s: &Schedule, from: &str, to: &str) -> Vec<(DateTime<Utc>, Job)> {
+        let (from, to) = (at(from), at(to));
+        let mut due: Vec<_> = (0..s.entries.len()).map(|i| s.next(i, from)).collect();
+        let mut out = Vec::new();
+        while let Some(i) = s.pick(&due) {
+            if due[i] > to {
+                break;
+            }
+            out.push((due[i], s.entries[i].job));
+            due[i] = s.next(i, due[i]);
         }
+        out
+    }
+
+    fn comprehensive(s: &Schedule) -> usize {
+        s.entries.iter().position(|e| e.job == Job::Comprehensive).unwrap()
     }
 
     #[test]
     fn the_comprehensive_sync_is_at_three_in_the_morning_of_the_sellers_day() {
-        let s = schedule(chrono_tz::America::Los_Angeles);
+        let s = default_plan(chrono_tz::America::Los_Angeles);
+        let c = comprehensive(&s);
         // 2026-11-21 10:00 UTC is 02:00 in Los Angeles (PST, UTC-8): 03:00 PST is 11:00 UTC.
-        assert_eq!(
-            s.next_comprehensive(at("2026-11-21T10:00:00Z")),
-            at("2026-11-21T11:00:00Z")
-        );
+        assert_eq!(s.next(c, at("2026-11-21T10:00:00Z")), at("2026-11-21T11:00:00Z"));
         // Just after it, the next one is the following day.
-        assert_eq!(
-            s.next_comprehensive(at("2026-11-21T11:00:00Z")),
-            at("2026-11-22T11:00:00Z")
-        );
+        assert_eq!(s.next(c, at("2026-11-21T11:00:00Z")), at("2026-11-22T11:00:00Z"));
         // In summer (PDT, UTC-7) 03:00 is 10:00 UTC.
-        assert_eq!(
-            s.next_comprehensive(at("2026-07-01T00:00:00Z")),
-            at("2026-07-01T10:00:00Z")
-        );
+        assert_eq!(s.next(c, at("2026-07-01T00:00:00Z")), at("2026-07-01T10:00:00Z"));
     }
 
     #[test]
     fn a_comprehensive_hour_skipped_by_daylight_saving_still_runs_that_day() {
-        let s = Schedule {
-            comprehensive_hour: 2,
-            ..schedule(chrono_tz::America::Los_Angeles)
-        };
-        // 2026-03-08: clocks jump from 02:00 to 03:00 in Los Angeles.
-        let next = s.next_comprehensive(at("2026-03-08T08:00:00Z"));
-        assert_eq!(next, at("2026-03-08T10:00:00Z"));
+        let s = Schedule::interval(Duration::minutes(15), 2, chrono_tz::America::Los_Angeles);
+        let c = comprehensive(&s);
+        // 2026-03-08: clocks jump from 02:00 to 03:00 in Los Angeles; 03:00 PDT is 10:00 UTC.
+        assert_eq!(s.next(c, at("2026-03-08T08:00:00Z")), at("2026-03-08T10:00:00Z"));
+        // The next day is back at 02:00 local (09:00 UTC).
+        assert_eq!(s.next(c, at("2026-03-08T10:00:00Z")), at("2026-03-09T09:00:00Z"));
     }
 
     #[test]
-    fn whichever_job_is_due_first_runs_first_and_a_tie_goes_to_the_comprehensive_one() {
-        let t = at("2026-11-21T11:00:00Z");
-        assert_eq!(Schedule::next_job(t, t).1, Job::Comprehensive);
+    fn a_comprehensive_hour_repeated_by_daylight_saving_runs_once() {
+        let s = Schedule::interval(Duration::minutes(15), 1, chrono_tz::America::Los_Angeles);
+        // 2026-11-01: 01:00-02:00 happens twice in Los Angeles (PDT then PST).
+        let plan = runs(&s, "2026-11-01T06:00:00Z", "2026-11-01T12:00:00Z");
+        let comprehensive: Vec<_> = plan
+            .iter()
+            .filter(|(_, j)| *j == Job::Comprehensive)
+            .collect();
+        assert_eq!(comprehensive.len(), 1, "{comprehensive:?}");
+    }
+
+    #[test]
+    fn the_default_plan_runs_an_incremental_sync_at_once_then_every_interval() {
+        let s = default_plan(chrono_tz::UTC);
+        let now = at("2026-11-21T10:07:00Z");
+        assert_eq!(s.first(0, now), now);
+        assert_eq!(s.next(0, now), at("2026-11-21T10:22:00Z"));
+        assert_eq!(s.first(comprehensive(&s), now), at("2026-11-22T03:00:00Z"));
+    }
+
+    #[test]
+    fn the_seed_000_preset_is_that_documents_plan_in_the_sellers_time_zone() {
+        let s = Schedule::parse("seed-000", default_plan(chrono_tz::Europe::Berlin)).unwrap();
+        // A winter day in Berlin (UTC+1): local hours 01 03 05 09 11 13 15 17 19 21.
+        let plan = runs(&s, "2026-12-01T23:00:00Z", "2026-12-02T22:59:59Z");
+        let local: Vec<(u32, Job)> = plan
+            .iter()
+            .map(|(t, j)| {
+                use chrono::Timelike as _;
+                (t.with_timezone(&chrono_tz::Europe::Berlin).hour(), *j)
+            })
+            .collect();
+        let inc = Job::Incremental;
         assert_eq!(
-            Schedule::next_job(t, t + Duration::minutes(1)),
-            (t, Job::Incremental)
+            local,
+            vec![
+                (1, inc),
+                (3, Job::Comprehensive),
+                (5, inc),
+                (9, inc),
+                (11, inc),
+                (13, inc),
+                (15, inc),
+                (17, inc),
+                (19, inc),
+                (21, inc),
+            ]
         );
     }
 
     #[test]
+    fn cron_entries_may_have_seconds_and_any_number_of_lines() {
+        let s = Schedule::parse(
+            "*/20 * * * * * incremental\n 30 4 * * SUN comprehensive ;",
+            default_plan(chrono_tz::UTC),
+        )
+        .unwrap();
+        assert_eq!(s.entries.len(), 2);
+        assert_eq!(s.next(0, at("2026-11-21T10:00:05Z")), at("2026-11-21T10:00:20Z"));
+        // 2026-11-22 is a Sunday.
+        assert_eq!(s.next(1, at("2026-11-21T10:00:00Z")), at("2026-11-22T04:30:00Z"));
+    }
+
+    #[test]
+    fn a_bad_schedule_says_which_entry_and_why() {
+        let d = || default_plan(chrono_tz::UTC);
+        let e = Schedule::parse("0 3 * * * comprehensive; 0 25 * * * incremental", d())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("entry 2 (\"0 25 * * * incremental\")"), "{e}");
+        let e = Schedule::parse("0 3 * * *", d()).unwrap_err().to_string();
+        assert!(e.contains("must end with the job to run"), "{e}");
+        assert!(matches!(
+            Schedule::parse(" ; ", d()),
+            Err(ScheduleError::Empty)
+        ));
+        let e = Schedule::parse("0 0 31 2 * incremental", d()).unwrap_err().to_string();
+        assert!(e.contains("never matches"), "{e}");
+    }
+
+    #[test]
+    fn whichever_job_is_due_first_runs_first_and_a_tie_goes_to_the_comprehensive_one() {
+        let s = default_plan(chrono_tz::UTC);
+        let t = at("2026-11-21T11:00:00Z");
+        assert_eq!(s.pick(&[t, t]), Some(1));
+        assert_eq!(s.pick(&[t, t + Duration::minutes(1)]), Some(0));
+    }
+
+    #[test]
     fn retries_back_off_from_a_minute_up_to_the_interval() {
-        let s = schedule(chrono_tz::UTC);
+        let s = default_plan(chrono_tz::UTC);
         assert_eq!(s.retry_after(1), Duration::minutes(1));
         assert_eq!(s.retry_after(2), Duration::minutes(2));
         assert_eq!(s.retry_after(4), Duration::minutes(8));

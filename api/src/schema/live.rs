@@ -66,6 +66,7 @@ fn with_progress(mut run: SyncRun, p: &SyncProgress) -> SyncRun {
     run.orders_updated = n(p.orders_updated);
     run.orders_unchanged = n(p.orders_unchanged);
     run.items_upserted = n(p.items_upserted);
+    run.api_calls = n(p.api_calls);
     run
 }
 

@@ -74,6 +74,8 @@ pub struct ApiContext {
     pub live: live::LiveRuns,
     /// Thresholds of the sync monitor.
     pub alerts: service::monitor::AlertSettings,
+    /// The sync's configured tunables (lease time to live).
+    pub sync: service::sync::SyncSettings,
 }
 
 impl ApiContext {
@@ -89,6 +91,7 @@ impl ApiContext {
             tasks: tokio_util::task::TaskTracker::new(),
             live: live::LiveRuns::default(),
             alerts: settings.alerts.clone(),
+            sync: settings.sync(),
         }
     }
 }

@@ -80,8 +80,9 @@ impl SyncMutation {
         };
         let db = api.db.clone();
         let key = Arc::clone(&api.encryption_key);
+        let sync_settings = api.sync.clone();
         let mut task = api.tasks.spawn(async move {
-            let result = service::sync::run_orders_sync(&db, &key, options).await;
+            let result = service::sync::run_orders_sync(&db, &key, &sync_settings, options).await;
             if let Ok(outcome) = &result {
                 live.remove(outcome.run_id);
             }

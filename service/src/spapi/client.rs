@@ -489,9 +489,16 @@ impl OrdersApi for SpApiClient {
     }
 
     fn stats(&self) -> ClientStats {
-        self.stats
+        let mut stats = self
+            .stats
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .clone();
+        stats.rates = Operation::ALL
+            .into_iter()
+            .filter(|op| stats.calls.contains_key(op.name()))
+            .map(|op| (op.name(), self.limits.rate(op)))
+            .collect();
+        stats
     }
 }

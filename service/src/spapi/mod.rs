@@ -6,6 +6,7 @@
 //! API versions are decoded into one shape, [`RemoteOrder`], in [`model`].
 
 pub mod account;
+pub mod budget;
 pub mod client;
 pub mod limits;
 pub mod lwa;
@@ -159,7 +160,7 @@ pub struct Participation {
 }
 
 /// What the client did, for `sync_runs` and metrics.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientStats {
     /// HTTP requests sent to SP-API, by operation name (retries included).
     pub calls: BTreeMap<&'static str, u64>,
@@ -173,6 +174,9 @@ pub struct ClientStats {
     pub backoff_wait_ms: u64,
     /// LWA token exchanges.
     pub token_refreshes: u64,
+    /// Requests per second the client assumed at the end, by operation called: the
+    /// models' usage plan as corrected by Amazon's `x-amzn-RateLimit-Limit`.
+    pub rates: BTreeMap<&'static str, f64>,
 }
 
 impl ClientStats {
@@ -204,6 +208,7 @@ impl ClientStats {
             limiter_wait_ms: self.limiter_wait_ms.saturating_sub(earlier.limiter_wait_ms),
             backoff_wait_ms: self.backoff_wait_ms.saturating_sub(earlier.backoff_wait_ms),
             token_refreshes: self.token_refreshes.saturating_sub(earlier.token_refreshes),
+            rates: self.rates.clone(),
         }
     }
 }
