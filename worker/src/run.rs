@@ -114,13 +114,9 @@ pub async fn scheduler(
             ..SyncOptions::default()
         };
         tracing::info!(job = job.name(), "scheduled sync starting");
-        let result = service::sync::run_orders_sync(
-            db,
-            &settings.encryption_key,
-            &sync_settings,
-            options,
-        )
-        .await;
+        let result =
+            service::sync::run_orders_sync(db, &settings.encryption_key, &sync_settings, options)
+                .await;
         check_alerts(db, settings).await;
         let now = Utc::now();
         let ok = match &result {

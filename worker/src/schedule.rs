@@ -261,7 +261,10 @@ mod tests {
     }
 
     fn comprehensive(s: &Schedule) -> usize {
-        s.entries.iter().position(|e| e.job == Job::Comprehensive).unwrap()
+        s.entries
+            .iter()
+            .position(|e| e.job == Job::Comprehensive)
+            .unwrap()
     }
 
     #[test]
@@ -269,11 +272,20 @@ mod tests {
         let s = default_plan(chrono_tz::America::Los_Angeles);
         let c = comprehensive(&s);
         // 2026-11-21 10:00 UTC is 02:00 in Los Angeles (PST, UTC-8): 03:00 PST is 11:00 UTC.
-        assert_eq!(s.next(c, at("2026-11-21T10:00:00Z")), at("2026-11-21T11:00:00Z"));
+        assert_eq!(
+            s.next(c, at("2026-11-21T10:00:00Z")),
+            at("2026-11-21T11:00:00Z")
+        );
         // Just after it, the next one is the following day.
-        assert_eq!(s.next(c, at("2026-11-21T11:00:00Z")), at("2026-11-22T11:00:00Z"));
+        assert_eq!(
+            s.next(c, at("2026-11-21T11:00:00Z")),
+            at("2026-11-22T11:00:00Z")
+        );
         // In summer (PDT, UTC-7) 03:00 is 10:00 UTC.
-        assert_eq!(s.next(c, at("2026-07-01T00:00:00Z")), at("2026-07-01T10:00:00Z"));
+        assert_eq!(
+            s.next(c, at("2026-07-01T00:00:00Z")),
+            at("2026-07-01T10:00:00Z")
+        );
     }
 
     #[test]
@@ -281,9 +293,15 @@ mod tests {
         let s = Schedule::interval(Duration::minutes(15), 2, chrono_tz::America::Los_Angeles);
         let c = comprehensive(&s);
         // 2026-03-08: clocks jump from 02:00 to 03:00 in Los Angeles; 03:00 PDT is 10:00 UTC.
-        assert_eq!(s.next(c, at("2026-03-08T08:00:00Z")), at("2026-03-08T10:00:00Z"));
+        assert_eq!(
+            s.next(c, at("2026-03-08T08:00:00Z")),
+            at("2026-03-08T10:00:00Z")
+        );
         // The next day is back at 02:00 local (09:00 UTC).
-        assert_eq!(s.next(c, at("2026-03-08T10:00:00Z")), at("2026-03-09T09:00:00Z"));
+        assert_eq!(
+            s.next(c, at("2026-03-08T10:00:00Z")),
+            at("2026-03-09T09:00:00Z")
+        );
     }
 
     #[test]
@@ -345,9 +363,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.entries.len(), 2);
-        assert_eq!(s.next(0, at("2026-11-21T10:00:05Z")), at("2026-11-21T10:00:20Z"));
+        assert_eq!(
+            s.next(0, at("2026-11-21T10:00:05Z")),
+            at("2026-11-21T10:00:20Z")
+        );
         // 2026-11-22 is a Sunday.
-        assert_eq!(s.next(1, at("2026-11-21T10:00:00Z")), at("2026-11-22T04:30:00Z"));
+        assert_eq!(
+            s.next(1, at("2026-11-21T10:00:00Z")),
+            at("2026-11-22T04:30:00Z")
+        );
     }
 
     #[test]
@@ -363,7 +387,9 @@ mod tests {
             Schedule::parse(" ; ", d()),
             Err(ScheduleError::Empty)
         ));
-        let e = Schedule::parse("0 0 31 2 * incremental", d()).unwrap_err().to_string();
+        let e = Schedule::parse("0 0 31 2 * incremental", d())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("never matches"), "{e}");
     }
 

@@ -93,6 +93,9 @@ pub async fn client(
     let conn = connection(db).await?;
     let creds = lwa_credentials(db, key, &conn).await?;
     let mut config = ClientConfig::for_connection(&conn, creds);
+    if let Err(e) = super::budget::seed(db, &mut config, chrono::Utc::now()).await {
+        tracing::warn!(error = %e, "could not read the quota earlier runs left; assuming full buckets");
+    }
     tune(&mut config);
     let client = SpApiClient::new(config)?;
     Ok((conn, client))

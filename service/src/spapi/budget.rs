@@ -122,6 +122,34 @@ pub async fn estimate(
     })
 }
 
+/// Starts a new client where the last runs left Amazon's buckets: at the rates Amazon
+/// reported to them, and with the tokens they left, so its first calls are not 429s a
+/// fresh full bucket would have provoked.
+///
+/// # Errors
+/// When the database cannot be read.
+pub async fn seed(
+    db: &DatabaseConnection,
+    config: &mut super::ClientConfig,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for op in [
+        Operation::SearchOrders,
+        Operation::GetOrders,
+        Operation::GetOrderItems,
+    ] {
+        let b = estimate(db, op, now).await?;
+        let (plan_rate, _) = op.usage_plan();
+        if (b.rate - plan_rate).abs() > f64::EPSILON {
+            config.rate_overrides.entry(op).or_insert((b.rate, b.burst));
+        }
+        if b.tokens < f64::from(b.burst) {
+            config.start_tokens.insert(op, b.tokens);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,6 +65,9 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Usage plans to assume instead of the models' (rate per second, burst).
     pub rate_overrides: HashMap<Operation, (f64, u32)>,
+    /// Tokens a bucket starts with when earlier runs left it less than full (see
+    /// [`super::budget::seed`]); full otherwise.
+    pub start_tokens: HashMap<Operation, f64>,
     /// TCP connect timeout.
     pub connect_timeout: Duration,
     /// Whole-request timeout.
@@ -111,6 +114,7 @@ impl ClientConfig {
                 .unwrap_or_default(),
             retry: RetryPolicy::default(),
             rate_overrides: HashMap::new(),
+            start_tokens: HashMap::new(),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
         }
@@ -178,7 +182,7 @@ impl SpApiClient {
             .map_err(|e| SpApiError::Config(format!("HTTP client: {e}")))?;
         Ok(Self {
             http,
-            limits: Limits::new(&config.rate_overrides),
+            limits: Limits::new(&config.rate_overrides, &config.start_tokens),
             config,
             tokens: TokenCache::new(),
             stats: Mutex::new(ClientStats::default()),

@@ -36,9 +36,13 @@ fn quota(rate: f64, burst: u32) -> Quota {
 }
 
 impl Limits {
-    /// Buckets at the models' usage plans, with per-operation overrides (rate, burst).
+    /// Buckets at the models' usage plans, with per-operation overrides (rate, burst),
+    /// full unless `start_tokens` says how many tokens an operation's bucket has left.
     #[must_use]
-    pub fn new(overrides: &HashMap<Operation, (f64, u32)>) -> Self {
+    pub fn new(
+        overrides: &HashMap<Operation, (f64, u32)>,
+        start_tokens: &HashMap<Operation, f64>,
+    ) -> Self {
         let buckets = Operation::ALL
             .iter()
             .map(|op| {
@@ -47,6 +51,12 @@ impl Limits {
                     .copied()
                     .unwrap_or_else(|| op.usage_plan());
                 let limiter = Arc::new(RateLimiter::direct(quota(rate, burst)));
+                if let Some(tokens) = start_tokens.get(op) {
+                    let left = tokens.clamp(0.0, f64::from(burst)).floor() as u32;
+                    if let Some(spent) = NonZeroU32::new(burst.saturating_sub(left)) {
+                        let _ = limiter.check_n(spent);
+                    }
+                }
                 (
                     *op,
                     Mutex::new(Bucket {
@@ -135,7 +145,7 @@ mod tests {
     async fn a_burst_is_free_and_the_next_call_waits_for_the_rate() {
         let mut o = HashMap::new();
         o.insert(Operation::GetOrders, (20.0, 3));
-        let limits = Limits::new(&o);
+        let limits = Limits::new(&o, &HashMap::new());
         for _ in 0..3 {
             assert!(limits.acquire(Operation::GetOrders).await < Duration::from_millis(20));
         }
@@ -147,7 +157,7 @@ mod tests {
     async fn a_rate_correction_keeps_the_tokens_left() {
         let mut o = HashMap::new();
         o.insert(Operation::SearchOrders, (0.001, 5));
-        let limits = Limits::new(&o);
+        let limits = Limits::new(&o, &HashMap::new());
         for _ in 0..3 {
             limits.acquire(Operation::SearchOrders).await;
         }
@@ -169,7 +179,7 @@ mod tests {
     async fn draining_after_a_429_makes_the_next_call_wait() {
         let mut o = HashMap::new();
         o.insert(Operation::GetOrderItems, (0.001, 30));
-        let limits = Limits::new(&o);
+        let limits = Limits::new(&o, &HashMap::new());
         limits.drain(Operation::GetOrderItems);
         let next = tokio::time::timeout(
             Duration::from_millis(100),
@@ -177,5 +187,18 @@ mod tests {
         )
         .await;
         assert!(next.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_bucket_can_start_with_what_earlier_runs_left() {
+        let mut o = HashMap::new();
+        o.insert(Operation::SearchOrders, (20.0, 5));
+        let left = HashMap::from([(Operation::SearchOrders, 2.7)]);
+        let limits = Limits::new(&o, &left);
+        for _ in 0..2 {
+            assert!(limits.acquire(Operation::SearchOrders).await < Duration::from_millis(20));
+        }
+        // The third call waits for the rate (1/20 s), as Amazon's bucket would make it.
+        assert!(limits.acquire(Operation::SearchOrders).await >= Duration::from_millis(30));
     }
 }
