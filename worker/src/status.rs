@@ -2,11 +2,13 @@
 //! to do about it.
 
 use chrono::{DateTime, Utc};
+use entity::enums::OrdersApiVersion;
 use entity::{sync_runs, sync_watermark};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
+use service::spapi::Operation;
 
 /// One run, as the monitor shows it.
 #[derive(Debug, Serialize)]
@@ -25,6 +27,16 @@ pub struct RunLine {
     error: Option<String>,
 }
 
+/// What an orders operation has left of Amazon's quota (estimated from the runs).
+#[derive(Debug, Serialize)]
+pub struct QuotaLine {
+    operation: &'static str,
+    tokens: f64,
+    burst: u32,
+    rate_per_second: f64,
+    full_in_seconds: u64,
+}
+
 /// What the monitor reports.
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -36,6 +48,7 @@ pub struct Report {
     watermark_lag_seconds: Option<i64>,
     consecutive_failures: u32,
     throttled_last_day: i64,
+    quota: Vec<QuotaLine>,
     runs: Vec<RunLine>,
     recommendations: Vec<String>,
 }
@@ -85,7 +98,31 @@ pub async fn report(
         })
         .collect();
 
+    let ops: &[Operation] = match connection.as_ref().map(|c| c.orders_api_version) {
+        Some(OrdersApiVersion::V0) => &[Operation::GetOrders, Operation::GetOrderItems],
+        Some(OrdersApiVersion::V2026_01_01) => &[Operation::SearchOrders],
+        None => &[],
+    };
+    let mut quota = Vec::new();
+    for op in ops {
+        let b = service::spapi::budget::estimate(db, *op, now).await?;
+        quota.push(QuotaLine {
+            operation: op.name(),
+            tokens: (b.tokens * 10.0).round() / 10.0,
+            burst: b.burst,
+            rate_per_second: b.rate,
+            full_in_seconds: b.time_until(f64::from(b.burst)).as_secs(),
+        });
+    }
+
     let mut recommendations = Vec::new();
+    if let Some(q) = quota.iter().find(|q| q.tokens < 1.0) {
+        recommendations.push(format!(
+            "Amazon's {} quota is spent: scheduled runs are skipped until it refills (full in {} min); avoid manual syncs meanwhile.",
+            q.operation,
+            q.full_in_seconds / 60
+        ));
+    }
     if connection.is_none() {
         recommendations.push(
             "No Amazon connection: set one with upsertAmazonConnection and setAmazonCredential."
@@ -106,6 +143,7 @@ pub async fn report(
         watermark_lag_seconds: watermark.map(|w| (now - w).num_seconds()),
         consecutive_failures: health.consecutive_failures,
         throttled_last_day: health.throttled_last_day,
+        quota,
         runs,
         recommendations,
     })
@@ -152,10 +190,20 @@ impl Report {
             self.consecutive_failures
         ));
         out.push_str(&format!(
-            "429s in the last day       {}\n\n",
+            "429s in the last day       {}\n",
             self.throttled_last_day
         ));
-        out.push_str("last runs:\n");
+        for q in &self.quota {
+            out.push_str(&format!(
+                "quota {:<20} {:.1} of {} requests left ({:.4}/s, full in {} min)\n",
+                q.operation,
+                q.tokens,
+                q.burst,
+                q.rate_per_second,
+                q.full_in_seconds / 60
+            ));
+        }
+        out.push_str("\nlast runs:\n");
         out.push_str("    id  status       trigger   started (UTC)          secs  found  ins  upd  calls  429s  error\n");
         for r in &self.runs {
             out.push_str(&format!(
