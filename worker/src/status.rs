@@ -150,11 +150,30 @@ pub async fn report(
 }
 
 fn ago(seconds: Option<i64>) -> String {
+    let span = |s: i64| match s {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{:.1} h", s as f64 / 3600.0),
+    };
     match seconds {
         None => "never".to_owned(),
-        Some(s) if s < 120 => format!("{s} s ago"),
-        Some(s) if s < 7200 => format!("{} min ago", s / 60),
-        Some(s) => format!("{:.1} h ago", s as f64 / 3600.0),
+        // Amazon's clock (order dates, the watermark) ahead of this machine's.
+        Some(s) if s < 0 => format!("{} ahead of this machine's clock", span(-s)),
+        Some(s) => format!("{} ago", span(s)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ago;
+
+    #[test]
+    fn ages_read_naturally_and_a_clock_ahead_of_ours_is_said_so() {
+        assert_eq!(ago(None), "never");
+        assert_eq!(ago(Some(42)), "42 s ago");
+        assert_eq!(ago(Some(600)), "10 min ago");
+        assert_eq!(ago(Some(9000)), "2.5 h ago");
+        assert_eq!(ago(Some(-90)), "90 s ahead of this machine's clock");
     }
 }
 
@@ -180,10 +199,10 @@ impl Report {
             ago(self.seconds_since_last_success)
         ));
         out.push_str(&format!(
-            "watermark                  {} (lag {})\n",
+            "watermark                  {} ({})\n",
             opt(self.watermark),
             self.watermark_lag_seconds
-                .map_or("n/a".to_owned(), |s| format!("{} min", s / 60))
+                .map_or("n/a".to_owned(), |s| format!("lag: {}", ago(Some(s))))
         ));
         out.push_str(&format!(
             "failed in a row            {}\n",
