@@ -43,6 +43,7 @@ async fn setup(refresh_token: &str) -> Setup {
             orders_api_version: OrdersApiVersion::V2026_01_01,
             endpoint: Some(sim.base_url()),
             token_url: Some(sim.token_url()),
+            timezone: None,
         },
     )
     .await
