@@ -84,6 +84,7 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
             orders_api_version: OrdersApiVersion::V2026_01_01,
             endpoint: Some(sim.base_url()),
             token_url: Some(sim.token_url()),
+            timezone: None,
         },
     )
     .await

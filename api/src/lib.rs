@@ -3,8 +3,9 @@
 //! [`Application::build`] opens the database, binds the listener (port 0 in tests)
 //! and returns the application with its bound address; `run` serves until SIGTERM
 //! or Ctrl-C. The GraphQL admin API is [`schema`] (no HTTP in it) served at
-//! `/graphql` by a thin layer.
+//! `/graphql` by a thin layer; the admin page is at `/admin` (module `admin`).
 
+mod admin;
 mod graphql;
 
 pub use graphql::MAX_BODY_BYTES;
@@ -150,6 +151,7 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
+        .merge(admin::routes())
         .merge(graphql::routes())
         .merge(metrics::routes())
         .layer(axum::middleware::from_fn_with_state(

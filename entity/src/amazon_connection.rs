@@ -33,6 +33,8 @@ pub struct Model {
     pub last_orders_sync_error: Option<String>,
     pub last_orders_sync_orders_count: Option<i64>,
     pub last_orders_sync_items_count: Option<i64>,
+    /// IANA time zone of daily reports; None: the first marketplace's (phase 15).
+    pub timezone: Option<String>,
 }
 
 impl Model {

@@ -26,6 +26,7 @@ mod m0011_order_items_source_marketplace_currency_nullable;
 mod m0012_amazon_connection_orders_sync_counts;
 mod m0013_sync_state;
 mod m0014_alerts;
+mod m0015_amazon_connection_timezone;
 
 /// The embedded database a fresh checkout uses when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/app.sqlite?mode=rwc";
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_amazon_connection_orders_sync_counts::Migration),
             Box::new(m0013_sync_state::Migration),
             Box::new(m0014_alerts::Migration),
+            Box::new(m0015_amazon_connection_timezone::Migration),
         ]
     }
 }

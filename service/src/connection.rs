@@ -59,6 +59,9 @@ pub struct ConnectionInput {
     pub endpoint: Option<String>,
     /// LWA token URL override.
     pub token_url: Option<String>,
+    /// IANA time zone of daily reports (e.g. `America/Los_Angeles`); None: the
+    /// first marketplace's ([`crate::reports::marketplace_time_zone`]).
+    pub timezone: Option<String>,
 }
 
 /// The LWA credentials as entered. The secrets are [`SecretString`]s: they print
@@ -186,8 +189,23 @@ async fn validate(
             Some(_) => {}
         }
     }
+    let timezone = match input.timezone.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(tz) => match tz.parse::<chrono_tz::Tz>() {
+            Ok(parsed) => Some(parsed.name().to_owned()),
+            Err(_) => {
+                return Err(invalid(
+                    "timezone",
+                    format!(
+                        "{tz:?} is not an IANA time zone like America/Los_Angeles or Europe/Berlin; leave it empty for the marketplace's"
+                    ),
+                ));
+            }
+        },
+    };
     Ok(ConnectionInput {
         seller_id,
+        timezone,
         marketplace_ids: ids,
         endpoint: check_url("endpoint", input.endpoint)?,
         token_url: check_url("tokenUrl", input.token_url)?,
@@ -229,6 +247,7 @@ pub async fn upsert(
         orders_api_version: Set(input.orders_api_version),
         endpoint: Set(input.endpoint),
         token_url: Set(input.token_url),
+        timezone: Set(input.timezone),
         updated_at: Set(now),
         ..Default::default()
     };

@@ -11,6 +11,7 @@ pub mod db;
 pub mod lease;
 pub mod monitor;
 pub mod ping;
+pub mod reports;
 pub mod settings;
 pub mod spapi;
 pub mod sync;

@@ -185,3 +185,42 @@ async fn browsers_may_call_the_api_only_from_the_configured_origins() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn the_admin_page_and_its_assets_are_served_with_a_same_origin_only_policy() {
+    let app = App::start().await;
+    for (path, content_type, marker) in [
+        (
+            "/admin",
+            "text/html",
+            "<script type=\"module\" src=\"/admin/app.js\">",
+        ),
+        ("/admin/app.js", "text/javascript", "graphql-transport-ws"),
+        ("/admin/app.css", "text/css", ":root"),
+    ] {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        assert!(header("content-type").starts_with(content_type), "{path}");
+        let csp = header("content-security-policy");
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("http"),
+            "{path}: {csp}"
+        );
+        assert_eq!(header("cache-control"), "no-cache, private", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(marker), "{path}");
+    }
+}

@@ -94,6 +94,9 @@ pub struct AmazonConnectionInput {
     pub endpoint: Option<String>,
     /// LWA token URL override (sandbox, simulator).
     pub token_url: Option<String>,
+    /// IANA time zone the daily sales report cuts days in, e.g.
+    /// `America/Los_Angeles`; null for the first marketplace's.
+    pub timezone: Option<String>,
 }
 
 /// The LWA credentials of the app authorized for the seller account.
@@ -151,6 +154,11 @@ pub struct AmazonConnection {
     pub last_orders_sync_orders_count: Option<i64>,
     /// Items it read.
     pub last_orders_sync_items_count: Option<i64>,
+    /// The time zone set for daily reports; null: the first marketplace's.
+    pub timezone: Option<String>,
+    /// The time zone daily reports (`salesDaily`) use: `timezone`, else the first
+    /// marketplace's, else UTC.
+    pub report_timezone: String,
     /// When the connection was first saved.
     pub created_at: DateTime<Utc>,
     /// When it was last changed.
@@ -164,6 +172,10 @@ impl AmazonConnection {
         refresh_token_hint: Option<String>,
     ) -> Self {
         Self {
+            report_timezone: service::reports::seller_time_zone(Some(&c))
+                .name()
+                .to_owned(),
+            timezone: c.timezone.clone(),
             marketplace_ids: c.marketplace_id_list(),
             refresh_token_hint,
             seller_id: c.seller_id,
@@ -255,6 +267,7 @@ impl ConnectionMutation {
                 orders_api_version: input.orders_api_version.into(),
                 endpoint: input.endpoint,
                 token_url: input.token_url,
+                timezone: input.timezone,
             },
         )
         .await?;

@@ -2,7 +2,7 @@
 //!
 //! One root per domain, merged: [`auth`] (register, login, users), [`connection`]
 //! (the Amazon account and its credentials), [`orders`], [`sync_runs`] and
-//! [`marketplaces`]. Who is asking travels in the request's data as a
+//! [`marketplaces`], [`reports`]. Who is asking travels in the request's data as a
 //! [`RequestAuth`]; guards ([`SignedIn`], [`OwnerOnly`]) check it before a field runs.
 
 pub mod auth;
@@ -13,6 +13,7 @@ pub mod marketplaces;
 pub mod monitor;
 pub mod orders;
 mod paging;
+pub mod reports;
 pub mod sync;
 pub mod sync_runs;
 
@@ -42,6 +43,7 @@ pub struct Query(
     sync_runs::SyncRunsQuery,
     marketplaces::MarketplacesQuery,
     monitor::MonitorQuery,
+    reports::ReportsQuery,
 );
 
 /// Every mutation root, merged.

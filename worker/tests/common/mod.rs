@@ -55,6 +55,7 @@ pub async fn setup_with(
             orders_api_version: version,
             endpoint: Some(sim.base_url()),
             token_url: Some(sim.token_url()),
+            timezone: None,
         },
     )
     .await

@@ -1,0 +1,613 @@
+// The admin page: plain JavaScript over the GraphQL API at /graphql (and
+// /graphql/ws for a running sync's progress). The sign-in token lives in
+// sessionStorage: it lasts as long as the tab.
+
+const TOKEN_KEY = 'admin.token';
+const ORDERS_PAGE = 20;
+const RUNS_PAGE = 10;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  me: null,
+  connection: null,
+  ordersCursors: [null], // cursor before each visited page; the last is the current page's
+  ordersNext: null,
+  runsCursors: [null],
+  runsNext: null,
+  following: null, // the WebSocket (or timer) following a running sync
+  sales: [],
+  chartCurrency: null, // the currency the user picked, if any
+};
+
+// --- GraphQL -------------------------------------------------------------------
+
+class GraphQLError extends Error {
+  constructor(errors) {
+    super(errors.map((e) => e.message).join('; '));
+    this.codes = errors.map((e) => e.extensions?.code);
+    this.errors = errors;
+  }
+}
+
+async function gql(query, variables = {}) {
+  const headers = { 'content-type': 'application/json' };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  if (!res.ok && res.headers.get('content-type')?.includes('json') !== true) {
+    throw new Error(`the server answered ${res.status}`);
+  }
+  const body = await res.json();
+  if (body.errors?.length) {
+    const err = new GraphQLError(body.errors);
+    if (err.codes.includes('UNAUTHENTICATED') && token) {
+      signOut('Your session ended: sign in again.');
+    }
+    throw err;
+  }
+  return body.data;
+}
+
+// --- formatting ------------------------------------------------------------------
+
+function money(amount, currency) {
+  if (amount == null) return '—';
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(Number(amount));
+  } catch {
+    return `${amount} ${currency}`;
+  }
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+function when(iso) {
+  return iso ? dateTime.format(new Date(iso)) : '—';
+}
+
+function ago(seconds) {
+  if (seconds == null) return 'never';
+  if (seconds < 90) return `${seconds} s ago`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h ago`;
+  return `${Math.round(seconds / 86400)} days ago`;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (v != null && v !== false) node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(c ?? ''));
+  return node;
+}
+
+function notice(text, isError = false) {
+  const n = $('notice');
+  n.textContent = text;
+  n.className = isError ? 'bad' : '';
+}
+
+function explain(err) {
+  return err instanceof GraphQLError ? err.message : `Cannot reach the server: ${err.message}`;
+}
+
+/** Today's date (YYYY-MM-DD) in `timeZone`, and `days` earlier. */
+function localDay(timeZone, daysBack = 0) {
+  const d = new Date(Date.now() - daysBack * 86400000);
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
+// --- sign in / out ------------------------------------------------------------------
+
+async function signIn(event) {
+  event.preventDefault();
+  $('sign-in-error').textContent = '';
+  try {
+    const data = await gql(
+      'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { email role } } }',
+      { e: $('email').value, p: $('password').value },
+    );
+    sessionStorage.setItem(TOKEN_KEY, data.login.token);
+    $('password').value = '';
+    await start();
+  } catch (err) {
+    $('sign-in-error').textContent = explain(err);
+  }
+}
+
+function signOut(message = 'Signed out.') {
+  sessionStorage.removeItem(TOKEN_KEY);
+  stopFollowing();
+  state.me = null;
+  $('app').hidden = true;
+  $('who').hidden = true;
+  $('sign-in').hidden = false;
+  notice(message);
+  $('email').focus();
+}
+
+async function start() {
+  try {
+    const data = await gql('{ me { email role } }');
+    state.me = data.me;
+  } catch (err) {
+    if (!sessionStorage.getItem(TOKEN_KEY)) return;
+    notice(explain(err), true);
+    return;
+  }
+  const owner = state.me.role === 'OWNER';
+  $('who-email').textContent = state.me.email;
+  $('who-role').textContent = owner ? 'owner' : 'viewer';
+  $('who').hidden = false;
+  $('sign-in').hidden = true;
+  $('app').hidden = false;
+  // Owner-only controls are not shown to viewers (the API refuses them anyway).
+  for (const node of document.querySelectorAll('[data-owner]')) node.hidden = !owner;
+  notice(`Signed in as ${state.me.email}.`);
+  await refreshAll();
+  await followRunningSync();
+}
+
+async function refreshAll() {
+  await loadStatus();
+  await Promise.all([loadOrders(), loadRuns(), loadChart()]);
+}
+
+// --- status ------------------------------------------------------------------------------
+
+const CONNECTION = `amazonConnection { sellerId region marketplaceIds ordersApiVersion sandbox
+  credentialConfigured lwaClientId reportTimezone lastCheckAt lastCheckOk lastCheckError
+  lastOrdersSyncAt lastOrdersSyncStatus lastOrdersSyncError lastOrdersSyncOrdersCount lastOrdersSyncItemsCount }`;
+
+async function loadStatus() {
+  let data;
+  try {
+    data = await gql(`{ ${CONNECTION} syncHealth { ok lagSeconds lastOrderAt consecutiveFailures activeAlerts { kind since message } } }`);
+  } catch (err) {
+    notice(explain(err), true);
+    return;
+  }
+  const c = data.amazonConnection;
+  const h = data.syncHealth;
+  state.connection = c;
+  const facts = $('status');
+  facts.replaceChildren();
+  const fact = (label, value, cls) => facts.append(el('div', {}, el('dt', {}, label), el('dd', cls ? { class: cls } : {}, value)));
+  if (!c) {
+    fact('Connection', 'No Amazon account connected yet (owner: upsertAmazonConnection in GraphiQL).');
+  } else {
+    fact('Seller', c.sellerId);
+    fact('Region', c.region + (c.sandbox ? ' (sandbox)' : ''));
+    fact('Marketplaces', c.marketplaceIds.join(', '));
+    fact('Orders API', c.ordersApiVersion === 'V0' ? 'v0' : c.ordersApiVersion.slice(1).replaceAll('_', '-'));
+    fact('Credentials', c.credentialConfigured ? `configured (${c.lwaClientId})` : 'not configured', c.credentialConfigured ? 'ok' : 'bad');
+    fact('Last ping', c.lastCheckAt ? `${when(c.lastCheckAt)}: ${c.lastCheckOk ? 'OK' : `failed — ${c.lastCheckError ?? ''}`}` : 'never',
+      c.lastCheckAt ? (c.lastCheckOk ? 'ok' : 'bad') : undefined);
+    const counts = c.lastOrdersSyncOrdersCount != null
+      ? ` (${c.lastOrdersSyncOrdersCount} orders, ${c.lastOrdersSyncItemsCount ?? 0} items)` : '';
+    fact('Last sync', c.lastOrdersSyncAt
+      ? `${when(c.lastOrdersSyncAt)}: ${c.lastOrdersSyncStatus}${counts}${c.lastOrdersSyncError ? ` — ${c.lastOrdersSyncError}` : ''}`
+      : 'never', c.lastOrdersSyncStatus === 'FAILED' ? 'bad' : undefined);
+    fillMarketplaces(c.marketplaceIds);
+  }
+  fact('Freshness', h.lagSeconds == null ? 'no successful sync yet' : `last good sync ${ago(h.lagSeconds)}`);
+  fact('Newest order', when(h.lastOrderAt));
+  fact('Health', h.ok ? 'OK' : `${h.activeAlerts.length} alert(s)`, h.ok ? 'ok' : 'bad');
+  const alerts = $('alerts');
+  alerts.replaceChildren(...h.activeAlerts.map((a) => el('p', { class: 'alert' }, `${a.message} (since ${when(a.since)})`)));
+}
+
+function fillMarketplaces(ids) {
+  const select = $('f-marketplace');
+  const current = select.value;
+  select.replaceChildren(el('option', { value: '' }, 'Any'), ...ids.map((id) => el('option', { value: id }, id)));
+  select.value = ids.includes(current) ? current : '';
+}
+
+async function ping() {
+  const button = $('ping');
+  button.disabled = true;
+  notice('Pinging Amazon…');
+  try {
+    const data = await gql('mutation { pingSpApi { lastCheckOk lastCheckError } }');
+    const p = data.pingSpApi;
+    notice(p.lastCheckOk ? 'Ping OK: Amazon accepted the credentials.' : `Ping failed: ${p.lastCheckError}`, !p.lastCheckOk);
+  } catch (err) {
+    notice(explain(err), true);
+  } finally {
+    button.disabled = false;
+  }
+  await loadStatus();
+}
+
+// --- sync ------------------------------------------------------------------------------
+
+const RUN_FIELDS = 'id status trigger dryRun includeItems pages apiCalls throttled ordersFound ordersInserted ordersUpdated ordersUnchanged itemsUpserted error startedAt finishedAt';
+
+async function sync(event) {
+  event.preventDefault();
+  $('sync').disabled = true;
+  try {
+    const data = await gql(
+      `mutation($d: Boolean!, $i: Boolean!) { syncAmazonOrders(dryRun: $d, includeItems: $i) { ${RUN_FIELDS} } }`,
+      { d: $('dry-run').checked, i: $('include-items').checked },
+    );
+    follow(data.syncAmazonOrders);
+  } catch (err) {
+    if (err instanceof GraphQLError && err.codes.includes('SYNC_ALREADY_RUNNING')) {
+      const id = err.errors[0].extensions?.runningRunId;
+      notice('A sync is already running: following it.');
+      if (id) return follow({ id, status: 'RUNNING', pages: 0, ordersFound: 0 });
+    }
+    notice(explain(err), true);
+    $('sync').disabled = false;
+  }
+}
+
+async function followRunningSync() {
+  try {
+    const data = await gql(`{ syncRuns(first: 1) { edges { node { ${RUN_FIELDS} } } } }`);
+    const run = data.syncRuns.edges[0]?.node;
+    if (run?.status === 'RUNNING') follow(run);
+  } catch {
+    // The history panel shows the error already.
+  }
+}
+
+function showProgress(run) {
+  const dry = run.dryRun ? ' (dry run)' : '';
+  if (run.status === 'RUNNING') {
+    $('progress').textContent = `Sync #${run.id}${dry} running: ${run.pages} page(s), ${run.ordersFound} orders read, ${run.ordersInserted ?? 0} new, ${run.ordersUpdated ?? 0} updated…`;
+  } else {
+    $('progress').textContent = `Sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.ordersFound} orders read, ${run.ordersInserted} new, ${run.ordersUpdated} updated, ${run.itemsUpserted} items, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
+  }
+  $('progress').className = run.status === 'FAILED' ? 'bad' : '';
+}
+
+function stopFollowing() {
+  const f = state.following;
+  state.following = null;
+  if (f instanceof WebSocket) f.close();
+  else if (f) clearTimeout(f);
+}
+
+/** Shows a running sync's progress until it ends, over the subscription; polls when
+ *  WebSockets are unavailable. The sync button stays disabled meanwhile. */
+function follow(run) {
+  stopFollowing();
+  $('sync').disabled = true;
+  showProgress(run);
+  const done = async (last) => {
+    stopFollowing();
+    if (last) showProgress(last);
+    $('sync').disabled = false;
+    await refreshAll();
+  };
+  let last = run;
+  let ended = false;
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  let ws;
+  try {
+    ws = new WebSocket(`${scheme}://${location.host}/graphql/ws`, 'graphql-transport-ws');
+  } catch {
+    return poll(run.id, done);
+  }
+  state.following = ws;
+  ws.addEventListener('open', () => {
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` } }));
+  });
+  ws.addEventListener('message', (event) => {
+    const msg = JSON.parse(event.data);
+    if (msg.type === 'connection_ack') {
+      ws.send(JSON.stringify({
+        id: '1', type: 'subscribe',
+        payload: { query: `subscription($id: ID!) { syncRunUpdated(id: $id) { ${RUN_FIELDS} } }`, variables: { id: run.id } },
+      }));
+    } else if (msg.type === 'next') {
+      const r = msg.payload?.data?.syncRunUpdated;
+      if (r) {
+        last = r;
+        showProgress(r);
+      }
+      if (msg.payload?.errors?.length) notice(msg.payload.errors[0].message, true);
+    } else if (msg.type === 'error') {
+      notice(msg.payload?.[0]?.message ?? 'the progress subscription failed', true);
+    } else if (msg.type === 'complete') {
+      ended = true;
+      done(last);
+    } else if (msg.type === 'ping') {
+      ws.send(JSON.stringify({ type: 'pong' }));
+    }
+  });
+  ws.addEventListener('close', () => {
+    // Closed before the run ended (proxy, restart): fall back to polling.
+    if (!ended && state.following === ws) poll(run.id, done);
+  });
+}
+
+function poll(id, done) {
+  const tick = async () => {
+    try {
+      const data = await gql(`query($id: ID!) { syncRun(id: $id) { ${RUN_FIELDS} } }`, { id });
+      const run = data.syncRun;
+      showProgress(run);
+      if (run.status !== 'RUNNING') return done(run);
+    } catch (err) {
+      notice(explain(err), true);
+    }
+    if (sessionStorage.getItem(TOKEN_KEY)) state.following = setTimeout(tick, 1000);
+  };
+  state.following = setTimeout(tick, 0);
+}
+
+// --- sync history ---------------------------------------------------------------------------
+
+async function loadRuns() {
+  const after = state.runsCursors.at(-1);
+  let data;
+  try {
+    data = await gql(`query($after: String) { syncRuns(first: ${RUNS_PAGE}, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { ${RUN_FIELDS} } } } }`, { after });
+  } catch (err) {
+    notice(explain(err), true);
+    return;
+  }
+  const page = data.syncRuns;
+  state.runsNext = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  $('runs').tBodies[0].replaceChildren(...page.edges.map(({ node: r }) => el('tr', {},
+    el('td', {}, when(r.startedAt)),
+    el('td', { class: r.status === 'FAILED' ? 'bad' : r.status === 'SUCCEEDED' ? 'ok' : '' }, r.status + (r.dryRun ? ' (dry run)' : '')),
+    el('td', {}, r.trigger),
+    el('td', { class: 'num' }, String(r.ordersFound)),
+    el('td', { class: 'num' }, String(r.ordersInserted)),
+    el('td', { class: 'num' }, String(r.ordersUpdated)),
+    el('td', { class: 'num' }, String(r.apiCalls)),
+    el('td', {}, r.error ?? ''),
+  )));
+  if (!page.edges.length) $('runs').tBodies[0].append(el('tr', {}, el('td', { colspan: 8 }, 'No sync yet.')));
+  const n = state.runsCursors.length;
+  $('runs-page').textContent = `Page ${n} of ${Math.max(1, Math.ceil(page.totalCount / RUNS_PAGE))}`;
+  $('runs-prev').disabled = n <= 1;
+  $('runs-next').disabled = !state.runsNext;
+}
+
+// --- orders ----------------------------------------------------------------------------------
+
+function ordersFilter() {
+  const f = {};
+  const status = $('f-status').value;
+  if (status) f.statuses = [status];
+  if ($('f-marketplace').value) f.marketplaceId = $('f-marketplace').value;
+  // Dates are the browser's local days.
+  if ($('f-from').value) f.purchasedFrom = new Date(`${$('f-from').value}T00:00:00`).toISOString();
+  if ($('f-to').value) {
+    const end = new Date(`${$('f-to').value}T00:00:00`);
+    end.setDate(end.getDate() + 1);
+    f.purchasedTo = end.toISOString();
+  }
+  if ($('f-sku').value.trim()) f.sku = $('f-sku').value.trim();
+  return f;
+}
+
+async function loadOrders() {
+  const after = state.ordersCursors.at(-1);
+  let data;
+  try {
+    data = await gql(
+      `query($after: String, $filter: AmazonOrderFilter) { amazonOrders(first: ${ORDERS_PAGE}, after: $after, filter: $filter) {
+        totalCount pageInfo { hasNextPage endCursor }
+        edges { node { amazonOrderId marketplaceId purchaseDate orderStatus orderTotal { amount currencyCode } } } } }`,
+      { after, filter: ordersFilter() },
+    );
+  } catch (err) {
+    notice(explain(err), true);
+    return;
+  }
+  const page = data.amazonOrders;
+  state.ordersNext = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  const body = $('orders').tBodies[0];
+  body.replaceChildren();
+  for (const { node: o } of page.edges) {
+    const row = el('tr', { 'data-order': o.amazonOrderId },
+      el('td', {}, el('button', {
+        type: 'button', class: 'link', 'aria-expanded': 'false',
+        onclick: (e) => toggleItems(e.currentTarget, row, o),
+      }, o.amazonOrderId)),
+      el('td', {}, when(o.purchaseDate)),
+      el('td', {}, o.orderStatus.replaceAll('_', ' ').toLowerCase()),
+      el('td', {}, o.marketplaceId),
+      el('td', { class: 'num' }, o.orderTotal ? money(o.orderTotal.amount, o.orderTotal.currencyCode) : 'pending'),
+    );
+    body.append(row);
+  }
+  if (!page.edges.length) body.append(el('tr', {}, el('td', { colspan: 5 }, 'No orders match.')));
+  const n = state.ordersCursors.length;
+  $('orders-count').textContent = `${page.totalCount} order(s)`;
+  $('orders-page').textContent = `Page ${n} of ${Math.max(1, Math.ceil(page.totalCount / ORDERS_PAGE))}`;
+  $('orders-prev').disabled = n <= 1;
+  $('orders-next').disabled = !state.ordersNext;
+}
+
+async function toggleItems(button, row, order) {
+  const open = row.nextElementSibling?.classList.contains('items');
+  if (open) {
+    row.nextElementSibling.remove();
+    button.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  let data;
+  try {
+    data = await gql(
+      'query($id: String!) { amazonOrder(amazonOrderId: $id) { items { orderItemId sellerSku asin title quantityOrdered quantityShipped itemPrice { amount currencyCode } } } }',
+      { id: order.amazonOrderId },
+    );
+  } catch (err) {
+    notice(explain(err), true);
+    return;
+  }
+  const items = data.amazonOrder?.items ?? [];
+  const table = el('table', {},
+    el('caption', { class: 'sr-only' }, `Items of order ${order.amazonOrderId}`),
+    el('thead', {}, el('tr', {}, ...['SKU', 'ASIN', 'Title', 'Ordered', 'Shipped', 'Price'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, ...items.map((i) => el('tr', {},
+      el('td', {}, i.sellerSku ?? '—'),
+      el('td', {}, i.asin ?? '—'),
+      el('td', {}, i.title ?? ''),
+      el('td', { class: 'num' }, String(i.quantityOrdered)),
+      el('td', { class: 'num' }, String(i.quantityShipped)),
+      el('td', { class: 'num' }, i.itemPrice ? money(i.itemPrice.amount, i.itemPrice.currencyCode) : 'pending'),
+    ))),
+  );
+  const detail = el('tr', { class: 'items' }, el('td', { colspan: 5 }, items.length ? table : 'No items synced for this order.'));
+  row.after(detail);
+  button.setAttribute('aria-expanded', 'true');
+}
+
+// --- chart -------------------------------------------------------------------------------------
+
+async function loadChart() {
+  const tz = state.connection?.reportTimezone ?? 'UTC';
+  const from = localDay(tz, 29);
+  const to = localDay(tz, 0);
+  let data;
+  try {
+    data = await gql('query($from: Date!, $to: Date!) { salesDaily(from: $from, to: $to) { date currencyCode revenue units orders pendingOrders } }', { from, to });
+  } catch (err) {
+    notice(explain(err), true);
+    return;
+  }
+  state.sales = data.salesDaily;
+  $('chart-tz').textContent = `Days in ${tz}, ${from} to ${to}`;
+  const currencies = [...new Set(state.sales.map((d) => d.currencyCode))];
+  // Default to the currency with the most revenue.
+  const revenueOf = (c) => state.sales.filter((d) => d.currencyCode === c).reduce((s, d) => s + Number(d.revenue), 0);
+  currencies.sort((a, b) => revenueOf(b) - revenueOf(a));
+  const select = $('chart-currency');
+  select.replaceChildren(...currencies.map((c) => el('option', { value: c }, c)));
+  if (currencies.includes(state.chartCurrency)) select.value = state.chartCurrency;
+  drawChart();
+}
+
+/** Adds decimal strings exactly (the API's amounts), for the totals. */
+function addDecimal(a, b) {
+  const scale = Math.max((a.split('.')[1] ?? '').length, (b.split('.')[1] ?? '').length);
+  const toInt = (s) => {
+    const [i, f = ''] = s.split('.');
+    const neg = i.startsWith('-');
+    const v = BigInt(i.replace('-', '') + f.padEnd(scale, '0'));
+    return neg ? -v : v;
+  };
+  const sum = toInt(a) + toInt(b);
+  const neg = sum < 0n;
+  const digits = (neg ? -sum : sum).toString().padStart(scale + 1, '0');
+  const out = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+  return neg ? `-${out}` : out;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+function drawChart() {
+  const currency = $('chart-currency').value;
+  const days = state.sales.filter((d) => d.currencyCode === currency);
+  const totalRevenue = days.reduce((s, d) => addDecimal(s, String(d.revenue)), '0');
+  const totalUnits = days.reduce((s, d) => s + d.units, 0);
+  const totalOrders = days.reduce((s, d) => s + d.orders, 0);
+  const pending = days.reduce((s, d) => s + d.pendingOrders, 0);
+  $('chart-totals').textContent = currency
+    ? `${money(totalRevenue, currency)} revenue · ${totalUnits} units · ${totalOrders} orders (${pending} pending)`
+    : 'No sales yet.';
+  $('chart-totals').dataset.revenue = totalRevenue;
+  const W = 720; const H = 240; const left = 56; const right = 40; const top = 12; const bottom = 28;
+  const maxRev = Math.max(1, ...days.map((d) => Number(d.revenue)));
+  const maxUnits = Math.max(1, ...days.map((d) => d.units));
+  const n = Math.max(days.length, 1);
+  const slot = (W - left - right) / n;
+  const y = (v, max) => top + (H - top - bottom) * (1 - v / max);
+  const chart = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`, role: 'img',
+    'aria-label': `Revenue in ${currency} and units per day over ${days.length} days: ${money(totalRevenue, currency)}, ${totalUnits} units`,
+  });
+  chart.append(svg('line', { class: 'axis', x1: left, y1: H - bottom, x2: W - right, y2: H - bottom }));
+  chart.append(svg('text', { x: left - 4, y: top + 8, 'text-anchor': 'end' }, money(maxRev, currency)));
+  chart.append(svg('text', { x: left - 4, y: H - bottom, 'text-anchor': 'end' }, '0'));
+  chart.append(svg('text', { x: W - right + 4, y: top + 8 }, `${maxUnits} u`));
+  const points = [];
+  days.forEach((d, i) => {
+    const x = left + i * slot;
+    const rev = Number(d.revenue);
+    const bar = svg('rect', { class: 'bar-rev', x: x + slot * 0.15, width: slot * 0.7, y: y(rev, maxRev), height: H - bottom - y(rev, maxRev) });
+    bar.append(svg('title', {}, `${d.date}: ${money(d.revenue, currency)}, ${d.units} units, ${d.orders} orders`));
+    chart.append(bar);
+    points.push(`${x + slot / 2},${y(d.units, maxUnits)}`);
+    if (i % 5 === 0 || i === days.length - 1) {
+      chart.append(svg('text', { x: x + slot / 2, y: H - 10, 'text-anchor': 'middle' }, d.date.slice(5)));
+    }
+  });
+  if (points.length) chart.append(svg('polyline', { class: 'line-units', points: points.join(' ') }));
+  const legend = el('div', { class: 'legend', 'aria-hidden': 'true' }, el('span', { class: 'rev' }, `Revenue (${currency})`), el('span', { class: 'units' }, 'Units'));
+  $('chart').replaceChildren(chart, legend);
+}
+
+// --- users -------------------------------------------------------------------------------------
+
+async function addViewer(event) {
+  event.preventDefault();
+  try {
+    const data = await gql('mutation($e: String!, $p: String!) { createUser(email: $e, password: $p, role: VIEWER) { email } }',
+      { e: $('u-email').value, p: $('u-password').value });
+    notice(`Viewer ${data.createUser.email} added.`);
+    $('user-form').reset();
+  } catch (err) {
+    notice(explain(err), true);
+  }
+}
+
+// --- wiring ------------------------------------------------------------------------------------
+
+$('sign-in-form').addEventListener('submit', signIn);
+$('sign-out').addEventListener('click', () => signOut());
+$('ping').addEventListener('click', ping);
+$('sync-form').addEventListener('submit', sync);
+$('user-form').addEventListener('submit', addViewer);
+$('chart-currency').addEventListener('change', () => {
+  state.chartCurrency = $('chart-currency').value;
+  drawChart();
+});
+$('orders-filter').addEventListener('submit', (e) => {
+  e.preventDefault();
+  state.ordersCursors = [null];
+  loadOrders();
+});
+$('orders-next').addEventListener('click', () => {
+  if (!state.ordersNext) return;
+  state.ordersCursors.push(state.ordersNext);
+  loadOrders();
+});
+$('orders-prev').addEventListener('click', () => {
+  if (state.ordersCursors.length > 1) state.ordersCursors.pop();
+  loadOrders();
+});
+$('runs-next').addEventListener('click', () => {
+  if (!state.runsNext) return;
+  state.runsCursors.push(state.runsNext);
+  loadRuns();
+});
+$('runs-prev').addEventListener('click', () => {
+  if (state.runsCursors.length > 1) state.runsCursors.pop();
+  loadRuns();
+});
+
+if (sessionStorage.getItem(TOKEN_KEY)) {
+  start();
+} else {
+  $('sign-in').hidden = false;
+}

@@ -1,0 +1,211 @@
+// The admin page in real headless Chromium, against `api --demo` (spapi-sim
+// in-process, a throwaway SQLite database, the owner demo@example.com).
+//
+//   API_BIN=target/debug/api node tests/browser/admin.test.mjs
+//
+// Environment: API_BIN (default <repo>/target/debug/api), CHROMIUM (default
+// /usr/bin/chromium), ARTIFACTS_DIR (default <repo>/target/browser-artifacts).
+// Screenshots are written there and their paths printed.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const started = Date.now();
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const apiBin = process.env.API_BIN ?? path.join(repo, 'target/debug/api');
+const artifacts = process.env.ARTIFACTS_DIR ?? path.join(repo, 'target/browser-artifacts');
+mkdirSync(artifacts, { recursive: true });
+const screenshots = [];
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+/** Starts `api --demo` on a free port; resolves with its address and the owner's password. */
+function startApi(dataDir) {
+  const env = { ...process.env, API_ADDR: '127.0.0.1:0', DATA_DIR: dataDir, APP_ENV: 'development', RUST_LOG: 'warn' };
+  delete env.DATABASE_URL; // the demo uses its own SQLite file
+  // In the temporary directory, so no developer's .env is read.
+  const child = spawn(apiBin, ['--demo'], {
+    cwd: dataDir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`api --demo did not start in 60 s:\n${out}\n${err}`)), 60_000);
+    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+      const base = out.match(/GraphiQL at (http:\/\/[^\s/]+)\/graphql/)?.[1];
+      const password = out.match(/with password (\S+)/)?.[1];
+      if (base && password) {
+        clearTimeout(timer);
+        resolve({ child, base, password });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`api --demo exited with ${code}:\n${out}\n${err}`));
+    });
+  });
+}
+
+async function graphql(base, token, query, variables = {}) {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+async function shot(page, name) {
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  screenshots.push(file);
+}
+
+/** Fails the test on any page error or console error (a CSP violation shows as one). */
+function watch(page, problems) {
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.location()?.url?.endsWith('/favicon.ico')) {
+      problems.push(`console: ${m.text()}`);
+    }
+  });
+}
+
+async function signIn(page, base, email, password) {
+  await page.goto(`${base}/admin`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#app').waitFor({ state: 'visible' });
+  await page.locator('#who-email').filter({ hasText: email }).waitFor();
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'admin-browser-'));
+let api;
+let browser;
+try {
+  api = await startApi(dataDir);
+  const { base, password } = api;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+
+  // --- the owner: ping, sync, orders, items, chart --------------------------------
+  const problems = [];
+  const owner = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await owner.newPage();
+  page.setDefaultTimeout(30_000);
+  watch(page, problems);
+  await signIn(page, base, 'demo@example.com', password);
+  check(await page.locator('#who-role').textContent() === 'owner', 'signed in as the owner');
+  await page.locator('#status').getByText('A2DEMOSELLER').waitFor();
+
+  await page.getByRole('button', { name: 'Ping Amazon' }).click();
+  await page.locator('#notice').filter({ hasText: 'Ping OK' }).waitFor();
+  await page.locator('#status').getByText(/OK$/).first().waitFor();
+
+  // The progress comes over the subscription (graphql-transport-ws), not polling.
+  const frames = [];
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(JSON.parse(f.payload))));
+  const syncButton = page.getByRole('button', { name: 'Sync now' });
+  check(await page.getByLabel('Include items').isChecked(), 'items are included by default');
+  await syncButton.click();
+  await page.locator('#progress').filter({ hasText: /Sync #\d+/ }).waitFor();
+  check(await syncButton.isDisabled(), 'the sync button is disabled while the sync runs');
+  await page.locator('#progress').filter({ hasText: 'succeeded' }).waitFor({ timeout: 120_000 });
+  await page.waitForFunction(() => !document.getElementById('sync').disabled);
+  check(frames.some((f) => f.type === 'connection_ack'), 'the subscription was accepted');
+  check(frames.some((f) => f.type === 'next' && f.payload?.data?.syncRunUpdated?.status === 'SUCCEEDED'),
+    `the subscription reported the finished run: ${JSON.stringify(frames)}`);
+  check(frames.some((f) => f.type === 'complete'), 'the subscription completed');
+  await page.locator('#runs tbody tr').first().getByText('SUCCEEDED').waitFor();
+
+  // Orders: a full first page, a second page of other orders, an order's items.
+  const rows = page.locator('#orders tbody tr[data-order]');
+  await page.waitForFunction(() => document.querySelectorAll('#orders tbody tr[data-order]').length === 20);
+  const firstOnPage1 = await rows.first().getAttribute('data-order');
+  await page.getByRole('button', { name: 'Next page' }).first().click();
+  await page.locator('#orders-page').filter({ hasText: /^Page 2 of/ }).waitFor();
+  const firstOnPage2 = await rows.first().getAttribute('data-order');
+  check(firstOnPage1 !== firstOnPage2, 'page 2 shows other orders');
+  await page.getByRole('button', { name: 'Previous page' }).first().click();
+  await page.locator('#orders-page').filter({ hasText: /^Page 1 of/ }).waitFor();
+  const shipped = page.locator('#orders tbody tr[data-order]').filter({ hasText: /shipped/ }).first();
+  const orderButton = shipped.getByRole('button');
+  await orderButton.click();
+  await page.locator('tr.items table tbody tr').first().waitFor();
+  check(await orderButton.getAttribute('aria-expanded') === 'true', 'the order button says it is expanded');
+  check(/\d/.test(await page.locator('tr.items tbody tr td.num').last().textContent()), 'an item price is shown');
+  await shot(page, 'admin-owner-order-items');
+
+  // Filter by status through the form.
+  await page.getByLabel('Status').selectOption('SHIPPED');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll('#orders tbody tr[data-order] td:nth-child(3)')]
+    .every((td) => td.textContent === 'shipped'));
+
+  // The chart: 30 days of bars and the totals.
+  await page.waitForFunction(() => document.querySelectorAll('#chart rect.bar-rev').length === 30);
+  const totals = await page.locator('#chart-totals').textContent();
+  check(/revenue · \d+ units · \d+ orders/.test(totals), `chart totals: ${totals}`);
+  check(Number(await page.locator('#chart-totals').getAttribute('data-revenue')) > 0, 'revenue over 30 days is positive');
+  await shot(page, 'admin-owner');
+
+  // A narrow screen.
+  await page.setViewportSize({ width: 375, height: 800 });
+  await shot(page, 'admin-owner-narrow');
+
+  // Keyboard: the sign-out button is reachable and works.
+  await page.locator('#sign-out').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#sign-in').waitFor({ state: 'visible' });
+  check(await page.evaluate(() => sessionStorage.length) === 0, 'signing out forgets the token');
+  check(problems.length === 0, `no page or console errors:\n${problems.join('\n')}`);
+
+  // --- a viewer: no owner controls ----------------------------------------------------
+  const login = await graphql(base, null,
+    'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }',
+    { e: 'demo@example.com', p: password });
+  await graphql(base, login.login.token,
+    'mutation { createUser(email: "viewer@example.com", password: "viewer-password-1", role: VIEWER) { id } }');
+  const viewerProblems = [];
+  const viewer = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const vpage = await viewer.newPage();
+  vpage.setDefaultTimeout(30_000);
+  watch(vpage, viewerProblems);
+  await signIn(vpage, base, 'viewer@example.com', 'viewer-password-1');
+  check(await vpage.locator('#who-role').textContent() === 'viewer', 'signed in as a viewer');
+  await vpage.waitForFunction(() => document.querySelectorAll('#orders tbody tr[data-order]').length === 20);
+  for (const name of ['Ping Amazon', 'Sync now', 'Add viewer']) {
+    check(await vpage.getByRole('button', { name }).count() === 0, `a viewer sees no "${name}" button`);
+  }
+  await shot(vpage, 'admin-viewer');
+  check(viewerProblems.length === 0, `no page or console errors:\n${viewerProblems.join('\n')}`);
+
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  for (const s of screenshots) console.log(`screenshot: ${s}`);
+  console.log(`browser test passed in ${seconds} s`);
+} catch (e) {
+  console.error(e);
+  console.error(`browser test FAILED after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  process.exitCode = 1;
+} finally {
+  await browser?.close();
+  api?.child.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+}
