@@ -5,11 +5,11 @@
 //! first marketplace ([`marketplace_time_zone`], the one table of them), else UTC.
 //! Days are cut at local midnight, so a DST day is 23 or 25 hours long.
 //!
-//! The query reads only the orders placed in the asked range: a range on
-//! `amazon_order.purchase_date` (index `amazon_order_purchase_date_id_idx`, or
-//! `amazon_order_marketplace_purchase_date_idx` for one marketplace) joined to the
-//! items by their order key (`amazon_order_item_order_item_key`). Sums are made here
-//! with exact decimals: SQLite stores amounts as text, and its `SUM` would go
+//! The query reads only the orders placed in the asked range, a week at a time: a
+//! range on `amazon_order.purchase_date` (index `amazon_order_purchase_date_id_idx`,
+//! or `amazon_order_marketplace_purchase_date_idx` for one marketplace) joined to
+//! the items by their order key (`amazon_order_item_order_item_key`). Sums are made
+//! here with exact decimals: SQLite stores amounts as text, and its `SUM` would go
 //! through floating point.
 
 use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -142,6 +142,62 @@ struct Row {
     quantity_ordered: Option<i32>,
 }
 
+/// Days read per query (see [`sales_daily`]).
+const CHUNK_DAYS: usize = 7;
+
+/// The (day, currency) totals, fed one order at a time.
+struct Tally<'a> {
+    bounds: &'a [DateTime<Utc>],
+    default_currency: &'a HashMap<String, String>,
+    totals: BTreeMap<(usize, String), Totals>,
+    currencies: BTreeSet<String>,
+}
+
+impl Tally<'_> {
+    /// Counts one order, given its rows (one per item, or one without item), in
+    /// the currency of its items, else of its total, else of its marketplace; each
+    /// item's units and price go to the item's own currency.
+    fn order(&mut self, lines: &[Row]) {
+        let Some(first) = lines.first() else {
+            return;
+        };
+        let day = self
+            .bounds
+            .partition_point(|b| *b <= first.purchase_date)
+            .saturating_sub(1);
+        let order_currency = lines
+            .iter()
+            .find_map(|r| r.item_price_currency.clone())
+            .or_else(|| first.order_total_currency.clone())
+            .or_else(|| self.default_currency.get(&first.marketplace_id).cloned())
+            .unwrap_or_else(|| NO_CURRENCY.to_owned());
+        self.currencies.insert(order_currency.clone());
+        let t = self
+            .totals
+            .entry((day, order_currency.clone()))
+            .or_default();
+        t.orders += 1;
+        if is_pending(&first.order_status) {
+            t.pending_orders += 1;
+        }
+        for line in lines {
+            let Some(quantity) = line.quantity_ordered else {
+                continue;
+            };
+            let currency = line
+                .item_price_currency
+                .clone()
+                .unwrap_or_else(|| order_currency.clone());
+            self.currencies.insert(currency.clone());
+            let t = self.totals.entry((day, currency)).or_default();
+            t.units += i64::from(quantity);
+            if let Some(amount) = line.item_price_amount {
+                t.revenue += amount.decimal();
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct Totals {
     revenue: Decimal,
@@ -264,13 +320,6 @@ pub async fn sales_daily(
             .ok_or_else(|| ReportError::InvalidRange(format!("{to} is too far in the future")))?;
         bounds.push(start_of_day(tz, date));
     }
-    let (Some(&start), Some(&end)) = (bounds.first(), bounds.last()) else {
-        return Ok(SalesReport {
-            time_zone: tz,
-            days: Vec::new(),
-        });
-    };
-
     let marketplace_id = marketplace_id.map(str::trim).filter(|m| !m.is_empty());
     let default_currency: HashMap<String, String> = marketplaces::Entity::find()
         .all(db)
@@ -279,68 +328,38 @@ pub async fn sales_daily(
         .filter_map(|m| Some((m.marketplace_id, m.currency?)))
         .collect();
 
-    let stmt = range_query(start, end, marketplace_id);
-    let rows = Row::find_by_statement(db.get_database_backend().build(&stmt))
-        .all(db)
-        .await?;
-
-    let mut totals: BTreeMap<(usize, String), Totals> = BTreeMap::new();
-    let mut currencies: BTreeSet<String> = BTreeSet::new();
     let scope: Vec<String> = match (marketplace_id, connection.as_ref()) {
         (Some(m), _) => vec![m.to_owned()],
         (None, Some(c)) => c.marketplace_id_list(),
         (None, None) => Vec::new(),
     };
-    currencies.extend(
-        scope
+    let mut tally = Tally {
+        bounds: &bounds,
+        default_currency: &default_currency,
+        totals: BTreeMap::new(),
+        currencies: scope
             .iter()
-            .filter_map(|m| default_currency.get(m).cloned()),
-    );
-
-    // Rows come ordered by order, one per item (or one without item): an order is
-    // counted on its first row, in the currency of its items, else of its total,
-    // else of its marketplace.
-    let mut index = 0;
-    while index < rows.len() {
-        let order_id = rows[index].order_id;
-        let end_of_order = rows[index..]
-            .iter()
-            .position(|r| r.order_id != order_id)
-            .map_or(rows.len(), |n| index + n);
-        let lines = &rows[index..end_of_order];
-        index = end_of_order;
-        let first = &lines[0];
-        let day = bounds
-            .partition_point(|b| *b <= first.purchase_date)
-            .saturating_sub(1);
-        let order_currency = lines
-            .iter()
-            .find_map(|r| r.item_price_currency.clone())
-            .or_else(|| first.order_total_currency.clone())
-            .or_else(|| default_currency.get(&first.marketplace_id).cloned())
-            .unwrap_or_else(|| NO_CURRENCY.to_owned());
-        currencies.insert(order_currency.clone());
-        let t = totals.entry((day, order_currency.clone())).or_default();
-        t.orders += 1;
-        if is_pending(&first.order_status) {
-            t.pending_orders += 1;
-        }
-        for line in lines {
-            let Some(quantity) = line.quantity_ordered else {
-                continue;
-            };
-            let currency = line
-                .item_price_currency
-                .clone()
-                .unwrap_or_else(|| order_currency.clone());
-            currencies.insert(currency.clone());
-            let t = totals.entry((day, currency)).or_default();
-            t.units += i64::from(quantity);
-            if let Some(amount) = line.item_price_amount {
-                t.revenue += amount.decimal();
-            }
+            .filter_map(|m| default_currency.get(m).cloned())
+            .collect(),
+    };
+    // A week at a time, so that memory holds one week's rows, not a year's. An
+    // order lies within one day, so within one chunk.
+    let backend = db.get_database_backend();
+    for chunk in bounds.windows(2).collect::<Vec<_>>().chunks(CHUNK_DAYS) {
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            continue;
+        };
+        let stmt = range_query(first[0], last[1], marketplace_id);
+        let rows = Row::find_by_statement(backend.build(&stmt)).all(db).await?;
+        for lines in rows.chunk_by(|a, b| a.order_id == b.order_id) {
+            tally.order(lines);
         }
     }
+    let Tally {
+        mut totals,
+        currencies,
+        ..
+    } = tally;
 
     let mut out = Vec::new();
     for (day, date) in from.iter_days().take(bounds.len() - 1).enumerate() {

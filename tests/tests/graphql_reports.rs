@@ -436,3 +436,49 @@ async fn the_report_reads_a_purchase_date_range_through_an_index_not_the_whole_t
         );
     }
 }
+
+#[tokio::test]
+async fn a_range_of_several_weeks_counts_every_order_once_even_at_week_boundaries() {
+    let api = TestApi::new().await;
+    let owner = api.owner_token().await;
+    connect(&api, &owner, &[US], Some("UTC")).await;
+    // One order at noon every day, and one at the very first instant of days 8 and
+    // 15, where the report's weekly reads meet.
+    for day in 1..=20 {
+        let noon = Utc.with_ymd_and_hms(2026, 4, day, 12, 0, 0).unwrap();
+        order(
+            &api,
+            &format!("noon-{day}"),
+            US,
+            noon,
+            "Shipped",
+            "USD",
+            &[(1, Some("1.00"))],
+        )
+        .await;
+    }
+    for day in [8, 15] {
+        let midnight = Utc.with_ymd_and_hms(2026, 4, day, 0, 0, 0).unwrap();
+        order(
+            &api,
+            &format!("midnight-{day}"),
+            US,
+            midnight,
+            "Shipped",
+            "USD",
+            &[(1, Some("1.00"))],
+        )
+        .await;
+    }
+
+    let rows = sales(&api, &owner, "2026-04-01", "2026-04-20", None).await;
+    let expected: Vec<(String, i64)> = (1..=20)
+        .map(|d| {
+            (
+                format!("2026-04-{d:02}"),
+                if d == 8 || d == 15 { 2 } else { 1 },
+            )
+        })
+        .collect();
+    assert_eq!(orders_per_day(&rows), expected);
+}

@@ -58,7 +58,7 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         Migrator::get_applied_migrations(&t.db).await.unwrap().len(),
-        14
+        15
     );
 
     Migrator::down(&t.db, None).await.unwrap();
@@ -130,8 +130,8 @@ async fn marketplace_currency_is_nullable_after_phase_11_and_restored_by_its_dow
     .insert(&t.db)
     .await
     .unwrap();
-    // Revert 0014 to 0011: the NOT NULL comes back without losing the row.
-    Migrator::down(&t.db, Some(4)).await.unwrap();
+    // Revert 0015 to 0011: the NOT NULL comes back without losing the row.
+    Migrator::down(&t.db, Some(5)).await.unwrap();
     let currency = t
         .strings("SELECT currency FROM marketplaces WHERE marketplace_id = 'TESTMARKET'")
         .await;
