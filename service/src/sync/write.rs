@@ -1,20 +1,21 @@
 //! Writing one page of orders: a handful of set-based statements per page instead
 //! of several per order, inside the page's transaction.
 //!
-//! Existing rows are read with one `IN` query per table, new rows are inserted with
-//! one multi-row INSERT per table, and only rows that already existed are updated
-//! one by one (on a back-fill there are none; on an incremental run only the orders
-//! that changed reach this point at all).
+//! Every table gets one multi-row `INSERT … ON CONFLICT (natural key) DO UPDATE`
+//! per page, whether its rows are new or changed: an update costs what an insert
+//! costs, instead of one round trip per row (which made a page of changed orders
+//! about 800 statements). The only read is the unified orders' ids, which their
+//! items need. The caller has already left out the orders that did not change.
 
 use crate::spapi::{RemoteItem, RemoteOrder};
 use chrono::{DateTime, Utc};
 use entity::{amazon_order, amazon_order_item, marketplaces, order_items, orders};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// An order to write: what Amazon says, what we had, and its items if fetched.
 pub(super) type Work = (
@@ -107,16 +108,24 @@ pub(super) async fn write_page(
     work: Vec<Work>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    // An order listed twice in one page is written once, as last listed: one
+    // statement may not update the same row twice.
+    let mut seen = HashSet::new();
+    let mut work: Vec<Work> = work
+        .into_iter()
+        .rev()
+        .filter(|(o, _, _)| seen.insert((o.amazon_order_id.clone(), o.marketplace_id.clone())))
+        .collect();
+    work.reverse();
+    if work.is_empty() {
+        return Ok(());
+    }
+
     // amazon_order
-    let mut new_orders = Vec::new();
-    for (remote, current, _) in &work {
-        match current {
-            Some(c) => {
-                fill_order(c.clone().into_active_model(), remote, now)
-                    .update(txn)
-                    .await?;
-            }
-            None => new_orders.push(fill_order(
+    let rows: Vec<amazon_order::ActiveModel> = work
+        .iter()
+        .map(|(remote, _, _)| {
+            fill_order(
                 amazon_order::ActiveModel {
                     amazon_order_id: Set(remote.amazon_order_id.clone()),
                     marketplace_id: Set(remote.marketplace_id.clone()),
@@ -125,51 +134,68 @@ pub(super) async fn write_page(
                 },
                 remote,
                 now,
-            )),
-        }
-    }
-    if !new_orders.is_empty() {
-        amazon_order::Entity::insert_many(new_orders)
-            .exec_without_returning(txn)
-            .await?;
-    }
+            )
+        })
+        .collect();
+    amazon_order::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                amazon_order::Column::AmazonOrderId,
+                amazon_order::Column::MarketplaceId,
+            ])
+            .update_columns([
+                amazon_order::Column::PurchaseDate,
+                amazon_order::Column::LastUpdateDate,
+                amazon_order::Column::OrderStatus,
+                amazon_order::Column::FulfillmentChannel,
+                amazon_order::Column::OrderTotalCurrency,
+                amazon_order::Column::OrderTotalAmount,
+                amazon_order::Column::NumberOfItemsShipped,
+                amazon_order::Column::NumberOfItemsUnshipped,
+                amazon_order::Column::IsPrime,
+                amazon_order::Column::IsBusinessOrder,
+                amazon_order::Column::RawPayload,
+                amazon_order::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
 
     // orders (unified)
     let keys: Vec<String> = work.iter().map(|(o, _, _)| unified_key(o)).collect();
-    let mut unified: HashMap<String, orders::Model> = orders::Entity::find()
-        .filter(orders::Column::Source.eq(SOURCE))
-        .filter(orders::Column::SourceOrderId.is_in(keys.clone()))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|o| (o.source_order_id.clone(), o))
-        .collect();
-    let mut new_unified = Vec::new();
-    for (remote, _, _) in &work {
-        let key = unified_key(remote);
-        match unified.remove(&key) {
-            Some(existing) => {
-                fill_unified(existing.into_active_model(), remote, now)
-                    .update(txn)
-                    .await?;
-            }
-            None => new_unified.push(fill_unified(
+    let rows: Vec<orders::ActiveModel> = work
+        .iter()
+        .zip(&keys)
+        .map(|((remote, _, _), key)| {
+            fill_unified(
                 orders::ActiveModel {
                     source: Set(SOURCE.to_owned()),
-                    source_order_id: Set(key),
+                    source_order_id: Set(key.clone()),
                     created_at: Set(now),
                     ..Default::default()
                 },
                 remote,
                 now,
-            )),
-        }
-    }
-    if !new_unified.is_empty() {
-        orders::Entity::insert_many(new_unified)
-            .exec_without_returning(txn)
-            .await?;
-    }
+            )
+        })
+        .collect();
+    orders::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([orders::Column::Source, orders::Column::SourceOrderId])
+                .update_columns([
+                    orders::Column::MarketplaceId,
+                    orders::Column::Status,
+                    orders::Column::PurchasedAt,
+                    orders::Column::SourceUpdatedAt,
+                    orders::Column::Currency,
+                    orders::Column::TotalAmount,
+                    orders::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
 
     // Items, for the orders whose items were fetched.
     let with_items: Vec<&Work> = work
@@ -188,82 +214,87 @@ pub(super) async fn write_page(
             .await?
             .into_iter()
             .collect();
-        let order_ids: Vec<String> = with_items
-            .iter()
-            .map(|(o, _, _)| o.amazon_order_id.clone())
-            .collect();
-        let mut items: HashMap<(String, String), amazon_order_item::Model> =
-            amazon_order_item::Entity::find()
-                .filter(amazon_order_item::Column::AmazonOrderId.is_in(order_ids))
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|i| ((i.amazon_order_id.clone(), i.order_item_id.clone()), i))
-                .collect();
-        let item_ids: Vec<String> = with_items
-            .iter()
-            .flat_map(|(_, _, items)| items.iter().flatten().map(|i| i.order_item_id.clone()))
-            .collect();
-        let mut unified_items: HashMap<String, order_items::Model> = order_items::Entity::find()
-            .filter(order_items::Column::Source.eq(SOURCE))
-            .filter(order_items::Column::SourceOrderItemId.is_in(item_ids))
-            .all(txn)
-            .await?
-            .into_iter()
-            .filter_map(|i| i.source_order_item_id.clone().map(|k| (k, i)))
-            .collect();
-        let mut new_items = Vec::new();
-        let mut new_unified_items = Vec::new();
+        let mut seen_items = HashSet::new();
+        let mut items = Vec::new();
+        let mut unified_items = Vec::new();
         for (remote, _, fetched) in with_items {
             let order_id = ids.get(&unified_key(remote)).copied().ok_or_else(|| {
                 DbErr::RecordNotFound(format!("unified order {}", unified_key(remote)))
             })?;
             for item in fetched.iter().flatten() {
-                match items.remove(&(remote.amazon_order_id.clone(), item.order_item_id.clone())) {
-                    Some(existing) => {
-                        fill_item(existing.into_active_model(), remote, item, now)
-                            .update(txn)
-                            .await?;
-                    }
-                    None => new_items.push(fill_item(
-                        amazon_order_item::ActiveModel {
-                            order_item_id: Set(item.order_item_id.clone()),
-                            amazon_order_id: Set(remote.amazon_order_id.clone()),
-                            created_at: Set(now),
-                            ..Default::default()
-                        },
-                        remote,
-                        item,
-                        now,
-                    )),
+                if !seen_items.insert((&remote.amazon_order_id, &item.order_item_id)) {
+                    continue;
                 }
-                match unified_items.remove(&item.order_item_id) {
-                    Some(existing) => {
-                        fill_unified_item(existing.into_active_model(), order_id, item, now)
-                            .update(txn)
-                            .await?;
-                    }
-                    None => new_unified_items.push(fill_unified_item(
-                        order_items::ActiveModel {
-                            source: Set(Some(SOURCE.to_owned())),
-                            source_order_item_id: Set(Some(item.order_item_id.clone())),
-                            created_at: Set(now),
-                            ..Default::default()
-                        },
-                        order_id,
-                        item,
-                        now,
-                    )),
-                }
+                items.push(fill_item(
+                    amazon_order_item::ActiveModel {
+                        order_item_id: Set(item.order_item_id.clone()),
+                        amazon_order_id: Set(remote.amazon_order_id.clone()),
+                        created_at: Set(now),
+                        ..Default::default()
+                    },
+                    remote,
+                    item,
+                    now,
+                ));
+                unified_items.push(fill_unified_item(
+                    order_items::ActiveModel {
+                        source: Set(Some(SOURCE.to_owned())),
+                        source_order_item_id: Set(Some(item.order_item_id.clone())),
+                        created_at: Set(now),
+                        ..Default::default()
+                    },
+                    order_id,
+                    item,
+                    now,
+                ));
             }
         }
-        if !new_items.is_empty() {
-            amazon_order_item::Entity::insert_many(new_items)
+        if !items.is_empty() {
+            amazon_order_item::Entity::insert_many(items)
+                .on_conflict(
+                    OnConflict::columns([
+                        amazon_order_item::Column::AmazonOrderId,
+                        amazon_order_item::Column::OrderItemId,
+                    ])
+                    .update_columns([
+                        amazon_order_item::Column::MarketplaceId,
+                        amazon_order_item::Column::SellerSku,
+                        amazon_order_item::Column::Asin,
+                        amazon_order_item::Column::Title,
+                        amazon_order_item::Column::QuantityOrdered,
+                        amazon_order_item::Column::QuantityShipped,
+                        amazon_order_item::Column::ItemPriceCurrency,
+                        amazon_order_item::Column::ItemPriceAmount,
+                        amazon_order_item::Column::RawPayload,
+                        amazon_order_item::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+                )
                 .exec_without_returning(txn)
                 .await?;
-        }
-        if !new_unified_items.is_empty() {
-            order_items::Entity::insert_many(new_unified_items)
+            // The unique index on (source, source_order_item_id) is partial (where
+            // set), so the conflict target repeats its predicate.
+            order_items::Entity::insert_many(unified_items)
+                .on_conflict(
+                    OnConflict::columns([
+                        order_items::Column::Source,
+                        order_items::Column::SourceOrderItemId,
+                    ])
+                    .target_and_where(
+                        Expr::col(order_items::Column::SourceOrderItemId).is_not_null(),
+                    )
+                    .update_columns([
+                        order_items::Column::OrderId,
+                        order_items::Column::Sku,
+                        order_items::Column::Title,
+                        order_items::Column::Quantity,
+                        order_items::Column::QuantityShipped,
+                        order_items::Column::Currency,
+                        order_items::Column::PriceAmount,
+                        order_items::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+                )
                 .exec_without_returning(txn)
                 .await?;
         }
