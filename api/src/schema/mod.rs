@@ -102,6 +102,7 @@ pub fn build(context: ApiContext) -> ApiSchema {
         live::SyncSubscription,
     )
     .data(context)
+    .extension(error::ErrorCodes)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()
