@@ -60,6 +60,33 @@ impl Default for SyncSettings {
     }
 }
 
+/// What an operator may tune about a scheduled sync: the lease and how patiently the
+/// client waits. Production defaults; the chaos test shortens them because its
+/// simulated Amazon runs many times faster than real time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncTuning {
+    /// Time to live of the sync lease: how long a killed worker blocks the next one.
+    pub lease_ttl: Duration,
+    /// Whole-request timeout of one SP-API call.
+    pub request_timeout: Duration,
+    /// First retry back-off after a 5xx, timeout or broken response.
+    pub retry_base_delay: Duration,
+    /// How far back the first run (no watermark yet) looks.
+    pub first_lookback: Duration,
+}
+
+impl Default for SyncTuning {
+    fn default() -> Self {
+        let client = crate::spapi::RetryPolicy::default();
+        Self {
+            lease_ttl: SyncSettings::default().lease_ttl,
+            request_timeout: Duration::from_secs(60),
+            retry_base_delay: client.base_delay,
+            first_lookback: SyncSettings::default().first_lookback,
+        }
+    }
+}
+
 /// Amazon refuses windows ending later than its now minus two minutes.
 const AMAZON_LAG: Duration = Duration::from_secs(120);
 
@@ -726,6 +753,31 @@ pub async fn run_orders_sync(
     key: &crate::settings::EncryptionKey,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
-    let (conn, client) = crate::spapi::account::client(db, key, |_| {}).await?;
-    run_orders_sync_with(db, &client, &conn, &SyncSettings::default(), options).await
+    run_orders_sync_tuned(db, key, &SyncTuning::default(), options).await
+}
+
+/// [`run_orders_sync`] with the lease, first look-back and client timings of `tuning`
+/// (the worker's `SYNC_LEASE_TTL_SECS`, `SYNC_FIRST_LOOKBACK_DAYS`,
+/// `SPAPI_REQUEST_TIMEOUT_MS` and `SPAPI_RETRY_BASE_MS`).
+///
+/// # Errors
+/// See [`run_orders_sync`].
+pub async fn run_orders_sync_tuned(
+    db: &DatabaseConnection,
+    key: &crate::settings::EncryptionKey,
+    tuning: &SyncTuning,
+    options: SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
+    let (conn, client) = crate::spapi::account::client(db, key, |config| {
+        config.request_timeout = tuning.request_timeout;
+        config.retry.base_delay = tuning.retry_base_delay;
+        config.retry.max_delay = config.retry.max_delay.max(tuning.retry_base_delay);
+    })
+    .await?;
+    let settings = SyncSettings {
+        lease_ttl: tuning.lease_ttl,
+        first_lookback: tuning.first_lookback,
+        ..SyncSettings::default()
+    };
+    run_orders_sync_with(db, &client, &conn, &settings, options).await
 }

@@ -165,8 +165,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 })),
                 ..SyncOptions::default()
             };
-            let outcome =
-                service::sync::run_orders_sync(&db, &settings.encryption_key, options).await?;
+            let outcome = service::sync::run_orders_sync_tuned(
+                &db,
+                &settings.encryption_key,
+                &settings.sync_tuning,
+                options,
+            )
+            .await?;
             print!("{}", summary(&outcome));
             Ok(if outcome.status == SyncStatus::Succeeded {
                 std::process::ExitCode::SUCCESS

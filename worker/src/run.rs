@@ -36,7 +36,7 @@ pub async fn scheduler(db: &DatabaseConnection, settings: &Settings, shutdown: C
     let mut next_comprehensive = schedule.next_comprehensive(Utc::now());
     let mut failures = 0u32;
     tracing::info!(
-        interval_min = schedule.interval.num_minutes(),
+        interval_secs = schedule.interval.num_seconds(),
         comprehensive_at = %next_comprehensive,
         "scheduler started"
     );
@@ -63,7 +63,13 @@ pub async fn scheduler(db: &DatabaseConnection, settings: &Settings, shutdown: C
             cancel: shutdown.child_token(),
             ..SyncOptions::default()
         };
-        let result = service::sync::run_orders_sync(db, &settings.encryption_key, options).await;
+        let result = service::sync::run_orders_sync_tuned(
+            db,
+            &settings.encryption_key,
+            &settings.sync_tuning,
+            options,
+        )
+        .await;
         check_alerts(db, settings).await;
         let now = Utc::now();
         let ok = match &result {
