@@ -1,7 +1,9 @@
 //! The HTTP side of GraphQL: `GET /graphql` serves GraphiQL, `POST /graphql` runs
 //! one operation with the caller's `Authorization: Bearer` token. The body is read
 //! through axum's body limit ([`MAX_BODY_BYTES`]), so an oversized request gets
-//! `413` before it is parsed. `GET /graphql/ws` upgrades to a WebSocket for
+//! `413` (`PAYLOAD_TOO_LARGE`) before it is parsed; a body that is not one JSON
+//! GraphQL request (invalid JSON, a batch) gets `400` (`BAD_REQUEST`). Both answer
+//! a GraphQL-shaped `{"errors": [...]}` with an `extensions.code`. `GET /graphql/ws` upgrades to a WebSocket for
 //! subscriptions (graphql-transport-ws, or the older graphql-ws); the token goes in
 //! the `connection_init` payload as `{"Authorization": "Bearer <token>"}`.
 
@@ -13,6 +15,7 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::WebSocketUpgrade;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -38,15 +41,43 @@ async fn graphiql() -> Html<String> {
     )
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// A refusal before GraphQL runs, as a GraphQL-shaped JSON error with a code.
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        axum::Json(crate::schema::error::http_error(status.as_u16(), message)),
+    )
+        .into_response()
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            );
+        }
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
-        Err(e) => {
-            return (
+        Err(_) if body.first() == Some(&b'[') => {
+            return refuse(
                 StatusCode::BAD_REQUEST,
-                format!("expected a JSON body {{\"query\": \"…\", \"variables\": {{…}}}}: {e}"),
-            )
-                .into_response();
+                "batched requests are not supported: send one operation per request",
+            );
+        }
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("expected a JSON body {{\"query\": \"…\", \"variables\": {{…}}}}: {e}"),
+            );
         }
     };
     let auth = RequestAuth::from_authorization(

@@ -105,7 +105,13 @@ pub struct Settings {
     /// each further attempt is slowed down (default 3).
     pub login_free_attempts: u32,
     /// `SYNC_INTERVAL_MINUTES`: the worker's incremental orders sync period (default 15).
+    /// `SYNC_INTERVAL_SECS`, when set, overrides it with seconds (chaos and soak runs).
     pub sync_interval: std::time::Duration,
+    /// How far back the worker's first sync looks (`SYNC_FIRST_LOOKBACK_DAYS`, default
+    /// 30) and how its syncs hold the lease and call Amazon: production defaults unless
+    /// the `SYNC_LEASE_TTL_SECS`, `SPAPI_REQUEST_TIMEOUT_MS` or `SPAPI_RETRY_BASE_MS`
+    /// knobs (meant for tests on a time-compressed simulator) are set.
+    pub sync_tuning: crate::sync::SyncTuning,
     /// `COMPREHENSIVE_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
     /// daily re-sync of the last 48 hours (default 3).
     pub comprehensive_sync_hour: u32,
@@ -115,9 +121,6 @@ pub struct Settings {
     /// cron entries such as `0 */2 * * * incremental; 0 3 * * * comprehensive` (read
     /// and checked by the worker, which owns the schedule).
     pub sync_schedule: Option<String>,
-    /// `SYNC_LEASE_TTL_SECS`: how long a sync's lease outlives a dead process before
-    /// another one may take over (default 60; renewed at a third of it).
-    pub sync_lease_ttl: std::time::Duration,
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (e.g. `https://admin.example.com`)
     /// allowed to call the api from a browser; none by default (same origin only).
     pub cors_allowed_origins: Vec<String>,
@@ -235,14 +238,52 @@ impl Settings {
         )?)
         .unwrap_or(3);
 
-        let sync_interval = std::time::Duration::from_secs(
-            60 * parse_u64_in(
-                "SYNC_INTERVAL_MINUTES",
-                get("SYNC_INTERVAL_MINUTES"),
-                15,
-                1..=24 * 60,
-            )?,
-        );
+        let sync_interval = match get("SYNC_INTERVAL_SECS") {
+            Some(secs) => std::time::Duration::from_secs(parse_u64_in(
+                "SYNC_INTERVAL_SECS",
+                Some(secs),
+                900,
+                1..=24 * 3600,
+            )?),
+            None => std::time::Duration::from_secs(
+                60 * parse_u64_in(
+                    "SYNC_INTERVAL_MINUTES",
+                    get("SYNC_INTERVAL_MINUTES"),
+                    15,
+                    1..=24 * 60,
+                )?,
+            ),
+        };
+        let defaults = crate::sync::SyncTuning::default();
+        let sync_tuning = crate::sync::SyncTuning {
+            lease_ttl: std::time::Duration::from_secs(parse_u64_in(
+                "SYNC_LEASE_TTL_SECS",
+                get("SYNC_LEASE_TTL_SECS"),
+                defaults.lease_ttl.as_secs(),
+                3..=3600,
+            )?),
+            request_timeout: std::time::Duration::from_millis(parse_u64_in(
+                "SPAPI_REQUEST_TIMEOUT_MS",
+                get("SPAPI_REQUEST_TIMEOUT_MS"),
+                u64::try_from(defaults.request_timeout.as_millis()).unwrap_or(60_000),
+                100..=600_000,
+            )?),
+            retry_base_delay: std::time::Duration::from_millis(parse_u64_in(
+                "SPAPI_RETRY_BASE_MS",
+                get("SPAPI_RETRY_BASE_MS"),
+                u64::try_from(defaults.retry_base_delay.as_millis()).unwrap_or(500),
+                1..=60_000,
+            )?),
+            first_lookback: std::time::Duration::from_secs(
+                24 * 3600
+                    * parse_u64_in(
+                        "SYNC_FIRST_LOOKBACK_DAYS",
+                        get("SYNC_FIRST_LOOKBACK_DAYS"),
+                        defaults.first_lookback.as_secs() / (24 * 3600),
+                        1..=730,
+                    )?,
+            ),
+        };
         let comprehensive_sync_hour = u32::try_from(parse_u64_in(
             "COMPREHENSIVE_SYNC_HOUR",
             get("COMPREHENSIVE_SYNC_HOUR"),
@@ -259,12 +300,6 @@ impl Settings {
         };
 
         let sync_schedule = get("SYNC_SCHEDULE").filter(|s| !s.trim().is_empty());
-        let sync_lease_ttl = std::time::Duration::from_secs(parse_u64_in(
-            "SYNC_LEASE_TTL_SECS",
-            get("SYNC_LEASE_TTL_SECS"),
-            60,
-            3..=3600,
-        )?);
 
         let cors_allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
             None => Vec::new(),
@@ -378,23 +413,14 @@ impl Settings {
             auth_token_ttl,
             login_free_attempts,
             sync_interval,
+            sync_tuning,
             comprehensive_sync_hour,
             seller_timezone,
             sync_schedule,
-            sync_lease_ttl,
             cors_allowed_origins,
             alerts,
             notices,
         })
-    }
-
-    /// The sync's tunables that come from configuration.
-    #[must_use]
-    pub fn sync(&self) -> crate::sync::SyncSettings {
-        crate::sync::SyncSettings {
-            lease_ttl: self.sync_lease_ttl,
-            ..crate::sync::SyncSettings::default()
-        }
     }
 
     /// Whether the database is the embedded SQLite one.
@@ -678,6 +704,16 @@ mod tests {
                 "SYNC_INTERVAL_MINUTES: \"0\" is not a whole number",
             ),
             (
+                "SYNC_INTERVAL_SECS",
+                "0",
+                "SYNC_INTERVAL_SECS: \"0\" is not a whole number",
+            ),
+            (
+                "SYNC_LEASE_TTL_SECS",
+                "1",
+                "SYNC_LEASE_TTL_SECS: \"1\" is not a whole number",
+            ),
+            (
                 "AUTH_TOKEN_TTL_SECS",
                 "10",
                 "AUTH_TOKEN_TTL_SECS: \"10\" is not a whole number from 60",
@@ -696,6 +732,45 @@ mod tests {
             assert!(err.starts_with(expected), "{var}={value}: got {err:?}");
             assert!(!err.contains('\n'), "one line: {err:?}");
         }
+    }
+
+    #[test]
+    fn chaos_knobs_shorten_the_interval_lease_and_timeouts_and_default_to_production() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let base = [
+            ("DATA_DIR", d),
+            ("APP_ENCRYPTION_KEY", key().leak() as &str),
+            ("JWT_SECRET", JWT),
+        ];
+        let s = load(&base).unwrap();
+        assert_eq!(s.sync_interval, std::time::Duration::from_secs(900));
+        assert_eq!(s.sync_tuning, crate::sync::SyncTuning::default());
+
+        let mut vars = base.to_vec();
+        vars.extend([
+            ("SYNC_INTERVAL_MINUTES", "5"),
+            ("SYNC_INTERVAL_SECS", "2"),
+            ("SYNC_LEASE_TTL_SECS", "5"),
+            ("SPAPI_REQUEST_TIMEOUT_MS", "800"),
+            ("SPAPI_RETRY_BASE_MS", "20"),
+            ("SYNC_FIRST_LOOKBACK_DAYS", "62"),
+        ]);
+        let s = load(&vars).unwrap();
+        assert_eq!(s.sync_interval, std::time::Duration::from_secs(2));
+        assert_eq!(s.sync_tuning.lease_ttl, std::time::Duration::from_secs(5));
+        assert_eq!(
+            s.sync_tuning.request_timeout,
+            std::time::Duration::from_millis(800)
+        );
+        assert_eq!(
+            s.sync_tuning.retry_base_delay,
+            std::time::Duration::from_millis(20)
+        );
+        assert_eq!(
+            s.sync_tuning.first_lookback,
+            std::time::Duration::from_secs(62 * 24 * 3600)
+        );
     }
 
     #[test]

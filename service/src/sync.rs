@@ -60,6 +60,33 @@ impl Default for SyncSettings {
     }
 }
 
+/// What an operator may tune about a scheduled sync: the lease and how patiently the
+/// client waits. Production defaults; the chaos test shortens them because its
+/// simulated Amazon runs many times faster than real time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncTuning {
+    /// Time to live of the sync lease: how long a killed worker blocks the next one.
+    pub lease_ttl: Duration,
+    /// Whole-request timeout of one SP-API call.
+    pub request_timeout: Duration,
+    /// First retry back-off after a 5xx, timeout or broken response.
+    pub retry_base_delay: Duration,
+    /// How far back the first run (no watermark yet) looks.
+    pub first_lookback: Duration,
+}
+
+impl Default for SyncTuning {
+    fn default() -> Self {
+        let client = crate::spapi::RetryPolicy::default();
+        Self {
+            lease_ttl: SyncSettings::default().lease_ttl,
+            request_timeout: Duration::from_secs(60),
+            retry_base_delay: client.base_delay,
+            first_lookback: SyncSettings::default().first_lookback,
+        }
+    }
+}
+
 /// Amazon refuses windows ending later than its now minus two minutes.
 const AMAZON_LAG: Duration = Duration::from_secs(120);
 
@@ -725,7 +752,10 @@ async fn apply_page(
     Ok(())
 }
 
-/// Runs one orders sync against Amazon for the stored connection and credentials.
+/// Runs one orders sync against Amazon for the stored connection and credentials,
+/// with the lease, first look-back and client timings of `tuning` (configuration:
+/// `SYNC_LEASE_TTL_SECS`, `SYNC_FIRST_LOOKBACK_DAYS`, `SPAPI_REQUEST_TIMEOUT_MS`,
+/// `SPAPI_RETRY_BASE_MS`).
 ///
 /// # Errors
 /// See [`run_orders_sync_with`]; also [`SyncError::Account`] when Amazon is not
@@ -733,9 +763,19 @@ async fn apply_page(
 pub async fn run_orders_sync(
     db: &DatabaseConnection,
     key: &crate::settings::EncryptionKey,
-    settings: &SyncSettings,
+    tuning: &SyncTuning,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
-    let (conn, client) = crate::spapi::account::client(db, key, |_| {}).await?;
-    run_orders_sync_with(db, &client, &conn, settings, options).await
+    let (conn, client) = crate::spapi::account::client(db, key, |config| {
+        config.request_timeout = tuning.request_timeout;
+        config.retry.base_delay = tuning.retry_base_delay;
+        config.retry.max_delay = config.retry.max_delay.max(tuning.retry_base_delay);
+    })
+    .await?;
+    let settings = SyncSettings {
+        lease_ttl: tuning.lease_ttl,
+        first_lookback: tuning.first_lookback,
+        ..SyncSettings::default()
+    };
+    run_orders_sync_with(db, &client, &conn, &settings, options).await
 }

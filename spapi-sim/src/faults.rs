@@ -23,6 +23,26 @@ pub enum FaultKind {
     DropConnection,
     /// The caller's access token expires now (403 with the expiry message, and it stays expired).
     ExpireToken,
+    /// A 200 answer of well-formed JSON that breaks the model: in an orders page the last
+    /// order loses its last-update time and its order id becomes a number (a payload a
+    /// client must refuse, not half-write).
+    MalformedPage,
+}
+
+impl FaultKind {
+    /// The name used in [`crate::SimStats::faults_by_kind`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InternalError => "error_500",
+            Self::ServiceUnavailable => "error_503",
+            Self::Throttle => "throttle_429",
+            Self::Latency => "latency",
+            Self::CutBody => "cut_body",
+            Self::DropConnection => "drop_connection",
+            Self::ExpireToken => "expire_token",
+            Self::MalformedPage => "malformed_page",
+        }
+    }
 }
 
 /// Make the next `count` responses of `operation` be `fault`.
@@ -77,6 +97,7 @@ pub(crate) struct Picked {
     pub latency_ms: u64,
     pub cut_body: bool,
     pub drop_connection: bool,
+    pub malformed: bool,
 }
 
 impl Picked {
@@ -87,6 +108,35 @@ impl Picked {
             || self.latency_ms > 0
             || self.cut_body
             || self.drop_connection
+            || self.malformed
+    }
+
+    /// The kinds that take effect, as [`FaultKind`] names: an expired token answers
+    /// before anything else, a 429 before an error.
+    pub fn kinds(&self) -> Vec<FaultKind> {
+        let mut kinds = Vec::new();
+        if self.expire_token {
+            kinds.push(FaultKind::ExpireToken);
+        } else if self.throttle {
+            kinds.push(FaultKind::Throttle);
+        } else if let Some(code) = self.error {
+            kinds.push(if code == 500 {
+                FaultKind::InternalError
+            } else {
+                FaultKind::ServiceUnavailable
+            });
+        } else if self.malformed {
+            kinds.push(FaultKind::MalformedPage);
+        }
+        if self.latency_ms > 0 {
+            kinds.push(FaultKind::Latency);
+        }
+        if self.drop_connection {
+            kinds.push(FaultKind::DropConnection);
+        } else if self.cut_body {
+            kinds.push(FaultKind::CutBody);
+        }
+        kinds
     }
 }
 
@@ -122,6 +172,7 @@ impl FaultState {
                 FaultKind::CutBody => p.cut_body = true,
                 FaultKind::DropConnection => p.drop_connection = true,
                 FaultKind::ExpireToken => p.expire_token = true,
+                FaultKind::MalformedPage => p.malformed = true,
             }
             return p;
         }

@@ -169,15 +169,17 @@ impl Simulator {
             .local_addr()
             .map_err(|source| SimError::Bind { port, source })?;
         let shutdown = CancellationToken::new();
+        let live_stop = shutdown.child_token();
         tokio::spawn(server::serve(listener, shared.clone(), shutdown.clone()));
         if let Some(live) = live {
-            tokio::spawn(live::run(shared.clone(), live, shutdown.clone()));
+            tokio::spawn(live::run(shared.clone(), live, live_stop.clone()));
         }
         tracing::info!(%addr, "spapi-sim listening");
         Ok(SimHandle {
             shared,
             addr,
             shutdown,
+            live_stop,
         })
     }
 }
@@ -187,6 +189,7 @@ pub struct SimHandle {
     shared: Arc<state::Shared>,
     addr: SocketAddr,
     shutdown: CancellationToken,
+    live_stop: CancellationToken,
 }
 
 impl std::fmt::Debug for SimHandle {
@@ -236,6 +239,11 @@ impl SimHandle {
             .values()
             .map(data::OrderRec::to_public)
             .collect()
+    }
+
+    /// Stops live mode: no more new orders or status changes (the server keeps serving).
+    pub fn stop_live(&self) {
+        self.live_stop.cancel();
     }
 
     /// Replaces the fault settings (and restarts the fault RNG from its seed).

@@ -233,6 +233,12 @@ where
         let picked = inner.faults.pick(op.name());
         if picked.any() {
             inner.stats.entry(op).or_default().faults_injected += 1;
+            for kind in picked.kinds() {
+                *inner
+                    .fault_counts
+                    .entry(kind.name().to_owned())
+                    .or_default() += 1;
+            }
         }
         if picked.expire_token {
             if let Some(t) = inner.access_tokens.get_mut(&token) {
@@ -274,7 +280,12 @@ where
             None => {}
         }
         match handler(shared, &mut inner, now) {
-            Ok((status, body)) => (status, body, Some(picked)),
+            Ok((status, mut body)) => {
+                if picked.malformed {
+                    malform(&mut body);
+                }
+                (status, body, Some(picked))
+            }
             Err(e) => (e.status, e.body(), Some(picked)),
         }
     };
@@ -300,6 +311,34 @@ where
         json_response(status, &body, &request_id, now, rate_limit),
         picked,
     )
+}
+
+/// Breaks the model in a well-formed orders page: the last order loses its last-update
+/// time and its id becomes a number. Other bodies get a number where an object was.
+fn malform(body: &mut Value) {
+    let path = if body.pointer("/payload/Orders").is_some() {
+        "/payload/Orders"
+    } else {
+        "/orders"
+    };
+    let orders = body.pointer_mut(path).and_then(Value::as_array_mut);
+    if let Some(last) = orders
+        .and_then(|o| o.last_mut())
+        .and_then(Value::as_object_mut)
+    {
+        for field in ["LastUpdateDate", "lastUpdatedTime"] {
+            last.remove(field);
+        }
+        for field in ["AmazonOrderId", "orderId"] {
+            if last.contains_key(field) {
+                last.insert(field.to_owned(), Value::from(12345));
+            }
+        }
+        return;
+    }
+    if let Some(payload) = body.get_mut("payload") {
+        *payload = Value::from(42);
+    }
 }
 
 /// A body that sends the first half of its bytes, waits so they reach the wire, then fails

@@ -50,6 +50,9 @@ pub struct SimStats {
     /// Requests to `/auth/o2/token`, and how many of them issued an access token.
     pub token_requests: u64,
     pub tokens_issued: u64,
+    /// Injected faults that took effect, by [`crate::FaultKind::name`].
+    #[serde(default)]
+    pub faults_by_kind: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +133,7 @@ pub(crate) struct Inner {
     pub buckets: HashMap<Op, Bucket>,
     pub stats: HashMap<Op, OpStats>,
     pub faults: FaultState,
+    pub fault_counts: BTreeMap<String, u64>,
     pub rng: ChaCha8Rng,
 }
 
@@ -181,6 +185,7 @@ impl Shared {
             buckets: HashMap::new(),
             stats: HashMap::new(),
             faults: FaultState::new(config.faults.clone(), config.seed),
+            fault_counts: BTreeMap::new(),
             rng,
         };
         Self::reset_buckets(config, models, clock, &mut inner);
@@ -243,12 +248,14 @@ impl Shared {
             operations,
             token_requests: inner.token_requests,
             tokens_issued: inner.tokens_issued,
+            faults_by_kind: inner.fault_counts.clone(),
         }
     }
 
     pub fn reset_stats(&self) {
         let mut inner = self.lock();
         inner.stats.clear();
+        inner.fault_counts.clear();
         inner.token_requests = 0;
         inner.tokens_issued = 0;
     }

@@ -11,6 +11,8 @@
     reason = "test support: a test cannot go on without its database, so failing loudly is right"
 )]
 
+pub mod truth;
+
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -57,10 +59,29 @@ impl TestDb {
     /// # Panics
     /// When the database cannot be created: a test cannot go on without it.
     pub async fn empty() -> Self {
-        match pg_admin_url() {
-            Some(admin) => Self::postgres(&admin).await,
+        Self::empty_on(pg_admin_url().as_deref()).await
+    }
+
+    /// A fresh database with no tables on the PostgreSQL cluster at `admin` (a new
+    /// database is created there), or a temporary SQLite file when `None`.
+    ///
+    /// # Panics
+    /// When the database cannot be created.
+    pub async fn empty_on(admin: Option<&str>) -> Self {
+        match admin {
+            Some(admin) => Self::postgres(admin).await,
             None => Self::sqlite().await,
         }
+    }
+
+    /// [`Self::empty_on`] with every migration applied.
+    ///
+    /// # Panics
+    /// When the database cannot be created or migrated.
+    pub async fn migrated_on(admin: Option<&str>) -> Self {
+        let t = Self::empty_on(admin).await;
+        Migrator::up(&t.db, None).await.expect("migrations apply");
+        t
     }
 
     /// A fresh database with every migration applied.

@@ -448,3 +448,88 @@ async fn a_run_whose_process_died_is_marked_interrupted_when_its_lease_is_taken_
     assert!(dead.finished_at.is_some());
     h.assert_equal_to_truth().await;
 }
+
+/// A page of well-formed JSON that breaks the model arrives after the first page of
+/// the first window: the run fails saying so, the watermark stays where it was, and
+/// the database holds the first page's orders, each whole, and nothing of the bad
+/// page (for v0 also when the bad answer is an order's items, fetched before the
+/// page's transaction). The next clean run converges.
+#[tokio::test]
+async fn a_malformed_page_fails_the_run_cleanly_with_nothing_of_it_written() {
+    use spapi_sim::{FaultKind, ScheduledFault};
+    let cases = [
+        (OrdersApiVersion::V2026_01_01, "searchOrders"),
+        (OrdersApiVersion::V0, "getOrders"),
+        (OrdersApiVersion::V0, "getOrderItems"),
+    ];
+    for (version, operation) in cases {
+        let mut config = sim_config(900);
+        config.seed = 23;
+        let h = Harness::start(config, version).await;
+        let sim = std::sync::Arc::clone(&h.sim);
+        let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let options = SyncOptions {
+            progress: Some(std::sync::Arc::new(
+                move |p: &service::sync::SyncProgress| {
+                    if p.pages == 1 && !armed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                        sim.set_faults(Faults {
+                            schedule: vec![ScheduledFault {
+                                operation: operation.into(),
+                                fault: FaultKind::MalformedPage,
+                                count: 1,
+                            }],
+                            ..Faults::default()
+                        });
+                    }
+                },
+            )),
+            ..SyncOptions::default()
+        };
+
+        let failed = h.sync(options).await;
+
+        let what = format!("{version:?} malformed {operation}");
+        assert_eq!(failed.status, SyncStatus::Failed, "{what}");
+        let error = failed.error.clone().unwrap();
+        assert!(
+            error.contains("does not decode") && error.contains(operation),
+            "{what}: {error}"
+        );
+        assert_eq!(
+            failed.progress.windows_done, 0,
+            "{what}: failed in the first window"
+        );
+        assert_eq!(
+            sync_watermark::Entity::find().count(&h.t.db).await.unwrap(),
+            0,
+            "{what}: the watermark moved past the bad window"
+        );
+        let c = e2e::truth::compare(&h.t.db, h.sim.ground_truth())
+            .await
+            .unwrap();
+        assert_eq!(
+            c.in_db, 100,
+            "{what}: exactly the first page is stored: {c:?}"
+        );
+        assert_eq!(
+            c.lost,
+            c.in_truth - 100,
+            "{what}: nothing else is stored: {c:?}"
+        );
+        assert_eq!(
+            c.duplicated + c.stale_status + c.stale_price + c.stale_items + c.stale_other,
+            0,
+            "{what}: the stored orders are whole: {c:?}"
+        );
+
+        h.sim.set_faults(Faults::none());
+        let again = h.sync(SyncOptions::default()).await;
+        assert_eq!(
+            again.status,
+            SyncStatus::Succeeded,
+            "{what}: {:?}",
+            again.error
+        );
+        h.assert_equal_to_truth().await;
+    }
+}

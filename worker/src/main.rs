@@ -181,7 +181,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let outcome = service::sync::run_orders_sync(
                 &db,
                 &settings.encryption_key,
-                &settings.sync(),
+                &settings.sync_tuning,
                 options,
             )
             .await;

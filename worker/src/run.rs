@@ -59,7 +59,7 @@ pub async fn scheduler(
     schedule: &Schedule,
     shutdown: CancellationToken,
 ) {
-    let sync_settings = settings.sync();
+    let sync_settings = &settings.sync_tuning;
     let start = Utc::now();
     let mut due: Vec<DateTime<Utc>> = (0..schedule.entries.len())
         .map(|i| schedule.first(i, start))
@@ -115,7 +115,7 @@ pub async fn scheduler(
         };
         tracing::info!(job = job.name(), "scheduled sync starting");
         let result =
-            service::sync::run_orders_sync(db, &settings.encryption_key, &sync_settings, options)
+            service::sync::run_orders_sync(db, &settings.encryption_key, sync_settings, options)
                 .await;
         check_alerts(db, settings).await;
         let now = Utc::now();

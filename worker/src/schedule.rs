@@ -225,7 +225,10 @@ impl Schedule {
         self.entries
             .iter()
             .map(|e| match &e.trigger {
-                Trigger::Every(d) => format!("{} every {} min", e.job.name(), d.num_minutes()),
+                Trigger::Every(d) if d.num_seconds() % 60 == 0 => {
+                    format!("{} every {} min", e.job.name(), d.num_minutes())
+                }
+                Trigger::Every(d) => format!("{} every {} s", e.job.name(), d.num_seconds()),
                 Trigger::Cron(c) => format!("{} at \"{}\" ({})", e.job.name(), c.as_str(), self.tz),
             })
             .collect::<Vec<_>>()

@@ -6,7 +6,10 @@
 //! nothing about the database or the keys leaks to the caller.
 //!
 //! `ApiError` deliberately has no `Display`: async-graphql turns anything that
-//! displays into an error without a code, and this keeps that path closed.
+//! displays into an error without a code, and this keeps that path closed. The
+//! errors async-graphql raises itself (parse, validation, limits, variables) get
+//! their code from the [`ErrorCodes`] extension; the HTTP layer's own refusals
+//! (body not a GraphQL request, body too large) from [`http_error`].
 
 use async_graphql::ErrorExtensions as _;
 use service::auth::AuthError;
@@ -169,4 +172,86 @@ impl From<service::sync::SyncError> for ApiError {
             other => Self::internal("orders sync", &other),
         }
     }
+}
+
+/// Gives every error async-graphql raises itself (before or around our resolvers)
+/// an `extensions.code`: `GRAPHQL_PARSE_FAILED` for a document that does not parse
+/// or nests deeper than the parser allows (recursion depth 32),
+/// `GRAPHQL_VALIDATION_FAILED` for one that breaks the schema, the variables' types or
+/// the depth and complexity limits, and `BAD_USER_INPUT` for anything else raised
+/// outside our resolvers. Errors our
+/// resolvers raise already carry their code and are left alone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ErrorCodes;
+
+impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(ErrorCodes)
+    }
+}
+
+fn with_code(mut e: async_graphql::ServerError, code: &str) -> async_graphql::ServerError {
+    let has_code = e
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some());
+    if !has_code {
+        e.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+    }
+    e
+}
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for ErrorCodes {
+    async fn request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextRequest<'_>,
+    ) -> async_graphql::Response {
+        let mut response = next.run(ctx).await;
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(|e| with_code(e, "BAD_USER_INPUT"))
+            .collect();
+        response
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        query: &str,
+        variables: &async_graphql::Variables,
+        next: async_graphql::extensions::NextParseQuery<'_>,
+    ) -> async_graphql::ServerResult<async_graphql::parser::types::ExecutableDocument> {
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextValidation<'_>,
+    ) -> Result<async_graphql::ValidationResult, Vec<async_graphql::ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
+                .collect()
+        })
+    }
+}
+
+/// A GraphQL-shaped error body for a request refused before GraphQL saw it:
+/// `BAD_REQUEST` (not a JSON GraphQL request, or a batch) or `PAYLOAD_TOO_LARGE`.
+#[must_use]
+pub fn http_error(status: u16, message: &str) -> serde_json::Value {
+    let code = if status == 413 {
+        "PAYLOAD_TOO_LARGE"
+    } else {
+        "BAD_REQUEST"
+    };
+    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
 }

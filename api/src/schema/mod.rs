@@ -76,8 +76,8 @@ pub struct ApiContext {
     pub live: live::LiveRuns,
     /// Thresholds of the sync monitor.
     pub alerts: service::monitor::AlertSettings,
-    /// The sync's configured tunables (lease time to live).
-    pub sync: service::sync::SyncSettings,
+    /// The sync's configured tunables (lease, client timings).
+    pub sync: service::sync::SyncTuning,
 }
 
 impl ApiContext {
@@ -93,7 +93,7 @@ impl ApiContext {
             tasks: tokio_util::task::TaskTracker::new(),
             live: live::LiveRuns::default(),
             alerts: settings.alerts.clone(),
-            sync: settings.sync(),
+            sync: settings.sync_tuning.clone(),
         }
     }
 }
@@ -107,6 +107,7 @@ pub fn build(context: ApiContext) -> ApiSchema {
         live::SyncSubscription,
     )
     .data(context)
+    .extension(error::ErrorCodes)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()

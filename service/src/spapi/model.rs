@@ -291,9 +291,19 @@ fn new_item(raw: Value) -> Result<RemoteItem, DecodeError> {
     let item_price = match unit {
         Some(u) => {
             let m = u.to_money("product.price.unitPrice")?;
+            let line = m
+                .amount
+                .0
+                .checked_mul(rust_decimal::Decimal::from(i.quantity_ordered))
+                .ok_or_else(|| {
+                    err(format!(
+                        "product.price.unitPrice {} times quantityOrdered {} is out of range",
+                        m.amount.0, i.quantity_ordered
+                    ))
+                })?;
             Some(Money {
                 currency: m.currency,
-                amount: Amount(m.amount.0 * rust_decimal::Decimal::from(i.quantity_ordered)),
+                amount: Amount(line),
             })
         }
         None => match i.proceeds.as_ref().and_then(|p| p.proceeds_total.as_ref()) {
@@ -345,17 +355,20 @@ fn new_order(mut raw: Value, default_marketplace: &str) -> Result<RemoteOrder, D
         .as_ref()
         .and_then(|f| f.fulfilled_by.as_deref())
         .map(|by| if by == "AMAZON" { "AFN" } else { "MFN" }.to_owned());
-    let shipped: i32 = items.iter().map(|i| i.quantity_shipped).sum();
-    let unshipped: i32 = items
+    // Saturating: absurd quantities from the wire must not overflow (a panic in
+    // debug builds, a wrapped count in release).
+    let shipped: i32 = items
         .iter()
-        .map(|i| {
+        .fold(0i32, |sum, i| sum.saturating_add(i.quantity_shipped));
+    let unshipped: i32 = items.iter().fold(0i32, |sum, i| {
+        sum.saturating_add(
             i.raw
                 .pointer("/fulfillment/quantityUnfulfilled")
                 .and_then(Value::as_i64)
                 .and_then(|n| i32::try_from(n).ok())
-                .unwrap_or(0)
-        })
-        .sum();
+                .unwrap_or(0),
+        )
+    });
     let has_fulfillment_counts = items
         .iter()
         .any(|i| i.raw.pointer("/fulfillment").is_some());

@@ -134,6 +134,7 @@ async fn one(args: &Args, version: &str, n: usize) -> Row {
             orders_api_version: api_version,
             endpoint: Some(sim.base_url()),
             token_url: Some(sim.token_url()),
+            timezone: None,
         },
     )
     .await

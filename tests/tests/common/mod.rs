@@ -10,15 +10,14 @@ use chrono::Utc;
 use e2e::TestDb;
 use entity::amazon_connection;
 use entity::enums::{OrdersApiVersion, Region};
-use entity::{amazon_order, amazon_order_item};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use secrecy::SecretString;
 use serde_json::json;
 use service::spapi::lwa::LwaCredentials;
 use service::spapi::{ClientConfig, OrdersApi, RetryPolicy, SpApiClient};
 use service::sync::{SyncError, SyncOptions, SyncOutcome, SyncSettings, run_orders_sync_with};
 use spapi_sim::{SimConfig, SimHandle, Simulator};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const US: &str = "ATVPDKIKX0DER";
@@ -120,88 +119,19 @@ impl Harness {
 
     /// Our orders and items, in the simulator's terms, keyed by order id.
     pub async fn ours(&self) -> BTreeMap<String, String> {
-        let orders = amazon_order::Entity::find().all(&self.t.db).await.unwrap();
-        let items = amazon_order_item::Entity::find()
-            .all(&self.t.db)
+        e2e::truth::ours(&self.t.db)
             .await
-            .unwrap();
-        let mut by_order: HashMap<String, Vec<String>> = HashMap::new();
-        for i in items {
-            by_order
-                .entry(i.amazon_order_id.clone())
-                .or_default()
-                .push(format!(
-                    "{}:{}:{}x{} shipped {} price {}",
-                    i.order_item_id,
-                    i.seller_sku.unwrap_or_default(),
-                    i.asin.unwrap_or_default(),
-                    i.quantity_ordered,
-                    i.quantity_shipped,
-                    i.item_price_amount
-                        .map(|a| format!("{} {a}", i.item_price_currency.unwrap_or_default()))
-                        .unwrap_or_else(|| "none".into()),
-                ));
-        }
-        orders
+            .unwrap()
             .into_iter()
-            .map(|o| {
-                let mut items = by_order.remove(&o.amazon_order_id).unwrap_or_default();
-                items.sort();
-                let line = format!(
-                    "{} {} {} {} total {} items [{}]",
-                    o.marketplace_id,
-                    o.order_status,
-                    o.last_update_date.timestamp(),
-                    o.fulfillment_channel.unwrap_or_default(),
-                    o.order_total_amount
-                        .map(|a| format!("{} {a}", o.order_total_currency.unwrap_or_default()))
-                        .unwrap_or_else(|| "none".into()),
-                    items.join(", ")
-                );
-                (o.amazon_order_id, line)
-            })
+            .map(|(id, view)| (id, view.line()))
             .collect()
     }
 
     /// The simulator's ground truth in the same terms.
     pub fn truth(&self) -> BTreeMap<String, String> {
-        self.sim
-            .ground_truth()
+        e2e::truth::truth(self.sim.ground_truth())
             .into_iter()
-            .map(|o| {
-                let mut items: Vec<String> = o
-                    .items
-                    .iter()
-                    .map(|i| {
-                        format!(
-                            "{}:{}:{}x{} shipped {} price {}",
-                            i.order_item_id,
-                            i.seller_sku,
-                            i.asin,
-                            i.quantity_ordered,
-                            i.quantity_shipped,
-                            i.item_price
-                                .as_ref()
-                                .map(|m| format!("{} {}", m.currency_code, m.amount))
-                                .unwrap_or_else(|| "none".into()),
-                        )
-                    })
-                    .collect();
-                items.sort();
-                let line = format!(
-                    "{} {} {} {} total {} items [{}]",
-                    o.marketplace_id,
-                    o.order_status.as_str(),
-                    o.last_update_date.timestamp(),
-                    o.fulfillment_channel,
-                    o.order_total
-                        .as_ref()
-                        .map(|m| format!("{} {}", m.currency_code, m.amount))
-                        .unwrap_or_else(|| "none".into()),
-                    items.join(", ")
-                );
-                (o.amazon_order_id, line)
-            })
+            .map(|(id, view)| (id, view.line()))
             .collect()
     }
 
@@ -227,6 +157,11 @@ impl Harness {
             truth.len(),
             "orders we have that Amazon does not"
         );
+        // The unified orders / order_items too, and no duplicates anywhere.
+        let c = e2e::truth::compare(&self.t.db, self.sim.ground_truth())
+            .await
+            .unwrap();
+        assert!(c.is_equal(), "{c:?}");
     }
 
     pub fn orders_calls(&self) -> u64 {

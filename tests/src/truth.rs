@@ -1,0 +1,328 @@
+//! Our tables against spapi-sim's ground truth, in the terms both share: the sync
+//! tests assert equality with it, the chaos run counts what differs by kind.
+
+use entity::{amazon_order, amazon_order_item, order_items, orders};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use spapi_sim::SimOrder;
+use std::collections::{BTreeMap, HashMap};
+
+/// One order as both sides describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderView {
+    /// Marketplace, fulfilment channel and last update (seconds).
+    pub header: String,
+    /// The order status, v0 spelling.
+    pub status: String,
+    /// `CUR amount` or `none`.
+    pub total: String,
+    /// Each item, sorted: id, SKU, ASIN, quantities and price.
+    pub items: Vec<String>,
+}
+
+impl OrderView {
+    /// The whole order on one line (what the sync tests compare).
+    #[must_use]
+    pub fn line(&self) -> String {
+        format!(
+            "{} {} total {} items [{}]",
+            self.header,
+            self.status,
+            self.total,
+            self.items.join(", ")
+        )
+    }
+}
+
+fn money(currency: Option<&str>, amount: Option<String>) -> String {
+    amount.map_or_else(
+        || "none".to_owned(),
+        |a| format!("{} {a}", currency.unwrap_or_default()),
+    )
+}
+
+/// The simulator's orders, keyed by order id.
+#[must_use]
+pub fn truth(orders: Vec<SimOrder>) -> BTreeMap<String, OrderView> {
+    orders
+        .into_iter()
+        .map(|o| {
+            let mut items: Vec<String> = o
+                .items
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}:{}:{}x{} shipped {} price {}",
+                        i.order_item_id,
+                        i.seller_sku,
+                        i.asin,
+                        i.quantity_ordered,
+                        i.quantity_shipped,
+                        money(
+                            i.item_price.as_ref().map(|m| m.currency_code.as_str()),
+                            i.item_price.as_ref().map(|m| m.amount.clone())
+                        ),
+                    )
+                })
+                .collect();
+            items.sort();
+            let view = OrderView {
+                header: format!(
+                    "{} {} {}",
+                    o.marketplace_id,
+                    o.last_update_date.timestamp(),
+                    o.fulfillment_channel
+                ),
+                status: o.order_status.as_str().to_owned(),
+                total: money(
+                    o.order_total.as_ref().map(|m| m.currency_code.as_str()),
+                    o.order_total.as_ref().map(|m| m.amount.clone()),
+                ),
+                items,
+            };
+            (o.amazon_order_id, view)
+        })
+        .collect()
+}
+
+/// Our `amazon_order` / `amazon_order_item` rows in the same terms, keyed by order id
+/// (a duplicated order id keeps its last row; [`compare`] counts duplicates apart).
+///
+/// # Errors
+/// When the database cannot be read.
+pub async fn ours(db: &DatabaseConnection) -> Result<BTreeMap<String, OrderView>, DbErr> {
+    let orders = amazon_order::Entity::find().all(db).await?;
+    let items = amazon_order_item::Entity::find().all(db).await?;
+    let mut by_order: HashMap<String, Vec<String>> = HashMap::new();
+    for i in items {
+        by_order
+            .entry(i.amazon_order_id.clone())
+            .or_default()
+            .push(format!(
+                "{}:{}:{}x{} shipped {} price {}",
+                i.order_item_id,
+                i.seller_sku.unwrap_or_default(),
+                i.asin.unwrap_or_default(),
+                i.quantity_ordered,
+                i.quantity_shipped,
+                money(
+                    i.item_price_currency.as_deref(),
+                    i.item_price_amount.map(|a| a.to_string())
+                ),
+            ));
+    }
+    Ok(orders
+        .into_iter()
+        .map(|o| {
+            let mut items = by_order.remove(&o.amazon_order_id).unwrap_or_default();
+            items.sort();
+            let view = OrderView {
+                header: format!(
+                    "{} {} {}",
+                    o.marketplace_id,
+                    o.last_update_date.timestamp(),
+                    o.fulfillment_channel.unwrap_or_default()
+                ),
+                status: o.order_status,
+                total: money(
+                    o.order_total_currency.as_deref(),
+                    o.order_total_amount.map(|a| a.to_string()),
+                ),
+                items,
+            };
+            (o.amazon_order_id, view)
+        })
+        .collect())
+}
+
+/// How our tables differ from the truth, counted by kind (0 everywhere is the goal).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// Orders the simulator has.
+    pub in_truth: usize,
+    /// `amazon_order` rows.
+    pub in_db: usize,
+    /// Orders the simulator has and we do not.
+    pub lost: usize,
+    /// Extra rows for an order id (`amazon_order`, `orders`) or item id (`amazon_order_item`, `order_items`).
+    pub duplicated: usize,
+    /// Orders we have that the simulator does not.
+    pub unknown: usize,
+    /// Orders whose status differs (in `amazon_order` or the unified `orders`).
+    pub stale_status: usize,
+    /// Orders whose total differs (in `amazon_order` or the unified `orders`).
+    pub stale_price: usize,
+    /// Orders whose items differ (in `amazon_order_item` or the unified `order_items`).
+    pub stale_items: usize,
+    /// Orders whose marketplace, channel or last update differs.
+    pub stale_other: usize,
+    /// A few differences, for the reader.
+    pub examples: Vec<String>,
+}
+
+impl Comparison {
+    /// Whether our tables equal the truth.
+    #[must_use]
+    pub fn is_equal(&self) -> bool {
+        self.lost + self.duplicated + self.unknown == 0
+            && self.stale_status + self.stale_price + self.stale_items + self.stale_other == 0
+            && self.in_db == self.in_truth
+    }
+
+    fn example(&mut self, text: String) {
+        if self.examples.len() < 5 {
+            self.examples.push(text);
+        }
+    }
+}
+
+/// Compares every order of both sides, and the unified `orders` / `order_items` too.
+///
+/// # Errors
+/// When the database cannot be read.
+pub async fn compare(
+    db: &DatabaseConnection,
+    truth_orders: Vec<SimOrder>,
+) -> Result<Comparison, DbErr> {
+    let truth = truth(truth_orders);
+    let ours = ours(db).await?;
+    let mut c = Comparison {
+        in_truth: truth.len(),
+        in_db: amazon_order::Entity::find().all(db).await?.len(),
+        ..Comparison::default()
+    };
+
+    // Duplicates, in the Amazon tables and the unified ones.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for o in amazon_order::Entity::find().all(db).await? {
+        *seen.entry(o.amazon_order_id).or_default() += 1;
+    }
+    let mut seen_items: HashMap<String, usize> = HashMap::new();
+    for i in amazon_order_item::Entity::find().all(db).await? {
+        *seen_items.entry(i.order_item_id).or_default() += 1;
+    }
+    let unified = orders::Entity::find().all(db).await?;
+    let mut seen_unified: HashMap<String, usize> = HashMap::new();
+    for o in &unified {
+        if o.source == "amazon" {
+            *seen_unified.entry(o.source_order_id.clone()).or_default() += 1;
+        }
+    }
+    let unified_items = order_items::Entity::find().all(db).await?;
+    let mut seen_unified_items: HashMap<String, usize> = HashMap::new();
+    for i in &unified_items {
+        if let Some(id) = &i.source_order_item_id {
+            *seen_unified_items.entry(id.clone()).or_default() += 1;
+        }
+    }
+    for (what, counts) in [
+        ("amazon_order", &seen),
+        ("amazon_order_item", &seen_items),
+        ("orders", &seen_unified),
+        ("order_items", &seen_unified_items),
+    ] {
+        for (id, n) in counts {
+            if *n > 1 {
+                c.duplicated += n - 1;
+                c.example(format!("{what} {id}: {n} rows"));
+            }
+        }
+    }
+
+    // The unified tables in the terms of the truth.
+    let by_id: HashMap<i64, &orders::Model> = unified.iter().map(|o| (o.id, o)).collect();
+    let mut unified_views: HashMap<String, (String, String, Vec<String>)> = HashMap::new();
+    // The unified key is `marketplace/order id`.
+    let order_id = |source_order_id: &str| {
+        source_order_id
+            .rsplit_once('/')
+            .map_or(source_order_id, |(_, id)| id)
+            .to_owned()
+    };
+    for o in &unified {
+        unified_views.insert(
+            order_id(&o.source_order_id),
+            (
+                o.status.clone(),
+                money(o.currency.as_deref(), o.total_amount.map(|a| a.to_string())),
+                Vec::new(),
+            ),
+        );
+    }
+    for i in &unified_items {
+        if let Some(order) = by_id.get(&i.order_id)
+            && let Some(view) = unified_views.get_mut(&order_id(&order.source_order_id))
+        {
+            view.2.push(format!(
+                "{}:{}x{} shipped {} price {}",
+                i.source_order_item_id.as_deref().unwrap_or_default(),
+                i.sku.as_deref().unwrap_or_default(),
+                i.quantity,
+                i.quantity_shipped,
+                money(i.currency.as_deref(), i.price_amount.map(|a| a.to_string())),
+            ));
+        }
+    }
+
+    for (id, want) in &truth {
+        let Some(got) = ours.get(id) else {
+            c.lost += 1;
+            c.example(format!("lost {id}"));
+            continue;
+        };
+        let unified = unified_views.get(id);
+        let mut want_unified_items: Vec<String> = want
+            .items
+            .iter()
+            .map(|line| {
+                // id:sku:asinxN shipped S price P  ->  id:skuxN shipped S price P
+                let mut parts = line.splitn(3, ':');
+                let (item, sku, rest) = (
+                    parts.next().unwrap_or_default(),
+                    parts.next().unwrap_or_default(),
+                    parts.next().unwrap_or_default(),
+                );
+                let rest = rest.split_once('x').map_or(rest, |(_, r)| r);
+                format!("{item}:{sku}x{rest}")
+            })
+            .collect();
+        want_unified_items.sort();
+        let status_ok = got.status == want.status && unified.is_some_and(|u| u.0 == want.status);
+        let price_ok = got.total == want.total && unified.is_some_and(|u| u.1 == want.total);
+        let items_ok = got.items == want.items
+            && unified.is_some_and(|u| {
+                let mut items = u.2.clone();
+                items.sort();
+                items == want_unified_items
+            });
+        if !status_ok {
+            c.stale_status += 1;
+            c.example(format!(
+                "status of {id}: ours {:?}, Amazon {:?}",
+                got.status, want.status
+            ));
+        }
+        if !price_ok {
+            c.stale_price += 1;
+            c.example(format!(
+                "total of {id}: ours {:?}, Amazon {:?}",
+                got.total, want.total
+            ));
+        }
+        if !items_ok {
+            c.stale_items += 1;
+            c.example(format!(
+                "items of {id}: ours {:?}, Amazon {:?}",
+                got.items, want.items
+            ));
+        }
+        if got.header != want.header {
+            c.stale_other += 1;
+            c.example(format!(
+                "{id}: ours {:?}, Amazon {:?}",
+                got.header, want.header
+            ));
+        }
+    }
+    c.unknown = ours.keys().filter(|k| !truth.contains_key(*k)).count();
+    Ok(c)
+}
