@@ -163,20 +163,6 @@ fn ago(seconds: Option<i64>) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::ago;
-
-    #[test]
-    fn ages_read_naturally_and_a_clock_ahead_of_ours_is_said_so() {
-        assert_eq!(ago(None), "never");
-        assert_eq!(ago(Some(42)), "42 s ago");
-        assert_eq!(ago(Some(600)), "10 min ago");
-        assert_eq!(ago(Some(9000)), "2.5 h ago");
-        assert_eq!(ago(Some(-90)), "90 s ahead of this machine's clock");
-    }
-}
-
 impl Report {
     /// The report for a person.
     #[must_use]
@@ -251,5 +237,19 @@ impl Report {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ago;
+
+    #[test]
+    fn ages_read_naturally_and_a_clock_ahead_of_ours_is_said_so() {
+        assert_eq!(ago(None), "never");
+        assert_eq!(ago(Some(42)), "42 s ago");
+        assert_eq!(ago(Some(600)), "10 min ago");
+        assert_eq!(ago(Some(9000)), "2.5 h ago");
+        assert_eq!(ago(Some(-90)), "90 s ahead of this machine's clock");
     }
 }
