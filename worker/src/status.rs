@@ -103,17 +103,17 @@ pub async fn report(
         Some(OrdersApiVersion::V2026_01_01) => &[Operation::SearchOrders],
         None => &[],
     };
-    let mut quota = Vec::new();
-    for op in ops {
-        let b = service::spapi::budget::estimate(db, *op, now).await?;
-        quota.push(QuotaLine {
-            operation: op.name(),
+    let quota: Vec<QuotaLine> = service::spapi::budget::estimate_all(db, ops, now)
+        .await?
+        .into_iter()
+        .map(|b| QuotaLine {
+            operation: b.operation.name(),
             tokens: (b.tokens * 10.0).round() / 10.0,
             burst: b.burst,
             rate_per_second: b.rate,
             full_in_seconds: b.time_until(f64::from(b.burst)).as_secs(),
-        });
-    }
+        })
+        .collect();
 
     let mut recommendations = Vec::new();
     if let Some(q) = quota.iter().find(|q| q.tokens < 1.0) {

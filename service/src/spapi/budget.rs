@@ -75,8 +75,13 @@ pub fn replay(
     refill(tokens, t, now)
 }
 
-/// Estimates `op`'s bucket at `now` from the runs that ended recently enough to matter
-/// (a bucket refills completely in `burst / rate` seconds).
+/// How far back runs matter to `op`: its bucket refills completely in `burst / rate`.
+fn horizon(op: Operation) -> chrono::Duration {
+    let (plan_rate, burst) = op.usage_plan();
+    chrono::Duration::milliseconds((f64::from(burst) / plan_rate * 1000.0) as i64)
+}
+
+/// Estimates `op`'s bucket at `now` from the runs that ended recently enough to matter.
 ///
 /// # Errors
 /// When the database cannot be read.
@@ -85,20 +90,43 @@ pub async fn estimate(
     op: Operation,
     now: DateTime<Utc>,
 ) -> Result<Budget, DbErr> {
-    let (plan_rate, burst) = op.usage_plan();
-    let horizon = chrono::Duration::milliseconds((f64::from(burst) / plan_rate * 1000.0) as i64);
-    let from = now - horizon;
+    let mut all = estimate_all(db, &[op], now).await?;
+    Ok(all.remove(0))
+}
+
+/// [`estimate`] for several operations, reading the recent runs once.
+///
+/// # Errors
+/// When the database cannot be read.
+pub async fn estimate_all(
+    db: &DatabaseConnection,
+    ops: &[Operation],
+    now: DateTime<Utc>,
+) -> Result<Vec<Budget>, DbErr> {
+    let Some(longest) = ops.iter().copied().map(horizon).max() else {
+        return Ok(Vec::new());
+    };
     let runs = sync_runs::Entity::find()
-        .filter(sync_runs::Column::FinishedAt.gt(from))
+        .filter(sync_runs::Column::FinishedAt.gt(now - longest))
         .order_by_asc(sync_runs::Column::FinishedAt)
         .all(db)
         .await?;
+    Ok(ops.iter().map(|op| from_runs(*op, &runs, now)).collect())
+}
+
+/// `op`'s bucket at `now` after `runs` (in order of their end).
+fn from_runs(op: Operation, runs: &[sync_runs::Model], now: DateTime<Utc>) -> Budget {
+    let (plan_rate, burst) = op.usage_plan();
+    let from = now - horizon(op);
     let mut rate = plan_rate;
     let mut spent = Vec::with_capacity(runs.len());
-    for run in &runs {
+    for run in runs {
         let (Some(at), Some(meta)) = (run.finished_at, run.metadata.as_ref()) else {
             continue;
         };
+        if at <= from {
+            continue;
+        }
         let calls = meta
             .pointer(&format!("/calls_by_operation/{}", op.name()))
             .and_then(serde_json::Value::as_f64)
@@ -114,12 +142,12 @@ pub async fn estimate(
             spent.push(Spent { at, calls });
         }
     }
-    Ok(Budget {
+    Budget {
         operation: op,
         tokens: replay(burst, rate, from, &spent, now),
         burst,
         rate,
-    })
+    }
 }
 
 /// Starts a new client where the last runs left Amazon's buckets: at the rates Amazon
@@ -133,18 +161,21 @@ pub async fn seed(
     config: &mut super::ClientConfig,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    for op in [
+    let ops = [
         Operation::SearchOrders,
         Operation::GetOrders,
         Operation::GetOrderItems,
-    ] {
-        let b = estimate(db, op, now).await?;
-        let (plan_rate, _) = op.usage_plan();
+    ];
+    for b in estimate_all(db, &ops, now).await? {
+        let (plan_rate, _) = b.operation.usage_plan();
         if (b.rate - plan_rate).abs() > f64::EPSILON {
-            config.rate_overrides.entry(op).or_insert((b.rate, b.burst));
+            config
+                .rate_overrides
+                .entry(b.operation)
+                .or_insert((b.rate, b.burst));
         }
         if b.tokens < f64::from(b.burst) {
-            config.start_tokens.insert(op, b.tokens);
+            config.start_tokens.insert(b.operation, b.tokens);
         }
     }
     Ok(())
