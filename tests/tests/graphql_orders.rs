@@ -325,6 +325,58 @@ async fn filters_by_status_marketplace_purchase_window_and_sku_combine() {
 }
 
 #[tokio::test]
+async fn a_status_filter_pages_through_every_spelling_of_it_in_one_newest_first_order() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+    // v0 and 2026-01-01 spell statuses differently; one status filter matches both,
+    // read as one scan per spelling and merged: pages must still interleave them
+    // by purchase time (ties broken by id) and never repeat or skip one.
+    let spellings = [
+        "Unshipped",
+        "UNSHIPPED",
+        "PartiallyShipped",
+        "PARTIALLY_SHIPPED",
+    ];
+    let mut expected = Vec::new();
+    for n in 0..14 {
+        let status = if n % 5 == 4 {
+            "Shipped"
+        } else {
+            spellings[n % 4]
+        };
+        let minute = i64::try_from(n / 3).unwrap() * 10; // three orders share each instant
+        let id = format!("111-{n:07}");
+        order(&api, &id, "ATVPDKIKX0DER", at(minute), status, Some("1.00")).await;
+        if status != "Shipped" {
+            expected.push(id);
+        }
+    }
+    expected.reverse(); // newest first; equal instants by id, which grows with n
+
+    let filter = json!({ "statuses": ["UNSHIPPED", "PARTIALLY_SHIPPED"] });
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let r = api
+            .run(
+                Some(&token),
+                PAGE,
+                json!({ "first": 2, "after": after, "filter": filter }),
+            )
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        let page = &r["data"]["amazonOrders"];
+        assert_eq!(page["totalCount"], expected.len());
+        seen.extend(ids(&r));
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
 async fn a_page_size_out_of_range_or_a_foreign_cursor_is_bad_user_input() {
     let api = TestApi::new().await;
     let token = api.owner_token().await;

@@ -9,8 +9,8 @@ use entity::{Amount, amazon_order, amazon_order_item};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, DatabaseConnection, DerivePartialModel, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use std::collections::HashMap;
 
@@ -162,8 +162,25 @@ impl AmazonOrderItem {
     }
 }
 
-impl From<amazon_order_item::Model> for AmazonOrderItem {
-    fn from(i: amazon_order_item::Model) -> Self {
+/// The columns of `amazon_order_item` the API shows: everything but the raw
+/// payload, which is several times the size of the rest and never shown.
+#[derive(Debug, DerivePartialModel)]
+#[sea_orm(entity = "amazon_order_item::Entity")]
+struct ItemRow {
+    order_item_id: String,
+    amazon_order_id: String,
+    marketplace_id: String,
+    seller_sku: Option<String>,
+    asin: Option<String>,
+    title: Option<String>,
+    quantity_ordered: i32,
+    quantity_shipped: i32,
+    item_price_currency: Option<String>,
+    item_price_amount: Option<Amount>,
+}
+
+impl From<ItemRow> for AmazonOrderItem {
+    fn from(i: ItemRow) -> Self {
         Self {
             item_price: money(i.item_price_amount, i.item_price_currency.as_ref()),
             order_item_id: i.order_item_id,
@@ -176,9 +193,29 @@ impl From<amazon_order_item::Model> for AmazonOrderItem {
     }
 }
 
+/// The columns of `amazon_order` the API shows: everything but the raw payload
+/// (a few KiB an order, which a page of 50 would read and parse for nothing).
+#[derive(Debug, DerivePartialModel)]
+#[sea_orm(entity = "amazon_order::Entity")]
+struct OrderRow {
+    id: i64,
+    amazon_order_id: String,
+    marketplace_id: String,
+    purchase_date: DateTime<Utc>,
+    last_update_date: DateTime<Utc>,
+    order_status: String,
+    fulfillment_channel: Option<String>,
+    order_total_currency: Option<String>,
+    order_total_amount: Option<Amount>,
+    number_of_items_shipped: Option<i32>,
+    number_of_items_unshipped: Option<i32>,
+    is_prime: bool,
+    is_business_order: bool,
+}
+
 /// An order as Amazon reports it.
 pub struct AmazonOrder {
-    model: amazon_order::Model,
+    model: OrderRow,
     /// Items loaded with the page, when the query asked for them.
     items: Option<Vec<AmazonOrderItem>>,
 }
@@ -260,7 +297,7 @@ type OrderKey = (String, String);
 /// The items of `orders`, by (order id, marketplace id), in a stable order.
 async fn load_items(
     db: &DatabaseConnection,
-    orders: &[amazon_order::Model],
+    orders: &[OrderRow],
 ) -> Result<HashMap<OrderKey, Vec<AmazonOrderItem>>, ApiError> {
     let mut by_order: HashMap<OrderKey, Vec<AmazonOrderItem>> = HashMap::new();
     if orders.is_empty() {
@@ -270,6 +307,7 @@ async fn load_items(
     let items = amazon_order_item::Entity::find()
         .filter(amazon_order_item::Column::AmazonOrderId.is_in(ids))
         .order_by_asc(amazon_order_item::Column::Id)
+        .into_partial_model::<ItemRow>()
         .all(db)
         .await?;
     for item in items {
@@ -299,16 +337,34 @@ pub struct AmazonOrderConnection {
     pub total_count: u64,
 }
 
+/// Every stored spelling the filter's statuses match; none when it has no statuses.
+fn status_spellings(filter: &AmazonOrderFilter) -> Vec<&'static str> {
+    let mut spellings: Vec<&'static str> = filter
+        .statuses
+        .iter()
+        .flatten()
+        .flat_map(|s| s.spellings())
+        .copied()
+        .collect();
+    spellings.sort_unstable();
+    spellings.dedup();
+    spellings
+}
+
+/// The orders `filter` selects (all of its conditions).
 fn filtered(filter: &AmazonOrderFilter) -> Select<amazon_order::Entity> {
-    let mut q = amazon_order::Entity::find();
-    if let Some(statuses) = filter.statuses.as_ref().filter(|s| !s.is_empty()) {
-        let spellings: Vec<&str> = statuses
-            .iter()
-            .flat_map(|s| s.spellings())
-            .copied()
-            .collect();
-        q = q.filter(amazon_order::Column::OrderStatus.is_in(spellings));
+    let spellings = status_spellings(filter);
+    let q = filtered_but_status(filter);
+    if spellings.is_empty() {
+        q
+    } else {
+        q.filter(amazon_order::Column::OrderStatus.is_in(spellings))
     }
+}
+
+/// The orders `filter` selects, leaving its statuses out.
+fn filtered_but_status(filter: &AmazonOrderFilter) -> Select<amazon_order::Entity> {
+    let mut q = amazon_order::Entity::find();
     if let Some(m) = &filter.marketplace_id {
         q = q.filter(amazon_order::Column::MarketplaceId.eq(m.trim()));
     }
@@ -350,6 +406,35 @@ fn filtered(filter: &AmazonOrderFilter) -> Select<amazon_order::Entity> {
     q
 }
 
+/// Up to `limit + 1` orders of `q` after the keyset cursor `after`, newest first.
+async fn page_of(
+    db: &DatabaseConnection,
+    mut q: Select<amazon_order::Entity>,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: u64,
+) -> Result<Vec<OrderRow>, ApiError> {
+    if let Some((at, id)) = after {
+        // `purchase_date <= at` is implied by the OR below, but only it can bound
+        // the index scan: without it a page deep in the list walks every newer
+        // entry of the (purchase_date, id) index first.
+        q = q.filter(amazon_order::Column::PurchaseDate.lte(at)).filter(
+            Condition::any()
+                .add(amazon_order::Column::PurchaseDate.lt(at))
+                .add(
+                    Condition::all()
+                        .add(amazon_order::Column::PurchaseDate.eq(at))
+                        .add(amazon_order::Column::Id.lt(id)),
+                ),
+        );
+    }
+    Ok(q.order_by_desc(amazon_order::Column::PurchaseDate)
+        .order_by_desc(amazon_order::Column::Id)
+        .limit(limit + 1)
+        .into_partial_model::<OrderRow>()
+        .all(db)
+        .await?)
+}
+
 /// Reading orders.
 #[derive(Default)]
 pub struct OrdersQuery;
@@ -377,28 +462,29 @@ impl OrdersQuery {
             0
         };
 
-        let mut q = filtered(&filter);
-        if let Some(after) = &after {
-            let (at, id) = decode_time_id(CURSOR_KIND, after)?;
-            // `purchase_date <= at` is implied by the OR below, but only it can bound
-            // the index scan: without it a page deep in the list walks every newer
-            // entry of the (purchase_date, id) index first.
-            q = q.filter(amazon_order::Column::PurchaseDate.lte(at)).filter(
-                Condition::any()
-                    .add(amazon_order::Column::PurchaseDate.lt(at))
-                    .add(
-                        Condition::all()
-                            .add(amazon_order::Column::PurchaseDate.eq(at))
-                            .add(amazon_order::Column::Id.lt(id)),
-                    ),
-            );
-        }
-        let mut rows = q
-            .order_by_desc(amazon_order::Column::PurchaseDate)
-            .order_by_desc(amazon_order::Column::Id)
-            .limit(limit + 1)
-            .all(db)
-            .await?;
+        let after = match &after {
+            Some(cursor) => Some(decode_time_id(CURSOR_KIND, cursor)?),
+            None => None,
+        };
+        let spellings = status_spellings(&filter);
+        let mut rows = if spellings.is_empty() {
+            page_of(db, filtered_but_status(&filter), after, limit).await?
+        } else {
+            // One bounded scan of the (order_status, purchase_date, id) index per
+            // stored spelling, merged here: `order_status IN (…)` cannot be read
+            // from that index in order, so PostgreSQL would either sort every
+            // match or walk the whole list filtering (10,000 rows for a page of a
+            // rare status at a million orders).
+            let mut rows = Vec::new();
+            for spelling in spellings {
+                let q = filtered_but_status(&filter)
+                    .filter(amazon_order::Column::OrderStatus.eq(spelling));
+                rows.extend(page_of(db, q, after, limit).await?);
+            }
+            rows.sort_by_key(|o| std::cmp::Reverse((o.purchase_date, o.id)));
+            rows.truncate(usize::try_from(limit + 1).unwrap_or(usize::MAX));
+            rows
+        };
         let has_next_page = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
 
@@ -450,6 +536,7 @@ impl OrdersQuery {
         let model = amazon_order::Entity::find()
             .filter(amazon_order::Column::AmazonOrderId.eq(amazon_order_id.trim()))
             .order_by_asc(amazon_order::Column::Id)
+            .into_partial_model::<OrderRow>()
             .one(db)
             .await?
             .ok_or_else(|| {
