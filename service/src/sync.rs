@@ -12,14 +12,14 @@
 mod write;
 
 use crate::lease::{self, Lease, LeaseError};
-use crate::spapi::{ClientStats, OrdersApi, OrdersQuery, RemoteItem, RemoteOrder, SpApiError};
+use crate::spapi::{ClientStats, OrdersApi, OrdersQuery, RemoteOrder, SpApiError};
 use chrono::{DateTime, Utc};
 use entity::enums::{SyncStatus, SyncTrigger};
 use entity::{amazon_connection, amazon_order, sync_runs, sync_watermark};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, DerivePartialModel,
+    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
 };
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -617,6 +617,7 @@ async fn sync_windows(
         from = to;
     }
     state.progress.windows_total = u32::try_from(windows.len()).unwrap_or(u32::MAX);
+    let mut fresh_tables = write::FreshTables::check(db).await?;
 
     for (from, to) in windows {
         let query = OrdersQuery {
@@ -650,6 +651,11 @@ async fn sync_windows(
             state.progress.pages += 1;
             let next = page.next_token.clone();
             apply_page(db, api, page.orders, options, &mut state.progress).await?;
+            if !options.dry_run {
+                fresh_tables
+                    .after_page(db, state.progress.orders_inserted)
+                    .await?;
+            }
             let spent = api.stats().since(&stats_base);
             state.progress.api_calls = spent.total_calls();
             state.progress.quota_wait_ms = spent.limiter_wait_ms + spent.backoff_wait_ms;
@@ -675,7 +681,19 @@ async fn sync_windows(
     Ok(())
 }
 
-fn order_unchanged(existing: &amazon_order::Model, remote: &RemoteOrder) -> bool {
+/// What the sync needs to know of an order it already has: enough to tell whether
+/// Amazon's copy changed (the raw payload, the bulk of a row, is not read).
+#[derive(Debug, Clone, DerivePartialModel)]
+#[sea_orm(entity = "amazon_order::Entity")]
+struct StoredOrder {
+    amazon_order_id: String,
+    marketplace_id: String,
+    last_update_date: DateTime<Utc>,
+    order_status: String,
+    order_total_amount: Option<entity::Amount>,
+}
+
+fn order_unchanged(existing: &StoredOrder, remote: &RemoteOrder) -> bool {
     existing.last_update_date == remote.last_update_date
         && existing.order_status == remote.order_status
         && existing.order_total_amount == remote.order_total.as_ref().map(|m| m.amount)
@@ -693,8 +711,9 @@ async fn apply_page(
         return Ok(());
     }
     let ids: Vec<String> = page.iter().map(|o| o.amazon_order_id.clone()).collect();
-    let existing: HashMap<(String, String), amazon_order::Model> = amazon_order::Entity::find()
+    let existing: HashMap<(String, String), StoredOrder> = amazon_order::Entity::find()
         .filter(amazon_order::Column::AmazonOrderId.is_in(ids))
+        .into_partial_model::<StoredOrder>()
         .all(db)
         .await?
         .into_iter()
@@ -703,22 +722,15 @@ async fn apply_page(
 
     // Decide first, then call Amazon for the items of new or changed v0 orders,
     // so the transaction holds no lock while waiting for the network.
-    let mut work: Vec<(
-        RemoteOrder,
-        Option<amazon_order::Model>,
-        Option<Vec<RemoteItem>>,
-    )> = Vec::with_capacity(page.len());
+    let mut work: Vec<write::Work> = Vec::with_capacity(page.len());
     for remote in page {
         progress.orders_found += 1;
         let key = (
             remote.amazon_order_id.clone(),
             remote.marketplace_id.clone(),
         );
-        let current = existing.get(&key).cloned();
-        if current
-            .as_ref()
-            .is_some_and(|c| order_unchanged(c, &remote))
-        {
+        let current = existing.get(&key);
+        if current.is_some_and(|c| order_unchanged(c, &remote)) {
             progress.orders_unchanged += 1;
             continue;
         }
@@ -740,7 +752,7 @@ async fn apply_page(
         if let Some(items) = &items {
             progress.items_upserted += items.len() as u64;
         }
-        work.push((remote, current, items));
+        work.push((remote, items));
     }
     if options.dry_run || work.is_empty() {
         return Ok(());

@@ -533,3 +533,46 @@ async fn a_malformed_page_fails_the_run_cleanly_with_nothing_of_it_written() {
         h.assert_equal_to_truth().await;
     }
 }
+
+#[tokio::test]
+async fn a_first_back_fill_into_empty_tables_has_postgresql_analyze_them_once() {
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+    let h = Harness::start(sim_config(1_200), OrdersApiVersion::V2026_01_01).await;
+    let outcome = h.sync(SyncOptions::default()).await;
+    assert_eq!(outcome.status, SyncStatus::Succeeded, "{:?}", outcome.error);
+    assert_eq!(outcome.progress.orders_inserted, 1_200);
+    h.assert_equal_to_truth().await;
+    if h.t.db.get_database_backend() != DatabaseBackend::Postgres {
+        return; // SQLite plans every statement afresh: nothing to analyze
+    }
+    let manual_analyzes = || async {
+        let row = h
+            .t
+            .db
+            .query_one_raw(Statement::from_string(
+                DatabaseBackend::Postgres,
+                "SELECT analyze_count AS n FROM pg_stat_user_tables WHERE relname = 'amazon_order'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    assert_eq!(
+        manual_analyzes().await,
+        1,
+        "the empty tables were not analyzed"
+    );
+    let reltuples =
+        h.t.db
+            .query_one_raw(Statement::from_string(
+                DatabaseBackend::Postgres,
+                "SELECT reltuples::float8 AS n FROM pg_class WHERE relname = 'amazon_order'",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<f64>("", "n")
+            .unwrap();
+    assert!(reltuples >= 1_000.0, "statistics say {reltuples} orders");
+}
