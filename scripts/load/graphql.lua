@@ -3,6 +3,11 @@
 --
 --   BODIES=file TOKEN=… wrk -s scripts/load/graphql.lua http://127.0.0.1:PORT/graphql
 --
+-- THINK_MS (optional) makes each connection wait that long between its answer and
+-- its next request, so N connections offer at most N*1000/THINK_MS requests/s
+-- instead of as many as the server can take; latency is still measured from send
+-- to answer.
+--
 -- BODIES holds one JSON request body per line; each request takes the next line of
 -- its thread, starting at a thread-specific offset, so every kind of request in the
 -- file is sent in equal shares.
@@ -28,6 +33,11 @@ function init(args)
   graphql_errors = 0
   responses = 0
   sample_error = nil
+end
+
+local think_ms = tonumber(os.getenv("THINK_MS") or "")
+if think_ms then
+  function delay() return think_ms end
 end
 
 function request()
