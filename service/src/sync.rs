@@ -617,7 +617,7 @@ async fn sync_windows(
         from = to;
     }
     state.progress.windows_total = u32::try_from(windows.len()).unwrap_or(u32::MAX);
-    let mut fresh_tables = write::FreshTables::check(db).await?;
+    let mut fresh_tables = write::FreshTables::check(db, options.dry_run).await?;
 
     for (from, to) in windows {
         let query = OrdersQuery {
@@ -651,11 +651,9 @@ async fn sync_windows(
             state.progress.pages += 1;
             let next = page.next_token.clone();
             apply_page(db, api, page.orders, options, &mut state.progress).await?;
-            if !options.dry_run {
-                fresh_tables
-                    .after_page(db, state.progress.orders_inserted)
-                    .await?;
-            }
+            fresh_tables
+                .after_page(db, state.progress.orders_inserted)
+                .await?;
             let spent = api.stats().since(&stats_base);
             state.progress.api_calls = spent.total_calls();
             state.progress.quota_wait_ms = spent.limiter_wait_ms + spent.backoff_wait_ms;
@@ -683,7 +681,7 @@ async fn sync_windows(
 
 /// What the sync needs to know of an order it already has: enough to tell whether
 /// Amazon's copy changed (the raw payload, the bulk of a row, is not read).
-#[derive(Debug, Clone, DerivePartialModel)]
+#[derive(Debug, DerivePartialModel)]
 #[sea_orm(entity = "amazon_order::Entity")]
 struct StoredOrder {
     amazon_order_id: String,

@@ -332,9 +332,10 @@ pub(super) struct FreshTables {
 }
 
 impl FreshTables {
-    /// Looks at `amazon_order`'s statistics (PostgreSQL only; free elsewhere).
-    pub(super) async fn check(db: &DatabaseConnection) -> Result<Self, DbErr> {
-        if db.get_database_backend() != DatabaseBackend::Postgres {
+    /// Looks at `amazon_order`'s statistics (PostgreSQL only, and only for a run
+    /// that writes: a dry run fills nothing; free elsewhere).
+    pub(super) async fn check(db: &DatabaseConnection, dry_run: bool) -> Result<Self, DbErr> {
+        if dry_run || db.get_database_backend() != DatabaseBackend::Postgres {
             return Ok(Self { armed: false });
         }
         // reltuples is -1 for a table never analyzed (PostgreSQL 14 and later).
