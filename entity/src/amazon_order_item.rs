@@ -22,6 +22,9 @@ pub struct Model {
     pub item_price_amount: Option<Amount>,
     #[sea_orm(column_type = "JsonBinary")]
     pub raw_payload: Json,
+    /// The order's `purchase_date`, kept equal to it by the sync, so the item
+    /// indexes list a SKU's or ASIN's orders newest first (phase 17).
+    pub order_purchase_date: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -76,7 +76,7 @@ FROM (SELECT s.*,
 
 INSERT INTO amazon_order_item (order_item_id, amazon_order_id, marketplace_id, seller_sku,
        asin, title, quantity_ordered, quantity_shipped, item_price_currency, item_price_amount,
-       raw_payload, created_at, updated_at)
+       raw_payload, order_purchase_date, created_at, updated_at)
 SELECT lpad((o.g * 3 + k)::text, 14, '0'),
        o.amazon_order_id, o.marketplace_id, i.sku, i.asin, i.title,
        1, CASE WHEN o.order_status IN ('Shipped','InvoiceUnconfirmed') THEN 1 ELSE 0 END,
@@ -88,7 +88,7 @@ SELECT lpad((o.g * 3 + k)::text, 14, '0'),
                           'ItemPrice', jsonb_build_object('CurrencyCode', o.order_total_currency,
                                                           'Amount', round(coalesce(o.order_total_amount, 0) / 3, 2)::text),
                           'IsGift', false, 'ConditionId', 'New', 'IsTransparency', false),
-       o.purchase_date, o.purchase_date
+       o.purchase_date, o.purchase_date, o.purchase_date
 FROM (SELECT a.*, row_number() OVER (ORDER BY a.id) AS g FROM amazon_order a
       WHERE a.amazon_order_id LIKE '9%') o
 CROSS JOIN generate_series(0, 2) AS k

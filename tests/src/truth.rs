@@ -193,11 +193,26 @@ pub async fn compare(
 
     // Duplicates, in the Amazon tables and the unified ones.
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut purchased = HashMap::new();
     for o in amazon_order::Entity::find().all(db).await? {
+        purchased.insert(
+            (o.amazon_order_id.clone(), o.marketplace_id),
+            o.purchase_date,
+        );
         *seen.entry(o.amazon_order_id).or_default() += 1;
     }
     let mut seen_items: HashMap<String, usize> = HashMap::new();
     for i in amazon_order_item::Entity::find().all(db).await? {
+        // The item's copy of its order's purchase date (what the SKU and ASIN
+        // listings are ordered by) must equal the order's.
+        let order = purchased.get(&(i.amazon_order_id.clone(), i.marketplace_id.clone()));
+        if order != Some(&i.order_purchase_date) {
+            c.stale_items += 1;
+            c.example(format!(
+                "amazon_order_item {}: order_purchase_date {} but its order's is {order:?}",
+                i.order_item_id, i.order_purchase_date
+            ));
+        }
         *seen_items.entry(i.order_item_id).or_default() += 1;
     }
     let unified = orders::Entity::find().all(db).await?;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use e2e::{TestApi, error_codes};
 use entity::enums::{SyncStatus, SyncTrigger};
 use entity::{Amount, amazon_order, amazon_order_item, sync_runs};
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use std::str::FromStr;
 
@@ -60,6 +60,13 @@ async fn item(
     qty: i32,
     price: Option<&str>,
 ) {
+    let purchased = amazon_order::Entity::find()
+        .filter(amazon_order::Column::AmazonOrderId.eq(order_id))
+        .one(&api.t.db)
+        .await
+        .unwrap()
+        .expect("an item's order is inserted first")
+        .purchase_date;
     amazon_order_item::ActiveModel {
         order_item_id: Set(item_id.to_owned()),
         amazon_order_id: Set(order_id.to_owned()),
@@ -72,6 +79,7 @@ async fn item(
         item_price_currency: Set(price.map(|_| "USD".to_owned())),
         item_price_amount: Set(price.map(|p| Amount::from_str(p).unwrap())),
         raw_payload: Set(json!({})),
+        order_purchase_date: Set(purchased),
         created_at: Set(at(0)),
         updated_at: Set(at(0)),
         ..Default::default()
@@ -374,6 +382,99 @@ async fn a_status_filter_pages_through_every_spelling_of_it_in_one_newest_first_
         after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
     }
     assert_eq!(seen, expected);
+}
+
+/// Every order `filter` selects, page by page of `first`, checking each page's
+/// `totalCount` against `expected`.
+async fn walk(
+    api: &TestApi,
+    token: &str,
+    filter: &Value,
+    first: i32,
+    expected: usize,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let r = api
+            .run(
+                Some(token),
+                PAGE,
+                json!({ "first": first, "after": after, "filter": filter }),
+            )
+            .await;
+        assert!(r["errors"].is_null(), "{filter}: {r}");
+        let page = &r["data"]["amazonOrders"];
+        assert_eq!(page["totalCount"], expected, "{filter}");
+        seen.extend(ids(&r));
+        if page["pageInfo"]["hasNextPage"] == false {
+            return seen;
+        }
+        after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+    }
+}
+
+#[tokio::test]
+async fn a_sku_or_asin_filter_pages_through_its_orders_newest_first_with_ties_and_repeated_lines() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+    // The SKU and ASIN filters read the items' (sku, purchase date, order) index
+    // in growing chunks and check the rest of the filter on the orders: small
+    // pages make many chunks, three orders share each instant, some orders have
+    // two lines of the SKU, and a third of the orders do not sell it at all.
+    let mut red = Vec::new();
+    for n in 0..40 {
+        let status = if n % 4 == 3 { "Shipped" } else { "Unshipped" };
+        let minute = i64::try_from(n / 3).unwrap() * 10;
+        let id = format!("111-{n:07}");
+        order(&api, &id, "ATVPDKIKX0DER", at(minute), status, Some("1.00")).await;
+        item(&api, &id, &format!("{id}-B"), "BLUE", 1, Some("1.00")).await;
+        if n % 3 != 2 {
+            item(&api, &id, &format!("{id}-R"), "RED", 1, Some("1.00")).await;
+            if n % 5 == 0 {
+                item(&api, &id, &format!("{id}-R2"), "RED", 2, Some("2.00")).await;
+            }
+            red.push((n, status, minute, id));
+        }
+    }
+    // Newest first; equal instants by id, which grows with n.
+    red.reverse();
+    let expect = |keep: &dyn Fn(&str, i64) -> bool| -> Vec<String> {
+        red.iter()
+            .filter(|(_, status, minute, _)| keep(status, *minute))
+            .map(|(_, _, _, id)| id.clone())
+            .collect()
+    };
+
+    let all_red = expect(&|_, _| true);
+    assert_eq!(all_red.len(), 27);
+    for first in [1, 4, 50] {
+        let filter = json!({ "sku": "RED" });
+        assert_eq!(
+            walk(&api, &token, &filter, first, all_red.len()).await,
+            all_red,
+            "first: {first}"
+        );
+    }
+    let unshipped = expect(&|status, _| status == "Unshipped");
+    let filter = json!({ "sku": "RED", "statuses": ["UNSHIPPED"] });
+    assert_eq!(
+        walk(&api, &token, &filter, 3, unshipped.len()).await,
+        unshipped
+    );
+
+    let window = expect(&|_, minute| (50..100).contains(&minute));
+    let filter = json!({ "asin": "B0RED", "purchasedFrom": at(50), "purchasedTo": at(100) });
+    assert_eq!(walk(&api, &token, &filter, 2, window.len()).await, window);
+
+    let both = json!({ "sku": "RED", "asin": "B0BLUE" });
+    assert_eq!(
+        walk(&api, &token, &both, 5, all_red.len()).await,
+        all_red,
+        "every order sells BLUE"
+    );
+    let none = json!({ "sku": "GREEN" });
+    assert!(walk(&api, &token, &none, 5, 0).await.is_empty());
 }
 
 #[tokio::test]

@@ -82,6 +82,7 @@ async fn order(
             item_price_currency: Set(price.map(|_| currency.to_owned())),
             item_price_amount: Set(price.map(|p| Amount::from_str(p).unwrap())),
             raw_payload: Set(json!({})),
+            order_purchase_date: Set(purchased),
             created_at: Set(purchased),
             updated_at: Set(purchased),
             ..Default::default()

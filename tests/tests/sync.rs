@@ -576,3 +576,62 @@ async fn a_first_back_fill_into_empty_tables_has_postgresql_analyze_them_once() 
             .unwrap();
     assert!(reltuples >= 1_000.0, "statistics say {reltuples} orders");
 }
+
+#[tokio::test]
+async fn an_order_rewritten_without_its_items_brings_its_items_purchase_date_back_in_line() {
+    use chrono::TimeZone as _;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    for version in both_versions() {
+        let h = Harness::start(sim_config(20), version).await;
+        h.sync(SyncOptions::default()).await;
+        // The items' copy of their order's purchase date orders the SKU and ASIN
+        // listings. As if Amazon had moved an order's date since its items were
+        // written: the copy is off, and the order changes again.
+        let changed = h
+            .sim
+            .ground_truth()
+            .into_iter()
+            .map(|o| o.amazon_order_id)
+            .find(|id| h.sim.advance_order(id))
+            .expect("an order that can move on");
+        let long_ago = chrono::Utc.with_ymd_and_hms(2001, 1, 1, 0, 0, 0).unwrap();
+        let moved = amazon_order_item::Entity::update_many()
+            .col_expr(
+                amazon_order_item::Column::OrderPurchaseDate,
+                Expr::value(long_ago),
+            )
+            .filter(amazon_order_item::Column::AmazonOrderId.eq(&changed))
+            .exec(&h.t.db)
+            .await
+            .unwrap();
+        assert!(moved.rows_affected > 0, "{version:?}: {changed} has items");
+        h.settle().await;
+        let outcome = h
+            .sync(SyncOptions {
+                include_items: false,
+                ..SyncOptions::default()
+            })
+            .await;
+        assert_eq!(outcome.status, SyncStatus::Succeeded, "{:?}", outcome.error);
+        assert_eq!(outcome.progress.orders_updated, 1, "{version:?}");
+        let order = amazon_order::Entity::find()
+            .filter(amazon_order::Column::AmazonOrderId.eq(&changed))
+            .one(&h.t.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let items = amazon_order_item::Entity::find()
+            .filter(amazon_order_item::Column::AmazonOrderId.eq(&changed))
+            .all(&h.t.db)
+            .await
+            .unwrap();
+        assert!(
+            items
+                .iter()
+                .all(|i| i.order_purchase_date == order.purchase_date),
+            "{version:?}: {items:?} against {}",
+            order.purchase_date
+        );
+    }
+}

@@ -13,6 +13,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Most orders one page may hold.
 pub const MAX_PAGE: i32 = 200;
@@ -102,7 +103,7 @@ fn money(amount: Option<Amount>, currency: Option<&String>) -> Option<Money> {
 }
 
 /// Which orders to list. All given conditions must hold.
-#[derive(InputObject, Debug, Default)]
+#[derive(InputObject, Debug, Default, Clone)]
 pub struct AmazonOrderFilter {
     /// Any of these statuses.
     pub statuses: Option<Vec<OrderStatus>>,
@@ -216,8 +217,9 @@ struct OrderRow {
 /// An order as Amazon reports it.
 pub struct AmazonOrder {
     model: OrderRow,
-    /// Items loaded with the page, when the query asked for them.
-    items: Option<Vec<AmazonOrderItem>>,
+    /// Items loaded with the page, when the query asked for them (shared, so
+    /// resolving them copies nothing).
+    items: Option<Arc<[AmazonOrderItem]>>,
 }
 
 #[Object]
@@ -277,9 +279,9 @@ impl AmazonOrder {
         self.model.is_business_order
     }
     /// The order's lines.
-    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<AmazonOrderItem>, ApiError> {
+    async fn items(&self, ctx: &Context<'_>) -> Result<Arc<[AmazonOrderItem]>, ApiError> {
         if let Some(items) = &self.items {
-            return Ok(items.clone());
+            return Ok(Arc::clone(items));
         }
         let db = &api_context(ctx)?.db;
         let mut by_order = load_items(db, std::slice::from_ref(&self.model)).await?;
@@ -288,7 +290,8 @@ impl AmazonOrder {
                 self.model.amazon_order_id.clone(),
                 self.model.marketplace_id.clone(),
             ))
-            .unwrap_or_default())
+            .unwrap_or_default()
+            .into())
     }
 }
 
@@ -398,6 +401,15 @@ fn filtered_but_status(filter: &AmazonOrderFilter) -> Select<amazon_order::Entit
                         ))
                         .equals((amazon_order::Entity, amazon_order::Column::MarketplaceId)),
                     )
+                    // Always equal (the sync keeps it so); it makes the probe one
+                    // lookup of the (column, order_purchase_date, order) index.
+                    .and_where(
+                        Expr::col((
+                            amazon_order_item::Entity,
+                            amazon_order_item::Column::OrderPurchaseDate,
+                        ))
+                        .equals((amazon_order::Entity, amazon_order::Column::PurchaseDate)),
+                    )
                     .and_where(Expr::col((amazon_order_item::Entity, column)).eq(value.trim()))
                     .to_owned(),
             ));
@@ -406,33 +418,185 @@ fn filtered_but_status(filter: &AmazonOrderFilter) -> Select<amazon_order::Entit
     q
 }
 
+/// The orders of `q` after the keyset cursor `after` (all of them without one).
+fn after_cursor(
+    q: Select<amazon_order::Entity>,
+    after: Option<(DateTime<Utc>, i64)>,
+) -> Select<amazon_order::Entity> {
+    let Some((at, id)) = after else {
+        return q;
+    };
+    // `purchase_date <= at` is implied by the OR below, but only it can bound the
+    // index scan: without it a page deep in the list walks every newer entry of
+    // the (purchase_date, id) index first.
+    q.filter(amazon_order::Column::PurchaseDate.lte(at)).filter(
+        Condition::any()
+            .add(amazon_order::Column::PurchaseDate.lt(at))
+            .add(
+                Condition::all()
+                    .add(amazon_order::Column::PurchaseDate.eq(at))
+                    .add(amazon_order::Column::Id.lt(id)),
+            ),
+    )
+}
+
 /// Up to `limit + 1` orders of `q` after the keyset cursor `after`, newest first.
 async fn page_of(
     db: &DatabaseConnection,
-    mut q: Select<amazon_order::Entity>,
+    q: Select<amazon_order::Entity>,
     after: Option<(DateTime<Utc>, i64)>,
     limit: u64,
 ) -> Result<Vec<OrderRow>, ApiError> {
-    if let Some((at, id)) = after {
-        // `purchase_date <= at` is implied by the OR below, but only it can bound
-        // the index scan: without it a page deep in the list walks every newer
-        // entry of the (purchase_date, id) index first.
-        q = q.filter(amazon_order::Column::PurchaseDate.lte(at)).filter(
-            Condition::any()
-                .add(amazon_order::Column::PurchaseDate.lt(at))
-                .add(
-                    Condition::all()
-                        .add(amazon_order::Column::PurchaseDate.eq(at))
-                        .add(amazon_order::Column::Id.lt(id)),
-                ),
-        );
-    }
-    Ok(q.order_by_desc(amazon_order::Column::PurchaseDate)
+    Ok(after_cursor(q, after)
+        .order_by_desc(amazon_order::Column::PurchaseDate)
         .order_by_desc(amazon_order::Column::Id)
         .limit(limit + 1)
         .into_partial_model::<OrderRow>()
         .all(db)
         .await?)
+}
+
+/// An item field a filter can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemField {
+    Sku,
+    Asin,
+}
+
+impl ItemField {
+    fn column(self) -> amazon_order_item::Column {
+        match self {
+            Self::Sku => amazon_order_item::Column::SellerSku,
+            Self::Asin => amazon_order_item::Column::Asin,
+        }
+    }
+}
+
+/// The item condition a page is found through, when the filter has one: the SKU,
+/// else the ASIN.
+fn item_condition(filter: &AmazonOrderFilter) -> Option<(ItemField, &str)> {
+    match (&filter.sku, &filter.asin) {
+        (Some(sku), _) => Some((ItemField::Sku, sku.trim())),
+        (None, Some(asin)) => Some((ItemField::Asin, asin.trim())),
+        (None, None) => None,
+    }
+}
+
+/// An entry of the items' (column, order_purchase_date, order) indexes.
+#[derive(Debug, DerivePartialModel)]
+#[sea_orm(entity = "amazon_order_item::Entity")]
+struct ItemOrder {
+    amazon_order_id: String,
+    marketplace_id: String,
+    order_purchase_date: DateTime<Utc>,
+}
+
+/// The most index entries one round of [`page_by_item`] reads.
+const MAX_ITEM_CHUNK: u64 = 4096;
+
+/// Up to `limit + 1` orders of `filter` after `after`, newest first, found through
+/// their items with `column = value`.
+///
+/// The (column, order_purchase_date, order) index lists the orders of a SKU or
+/// ASIN newest first, so the page reads that list from the top in growing chunks
+/// (a page's worth first) and keeps the orders that meet the rest of the filter,
+/// until no later entry can be newer than the page's last order. A page costs
+/// what it shows, where a semi-join from the newest orders probed every order
+/// until it found enough with the SKU (20,000 probes when the newest orders sell
+/// other things) or fetched and sorted every order of a rare SKU.
+async fn page_by_item(
+    db: &DatabaseConnection,
+    filter: &AmazonOrderFilter,
+    (field, value): (ItemField, &str),
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: u64,
+) -> Result<Vec<OrderRow>, ApiError> {
+    use amazon_order_item::Column as I;
+    let want = usize::try_from(limit + 1).unwrap_or(usize::MAX);
+    // The conditions the index does not answer, checked on the orders themselves.
+    let mut rest = filter.clone();
+    match field {
+        ItemField::Sku => rest.sku = None,
+        ItemField::Asin => rest.asin = None,
+    }
+    let column = field.column();
+    let mut chunk = Ord::min(limit + 1 + limit.div_ceil(4), MAX_ITEM_CHUNK);
+    let mut below: Option<ItemOrder> = None;
+    let mut found: Vec<OrderRow> = Vec::new();
+    loop {
+        let mut q = amazon_order_item::Entity::find().filter(column.eq(value));
+        if let Some(m) = &filter.marketplace_id {
+            q = q.filter(I::MarketplaceId.eq(m.trim()));
+        }
+        if let Some(from) = filter.purchased_from {
+            q = q.filter(I::OrderPurchaseDate.gte(from));
+        }
+        if let Some(to) = filter.purchased_to {
+            q = q.filter(I::OrderPurchaseDate.lt(to));
+        }
+        if let Some((at, _)) = after {
+            q = q.filter(I::OrderPurchaseDate.lte(at));
+        }
+        if let Some(last) = &below {
+            q = q.filter(
+                Expr::tuple([
+                    Expr::col(I::OrderPurchaseDate),
+                    Expr::col(I::AmazonOrderId),
+                    Expr::col(I::MarketplaceId),
+                ])
+                .lt(Expr::tuple([
+                    Expr::val(last.order_purchase_date),
+                    Expr::val(last.amazon_order_id.clone()),
+                    Expr::val(last.marketplace_id.clone()),
+                ])),
+            );
+        }
+        let mut entries = q
+            .order_by_desc(I::OrderPurchaseDate)
+            .order_by_desc(I::AmazonOrderId)
+            .order_by_desc(I::MarketplaceId)
+            .limit(chunk)
+            .into_partial_model::<ItemOrder>()
+            .all(db)
+            .await?;
+        let exhausted = (entries.len() as u64) < chunk;
+        let keys: std::collections::HashSet<OrderKey> = entries
+            .iter()
+            .map(|e| (e.amazon_order_id.clone(), e.marketplace_id.clone()))
+            .collect();
+        if !keys.is_empty() {
+            let mut ids: Vec<&String> = keys.iter().map(|(id, _)| id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let orders = after_cursor(filtered(&rest), after)
+                .filter(amazon_order::Column::AmazonOrderId.is_in(ids.into_iter().cloned()))
+                .into_partial_model::<OrderRow>()
+                .all(db)
+                .await?;
+            found.extend(
+                orders.into_iter().filter(|o| {
+                    keys.contains(&(o.amazon_order_id.clone(), o.marketplace_id.clone()))
+                }),
+            );
+            // Two items of one order may fall in two chunks.
+            found.sort_by_key(|o| std::cmp::Reverse((o.purchase_date, o.id)));
+            found.dedup_by_key(|o| o.id);
+        }
+        let Some(last) = entries.pop() else { break };
+        // Later entries are at most as new as `last`: once it is older than the
+        // page's last order, none of them can be on the page.
+        if exhausted
+            || found
+                .get(want - 1)
+                .is_some_and(|o| last.order_purchase_date < o.purchase_date)
+        {
+            break;
+        }
+        below = Some(last);
+        chunk = Ord::min(chunk * 4, MAX_ITEM_CHUNK);
+    }
+    found.truncate(want);
+    Ok(found)
 }
 
 /// Reading orders.
@@ -467,7 +631,9 @@ impl OrdersQuery {
             None => None,
         };
         let spellings = status_spellings(&filter);
-        let mut rows = if spellings.is_empty() {
+        let mut rows = if let Some(item) = item_condition(&filter) {
+            page_by_item(db, &filter, item, after, limit).await?
+        } else if spellings.is_empty() {
             page_of(db, filtered_but_status(&filter), after, limit).await?
         } else {
             // One bounded scan of the (order_status, purchase_date, id) index per
@@ -506,7 +672,7 @@ impl OrdersQuery {
                 let key = (model.amazon_order_id.clone(), model.marketplace_id.clone());
                 let items = items
                     .as_mut()
-                    .map(|by_order| by_order.remove(&key).unwrap_or_default());
+                    .map(|by_order| by_order.remove(&key).unwrap_or_default().into());
                 AmazonOrderEdge {
                     node: AmazonOrder { model, items },
                     cursor,

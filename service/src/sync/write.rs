@@ -77,6 +77,7 @@ fn fill_item(
     row.item_price_currency = Set(i.item_price.as_ref().map(|m| m.currency.clone()));
     row.item_price_amount = Set(i.item_price.as_ref().map(|m| m.amount));
     row.raw_payload = Set(i.raw.clone());
+    row.order_purchase_date = Set(o.purchase_date);
     row.updated_at = Set(now);
     row
 }
@@ -259,6 +260,7 @@ pub(super) async fn write_page(
                         amazon_order_item::Column::ItemPriceCurrency,
                         amazon_order_item::Column::ItemPriceAmount,
                         amazon_order_item::Column::RawPayload,
+                        amazon_order_item::Column::OrderPurchaseDate,
                         amazon_order_item::Column::UpdatedAt,
                     ])
                     .to_owned(),
@@ -291,6 +293,32 @@ pub(super) async fn write_page(
                 .exec_without_returning(txn)
                 .await?;
         }
+    }
+
+    // An order written without its items keeps its stored items' copy of its
+    // purchase date (the SKU and ASIN listing order, phase 17) equal to its own;
+    // nothing is written unless the date moved.
+    let without_items: Vec<String> = work
+        .iter()
+        .filter(|(_, items)| items.is_none())
+        .map(|(o, _)| o.amazon_order_id.clone())
+        .collect();
+    if !without_items.is_empty() {
+        const ORDERS_PURCHASE_DATE: &str = "(SELECT o.purchase_date FROM amazon_order o \
+             WHERE o.amazon_order_id = amazon_order_item.amazon_order_id \
+             AND o.marketplace_id = amazon_order_item.marketplace_id)";
+        amazon_order_item::Entity::update_many()
+            .col_expr(
+                amazon_order_item::Column::OrderPurchaseDate,
+                Expr::cust(ORDERS_PURCHASE_DATE),
+            )
+            .filter(amazon_order_item::Column::AmazonOrderId.is_in(without_items))
+            .filter(
+                Expr::col(amazon_order_item::Column::OrderPurchaseDate)
+                    .ne(Expr::cust(ORDERS_PURCHASE_DATE)),
+            )
+            .exec(txn)
+            .await?;
     }
 
     // A marketplace learns its currency from its first priced order.

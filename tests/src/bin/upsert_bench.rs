@@ -409,7 +409,7 @@ fn bulk_sql(backend: Backend, orders: &[RemoteOrder]) -> String {
                 let price = amount.as_ref().map_or("NULL".to_owned(), |a| q(a));
                 let currency = opt(i.item_price.as_ref().map(|m| &m.currency));
                 items.push(format!(
-                    "({},{},{},{},{},{},{},{},{currency},{price},{},{now},{now})",
+                    "({},{},{},{},{},{},{},{},{currency},{price},{},{},{now},{now})",
                     q(&i.order_item_id),
                     q(&o.amazon_order_id),
                     q(&o.marketplace_id),
@@ -419,6 +419,7 @@ fn bulk_sql(backend: Backend, orders: &[RemoteOrder]) -> String {
                     i.quantity_ordered,
                     i.quantity_shipped,
                     q(&i.raw.to_string()),
+                    ts(o.purchase_date),
                 ));
                 // Unquoted, so PostgreSQL types the VALUES column numeric.
                 let bare_price = amount.unwrap_or_else(|| "NULL".to_owned());
@@ -437,14 +438,14 @@ fn bulk_sql(backend: Backend, orders: &[RemoteOrder]) -> String {
             sql,
             "INSERT INTO amazon_order_item (order_item_id, amazon_order_id, marketplace_id, \
              seller_sku, asin, title, quantity_ordered, quantity_shipped, item_price_currency, \
-             item_price_amount, raw_payload, created_at, updated_at) VALUES {} \
+             item_price_amount, raw_payload, order_purchase_date, created_at, updated_at) VALUES {} \
              ON CONFLICT (amazon_order_id, order_item_id) DO UPDATE SET \
              marketplace_id = excluded.marketplace_id, seller_sku = excluded.seller_sku, \
              asin = excluded.asin, title = excluded.title, \
              quantity_ordered = excluded.quantity_ordered, quantity_shipped = excluded.quantity_shipped, \
              item_price_currency = excluded.item_price_currency, \
              item_price_amount = excluded.item_price_amount, raw_payload = excluded.raw_payload, \
-             updated_at = excluded.updated_at;",
+             order_purchase_date = excluded.order_purchase_date, updated_at = excluded.updated_at;",
             items.join(",")
         )
         .unwrap();
