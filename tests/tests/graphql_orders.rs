@@ -65,7 +65,7 @@ async fn item(
         .one(&api.t.db)
         .await
         .unwrap()
-        .expect("an item's order is inserted first")
+        .unwrap() // an item's order is inserted first
         .purchase_date;
     amazon_order_item::ActiveModel {
         order_item_id: Set(item_id.to_owned()),
@@ -425,7 +425,7 @@ async fn a_sku_or_asin_filter_pages_through_its_orders_newest_first_with_ties_an
     let mut red = Vec::new();
     for n in 0..40 {
         let status = if n % 4 == 3 { "Shipped" } else { "Unshipped" };
-        let minute = i64::try_from(n / 3).unwrap() * 10;
+        let minute = i64::from(n / 3) * 10;
         let id = format!("111-{n:07}");
         order(&api, &id, "ATVPDKIKX0DER", at(minute), status, Some("1.00")).await;
         item(&api, &id, &format!("{id}-B"), "BLUE", 1, Some("1.00")).await;
