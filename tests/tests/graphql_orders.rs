@@ -362,25 +362,7 @@ async fn a_status_filter_pages_through_every_spelling_of_it_in_one_newest_first_
     expected.reverse(); // newest first; equal instants by id, which grows with n
 
     let filter = json!({ "statuses": ["UNSHIPPED", "PARTIALLY_SHIPPED"] });
-    let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let r = api
-            .run(
-                Some(&token),
-                PAGE,
-                json!({ "first": 2, "after": after, "filter": filter }),
-            )
-            .await;
-        assert!(r["errors"].is_null(), "{r}");
-        let page = &r["data"]["amazonOrders"];
-        assert_eq!(page["totalCount"], expected.len());
-        seen.extend(ids(&r));
-        if page["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
-    }
+    let seen = walk(&api, &token, &filter, 2, expected.len()).await;
     assert_eq!(seen, expected);
 }
 

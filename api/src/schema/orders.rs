@@ -581,6 +581,9 @@ async fn page_by_item(
             // Two items of one order may fall in two chunks.
             found.sort_by_key(|o| std::cmp::Reverse((o.purchase_date, o.id)));
             found.dedup_by_key(|o| o.id);
+            // The page is the newest `want` of everything found: later chunks
+            // bring only orders at most as new, so what is past it now stays past.
+            found.truncate(want);
         }
         let Some(last) = entries.pop() else { break };
         // Later entries are at most as new as `last`: once it is older than the
@@ -595,7 +598,6 @@ async fn page_by_item(
         below = Some(last);
         chunk = Ord::min(chunk * 4, MAX_ITEM_CHUNK);
     }
-    found.truncate(want);
     Ok(found)
 }
 
