@@ -85,8 +85,13 @@ impl ValueType for Amount {
 
 impl TryGetable for Amount {
     fn try_get_by<I: ColIdx>(res: &QueryResult, idx: I) -> Result<Self, TryGetError> {
-        // SQLite: the column holds the decimal string. PostgreSQL: NUMERIC, which does
-        // not decode as a string, so fall through to the exact decimal decoder.
+        // PostgreSQL: NUMERIC, which decodes exactly as a decimal (and not as a
+        // string: trying that first would build a type-mismatch error for every
+        // amount of every row read).
+        if res.try_as_pg_row().is_some() {
+            return Decimal::try_get_by(res, idx).map(Self);
+        }
+        // SQLite: the column holds the decimal string.
         match String::try_get_by(res, idx) {
             Ok(text) => Decimal::from_str_exact(text.trim()).map(Self).map_err(|e| {
                 TryGetError::DbErr(DbErr::Type(format!(
