@@ -65,7 +65,7 @@ async fn graphql(
         }
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.body_text()),
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(_) if body.first() == Some(&b'[') => {
             return refuse(
@@ -80,6 +80,7 @@ async fn graphql(
             );
         }
     };
+    state.documents.attach(&mut request);
     let auth = RequestAuth::from_authorization(
         headers
             .get(header::AUTHORIZATION)

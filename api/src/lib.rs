@@ -44,6 +44,8 @@ pub struct AppState {
     pub schema: schema::ApiSchema,
     /// Request counters for `/metrics`.
     pub counters: metrics::SharedCounters,
+    /// Documents already parsed, by their text.
+    pub documents: std::sync::Arc<schema::documents::ParsedDocuments>,
 }
 
 /// A built, bound, not yet serving application.
@@ -91,6 +93,7 @@ impl Application {
             db,
             schema,
             counters: metrics::SharedCounters::default(),
+            documents: std::sync::Arc::default(),
         })
         .layer(cors(&settings.cors_allowed_origins));
         Ok(Self {

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod connection;
+pub mod documents;
 pub mod error;
 pub mod live;
 pub mod marketplaces;
