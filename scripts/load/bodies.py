@@ -66,6 +66,13 @@ kinds = {
     ],
     "sku": [body(filt={"sku": s}) for s in ("SKU-0001", "SKU-0007", "SKU-0042", "SKU-0250")],
     "status_keyset": [body(after=c, filt={"statuses": ["UNSHIPPED"]}) for c in cursors[:20]],
+    # A SKU beside a status few of its orders have: the SKU's orders are walked
+    # newest first until a page of them has the status (not in the mix).
+    "sku_rare_status": [
+        body(filt={"sku": s, "statuses": st})
+        for s in ("SKU-0001", "SKU-0042")
+        for st in (["UNFULFILLABLE"], ["PARTIALLY_SHIPPED"])
+    ],
     "total_count": [body(query=COUNT)],
 }
 for kind, lines in kinds.items():
