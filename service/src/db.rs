@@ -24,6 +24,17 @@ pub enum DbSetupError {
     Migrate(#[source] DbErr),
 }
 
+/// A pooled connection idle this long is pinged before it is handed out; one used
+/// more recently is handed out as it is.
+///
+/// The pool's default pings on every checkout: one more round trip to the
+/// database per statement, so an orders page (the user, the orders, their items)
+/// made six instead of three, and each wakes the database's backend on a quiet
+/// machine (docs/PERFORMANCE.md). A connection the server, a proxy or a firewall
+/// dropped has almost always been idle first; one that breaks while in use fails
+/// its statement with a database error and is not reused, as before.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
 /// Opens the database named by the settings, creating the SQLite file (and its
 /// directory) on first use, and applies pending migrations unless turned off.
 ///
@@ -50,12 +61,7 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbSetupError> {
             source,
         })?;
     }
-    let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false);
-    let db = Database::connect(options)
+    let db = Database::connect(connect_options(url))
         .await
         .map_err(DbSetupError::Connect)?;
     if url.starts_with("sqlite:") && !url.contains(":memory:") && !url.contains("mode=memory") {
@@ -65,6 +71,17 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbSetupError> {
             .map_err(DbSetupError::Connect)?;
     }
     Ok(db)
+}
+
+/// How the pool of `url` connects and hands out connections.
+fn connect_options(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
+        .sqlx_logging(false);
+    options
 }
 
 /// Whether every migration this build knows is applied (for readiness checks).
@@ -91,7 +108,17 @@ fn sqlite_dir(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_dir;
+    use super::{PING_AFTER_IDLE, connect_options, sqlite_dir};
+
+    #[test]
+    fn only_a_connection_idle_for_a_while_is_pinged_before_use() {
+        let options = connect_options("postgres://localhost/db");
+        assert!(!options.get_test_before_acquire());
+        assert_eq!(
+            options.get_test_before_acquire_if_idle_for(),
+            Some(PING_AFTER_IDLE)
+        );
+    }
 
     #[test]
     fn sqlite_urls_name_the_directory_to_create() {
