@@ -15,6 +15,50 @@ use std::sync::{Arc, Mutex, PoisonError};
 #[derive(Default)]
 pub struct SyncMutation;
 
+/// The runtime the api's syncs run on: one thread of its own, beside the runtime
+/// that answers requests.
+///
+/// A sync decodes Amazon's pages and builds its writes between one await and the
+/// next, for milliseconds at a time; on the requests' runtime every page request
+/// that became ready meanwhile waited for it, which the operating system cannot
+/// preempt (a sync running beside the load test put 2.3 ms on a page's p99 that
+/// the same sync in the worker's process did not: docs/PERFORMANCE.md). On its own
+/// thread it is scheduled against the requests by the kernel. Started by the first
+/// sync and kept for the life of the process; the database pool is shared.
+fn sync_runtime() -> Result<&'static tokio::runtime::Handle, ApiError> {
+    static RUNTIME: std::sync::LazyLock<Result<tokio::runtime::Handle, String>> =
+        std::sync::LazyLock::new(start_sync_runtime);
+    RUNTIME.as_ref().map_err(|e| {
+        tracing::error!(error = %e, "the sync runtime could not be started");
+        ApiError::Internal
+    })
+}
+
+fn start_sync_runtime() -> Result<tokio::runtime::Handle, String> {
+    let (started, handle) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("api-sync".to_owned())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => {
+                    let _ = started.send(Ok(runtime.handle().clone()));
+                    runtime.block_on(std::future::pending::<()>());
+                }
+                Err(e) => {
+                    let _ = started.send(Err(e));
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start its thread: {e}"))?;
+    handle
+        .recv()
+        .map_err(|e| format!("its thread ended: {e}"))?
+        .map_err(|e| format!("cannot build it: {e}"))
+}
+
 async fn run_row(db: &DatabaseConnection, id: i64) -> Result<SyncRun, ApiError> {
     sync_runs::Entity::find_by_id(id)
         .one(db)
@@ -81,13 +125,17 @@ impl SyncMutation {
         let db = api.db.clone();
         let key = Arc::clone(&api.encryption_key);
         let sync_settings = api.sync.clone();
-        let mut task = api.tasks.spawn(async move {
-            let result = service::sync::run_orders_sync(&db, &key, &sync_settings, options).await;
-            if let Ok(outcome) = &result {
-                live.remove(outcome.run_id);
-            }
-            result
-        });
+        let mut task = api.tasks.spawn_on(
+            async move {
+                let result =
+                    service::sync::run_orders_sync(&db, &key, &sync_settings, options).await;
+                if let Ok(outcome) = &result {
+                    live.remove(outcome.run_id);
+                }
+                result
+            },
+            sync_runtime()?,
+        );
 
         let finished = |joined: Result<
             Result<service::sync::SyncOutcome, SyncError>,
