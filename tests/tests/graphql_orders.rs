@@ -604,6 +604,85 @@ async fn a_page_size_out_of_range_or_a_foreign_cursor_is_bad_user_input() {
 }
 
 #[tokio::test]
+async fn every_order_of_a_page_carries_its_own_items_as_the_order_itself_lists_them() {
+    let api = TestApi::new().await;
+    let token = api.owner_token().await;
+    // Orders with no, one and several items, three of them bought in the same
+    // minute; items inserted out of their orders' order.
+    for (n, minute) in [(1, 0), (2, 10), (3, 10), (4, 10), (5, 20)] {
+        let id = format!("111-000000{n}");
+        order(
+            &api,
+            &id,
+            "ATVPDKIKX0DER",
+            at(minute),
+            "Shipped",
+            Some("9.00"),
+        )
+        .await;
+    }
+    for (order_id, item_id, sku) in [
+        ("111-0000003", "I-31", "C"),
+        ("111-0000002", "I-21", "B"),
+        ("111-0000003", "I-33", "A"),
+        ("111-0000004", "I-41", "D"),
+        ("111-0000003", "I-32", "B"),
+        ("111-0000002", "I-22", "E"),
+    ] {
+        item(&api, order_id, item_id, sku, 1, Some("3.00")).await;
+    }
+    let one = "query($id: String!) { amazonOrder(amazonOrderId: $id) { items { orderItemId sellerSku quantityOrdered itemPrice { amount currencyCode } unitPrice { amount } } } }";
+
+    // Pages of two: the page and its items come from one statement, the single
+    // order's items from their own; both must tell the same.
+    let mut listed = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let r = api
+            .run(Some(&token), PAGE, json!({ "first": 2, "after": after }))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        let page = &r["data"]["amazonOrders"];
+        for edge in page["edges"].as_array().unwrap() {
+            let id = edge["node"]["amazonOrderId"].as_str().unwrap().to_owned();
+            let alone = api.run(Some(&token), one, json!({ "id": id })).await;
+            assert_eq!(
+                edge["node"]["items"], alone["data"]["amazonOrder"]["items"],
+                "{id}"
+            );
+            let items: Vec<String> = edge["node"]["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["orderItemId"].as_str().unwrap().to_owned())
+                .collect();
+            listed.push((id, items));
+        }
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+    }
+
+    let expected: Vec<(String, Vec<String>)> = [
+        ("111-0000005", vec![]),
+        ("111-0000004", vec!["I-41"]),
+        ("111-0000003", vec!["I-31", "I-33", "I-32"]),
+        ("111-0000002", vec!["I-21", "I-22"]),
+        ("111-0000001", vec![]),
+    ]
+    .into_iter()
+    .map(|(id, items)| {
+        (
+            id.to_owned(),
+            items.into_iter().map(str::to_owned).collect(),
+        )
+    })
+    .collect();
+    assert_eq!(listed, expected);
+}
+
+#[tokio::test]
 async fn one_order_is_found_by_its_amazon_id_with_items_and_an_unknown_one_is_not_found() {
     let api = TestApi::new().await;
     let token = api.owner_token().await;
