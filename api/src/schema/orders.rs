@@ -845,13 +845,18 @@ impl OrdersQuery {
             // stored spelling, merged here: `order_status IN (…)` cannot be read
             // from that index in order, so PostgreSQL would either sort every
             // match or walk the whole list filtering (10,000 rows for a page of a
-            // rare status at a million orders).
-            let mut rows = Vec::new();
-            for spelling in spellings {
+            // rare status at a million orders). The scans run at once, each on a
+            // connection of its own.
+            let scans = spellings.into_iter().map(|spelling| {
                 let q = filtered_but_status(&filter)
                     .filter(amazon_order::Column::OrderStatus.eq(spelling));
-                rows.extend(page_of(db, q, after, limit).await?);
-            }
+                page_of(db, q, after, limit)
+            });
+            let mut rows: Vec<OrderRow> = futures_util::future::try_join_all(scans)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
             rows.sort_by_key(|o| std::cmp::Reverse((o.purchase_date, o.id)));
             rows.truncate(usize::try_from(limit + 1).unwrap_or(usize::MAX));
             rows
