@@ -505,6 +505,21 @@ async fn walk(
     first: i32,
     expected: usize,
 ) -> Vec<String> {
+    walk_nodes(api, token, filter, first, expected)
+        .await
+        .iter()
+        .map(|node| node["amazonOrderId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// [`walk`], giving each order's node as the page answered it.
+async fn walk_nodes(
+    api: &TestApi,
+    token: &str,
+    filter: &Value,
+    first: i32,
+    expected: usize,
+) -> Vec<Value> {
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -518,7 +533,8 @@ async fn walk(
         assert!(r["errors"].is_null(), "{filter}: {r}");
         let page = &r["data"]["amazonOrders"];
         assert_eq!(page["totalCount"], expected, "{filter}");
-        seen.extend(ids(&r));
+        let edges = page["edges"].as_array().unwrap();
+        seen.extend(edges.iter().map(|e| e["node"].clone()));
         if page["pageInfo"]["hasNextPage"] == false {
             return seen;
         }
@@ -633,35 +649,20 @@ async fn every_order_of_a_page_carries_its_own_items_as_the_order_itself_lists_t
     }
     let one = "query($id: String!) { amazonOrder(amazonOrderId: $id) { items { orderItemId sellerSku quantityOrdered itemPrice { amount currencyCode } unitPrice { amount } } } }";
 
-    // Pages of two: the page and its items come from one statement, the single
-    // order's items from their own; both must tell the same.
+    // Pages of two: a page reads the items of all its orders at once, the single
+    // order only its own; both must tell the same.
     let mut listed = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let r = api
-            .run(Some(&token), PAGE, json!({ "first": 2, "after": after }))
-            .await;
-        assert!(r["errors"].is_null(), "{r}");
-        let page = &r["data"]["amazonOrders"];
-        for edge in page["edges"].as_array().unwrap() {
-            let id = edge["node"]["amazonOrderId"].as_str().unwrap().to_owned();
-            let alone = api.run(Some(&token), one, json!({ "id": id })).await;
-            assert_eq!(
-                edge["node"]["items"], alone["data"]["amazonOrder"]["items"],
-                "{id}"
-            );
-            let items: Vec<String> = edge["node"]["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["orderItemId"].as_str().unwrap().to_owned())
-                .collect();
-            listed.push((id, items));
-        }
-        if page["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+    for node in walk_nodes(&api, &token, &json!({}), 2, 5).await {
+        let id = node["amazonOrderId"].as_str().unwrap().to_owned();
+        let alone = api.run(Some(&token), one, json!({ "id": id })).await;
+        assert_eq!(node["items"], alone["data"]["amazonOrder"]["items"], "{id}");
+        let items: Vec<String> = node["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["orderItemId"].as_str().unwrap().to_owned())
+            .collect();
+        listed.push((id, items));
     }
 
     let expected: Vec<(String, Vec<String>)> = [
