@@ -8,7 +8,7 @@
 mod admin;
 mod graphql;
 
-pub use graphql::MAX_BODY_BYTES;
+pub use graphql::{MAX_BODY_BYTES, SocketLimits};
 mod health;
 mod metrics;
 pub mod schema;
@@ -46,12 +46,19 @@ pub struct AppState {
     pub counters: metrics::SharedCounters,
     /// Documents already parsed, by their text.
     pub documents: std::sync::Arc<schema::documents::ParsedDocuments>,
+    /// The browser origins that may call the api.
+    pub origins: graphql::Origins,
+    /// Verifies the tokens of WebSocket `connection_init`s.
+    pub tokens: service::auth::Tokens,
+    /// Open WebSockets and their time limits.
+    pub sockets: graphql::SocketLimits,
 }
 
 /// A built, bound, not yet serving application.
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    state: AppState,
+    cors: tower_http::cors::CorsLayer,
     addr: SocketAddr,
     shutdown: tokio_util::sync::CancellationToken,
     tasks: tokio_util::task::TaskTracker,
@@ -89,16 +96,19 @@ impl Application {
         let shutdown = context.shutdown.clone();
         let tasks = context.tasks.clone();
         let schema = schema::build(context);
-        let router = router(AppState {
+        let state = AppState {
             db,
             schema,
             counters: metrics::SharedCounters::default(),
             documents: std::sync::Arc::default(),
-        })
-        .layer(cors(&settings.cors_allowed_origins));
+            origins: graphql::Origins::new(&settings.cors_allowed_origins),
+            tokens: service::auth::Tokens::from_settings(settings),
+            sockets: graphql::SocketLimits::default(),
+        };
         Ok(Self {
             listener,
-            router,
+            state,
+            cors: cors(&settings.cors_allowed_origins),
             addr,
             shutdown,
             tasks,
@@ -111,13 +121,19 @@ impl Application {
         self.addr
     }
 
+    /// The WebSocket limits, for tests that cannot wait for the real ones.
+    pub fn socket_limits_mut(&mut self) -> &mut graphql::SocketLimits {
+        &mut self.state.sockets
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
     ///
     /// # Errors
     /// The I/O error that stopped the server.
     pub async fn run(self) -> std::io::Result<()> {
         let shutdown = self.shutdown.clone();
-        let served = axum::serve(self.listener, self.router)
+        let router = router(self.state).layer(self.cors);
+        let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 // Background syncs stop after their current page.

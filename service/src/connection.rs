@@ -6,6 +6,7 @@
 
 use crate::credentials::{self, CredentialError, Field};
 use crate::settings::EncryptionKey;
+use crate::spapi::EndpointPolicy;
 use chrono::Utc;
 use entity::amazon_connection::{self, SINGLETON_ID};
 use entity::enums::{OrdersApiVersion, Region};
@@ -119,18 +120,43 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> ConnectionError {
     }
 }
 
+/// A custom endpoint or token URL, checked: only where `policy` allows custom
+/// endpoints at all, and only a plain http(s) URL (no user info, query or
+/// fragment, which would change where the appended paths and the credentials go).
 fn check_url(
     field: &'static str,
     value: Option<String>,
+    policy: EndpointPolicy,
 ) -> Result<Option<String>, ConnectionError> {
     let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
+    if !policy.allows_custom() {
+        return Err(invalid(
+            field,
+            "custom endpoints are off: the SP-API and LWA addresses come from the region \
+             (and sandbox); leave it empty (SPAPI_ALLOW_CUSTOM_ENDPOINTS=true allows a \
+             simulator outside production)",
+        ));
+    }
     match url::Url::parse(&value) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(value)),
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.query().is_none()
+                && u.fragment().is_none()
+                && !value.contains(['#', '?']) =>
+        {
+            Ok(Some(value))
+        }
         _ => Err(invalid(
             field,
-            format!("{value:?} is not an http(s) URL like https://sellingpartnerapi-na.amazon.com"),
+            format!(
+                "{value:?} is not a plain http(s) URL like https://sellingpartnerapi-na.amazon.com \
+                 (no user, query or fragment)"
+            ),
         )),
     }
 }
@@ -138,6 +164,7 @@ fn check_url(
 async fn validate(
     db: &impl ConnectionTrait,
     input: ConnectionInput,
+    policy: EndpointPolicy,
 ) -> Result<ConnectionInput, ConnectionError> {
     let seller_id = input.seller_id.trim().to_owned();
     if seller_id.is_empty()
@@ -207,8 +234,8 @@ async fn validate(
         seller_id,
         timezone,
         marketplace_ids: ids,
-        endpoint: check_url("endpoint", input.endpoint)?,
-        token_url: check_url("tokenUrl", input.token_url)?,
+        endpoint: check_url("endpoint", input.endpoint, policy)?,
+        token_url: check_url("tokenUrl", input.token_url, policy)?,
         ..input
     })
 }
@@ -224,20 +251,39 @@ fn region_code(region: Region) -> &'static str {
 /// Creates or replaces the connection (row id 1). The last check and sync results
 /// are kept: they describe the same account unless the seller id changes.
 ///
+/// A custom `endpoint` or `tokenUrl` is accepted only where `policy` allows it.
+/// Changing either of them deletes the stored credentials, in the same
+/// transaction: secrets entered for one place are never sent to another.
+///
 /// # Errors
 /// [`ConnectionError::Invalid`] naming the first unusable field.
 #[tracing::instrument(skip(db, input), fields(seller_id = %input.seller_id, region = ?input.region))]
 pub async fn upsert(
     db: &DatabaseConnection,
     input: ConnectionInput,
+    policy: EndpointPolicy,
 ) -> Result<amazon_connection::Model, ConnectionError> {
-    let input = validate(db, input).await?;
+    let input = validate(db, input, policy).await?;
     let now = Utc::now();
     let txn = db.begin().await?;
     let existing = get(&txn).await?;
     let seller_changed = existing
         .as_ref()
         .is_some_and(|c| c.seller_id != input.seller_id);
+    let urls_changed = existing
+        .as_ref()
+        .is_some_and(|c| c.endpoint != input.endpoint || c.token_url != input.token_url);
+    if urls_changed {
+        let dropped = amazon_credential::Entity::delete_many()
+            .filter(amazon_credential::Column::ConnectionId.eq(SINGLETON_ID))
+            .exec(&txn)
+            .await?;
+        if dropped.rows_affected > 0 {
+            tracing::warn!(
+                "the connection's endpoint or token URL changed: the stored LWA credentials were deleted; enter them again with setAmazonCredential"
+            );
+        }
+    }
     let mut row = amazon_connection::ActiveModel {
         id: Set(SINGLETON_ID),
         seller_id: Set(input.seller_id),
@@ -252,8 +298,8 @@ pub async fn upsert(
         ..Default::default()
     };
     let saved = if existing.is_some() {
-        if seller_changed {
-            // Another account: the previous account's check result says nothing about it.
+        if seller_changed || urls_changed {
+            // Another account or another place: the previous check says nothing about it.
             row.last_check_at = Set(None);
             row.last_check_ok = Set(None);
             row.last_check_error = Set(None);

@@ -63,17 +63,19 @@ async fn record(
 }
 
 /// Pings Amazon with the stored connection and credentials, recording the result.
-/// Credentials that cannot be opened are recorded as a failed check too.
+/// Credentials that cannot be opened, and a connection whose endpoints are not
+/// allowed, are recorded as a failed check too.
 ///
 /// # Errors
 /// [`AccountError::NotConfigured`] when there is no connection or credential; database errors.
 pub async fn ping_sp_api(
     db: &DatabaseConnection,
     key: &crate::settings::EncryptionKey,
+    endpoints: crate::spapi::EndpointPolicy,
 ) -> Result<PingOutcome, AccountError> {
-    match account::client(db, key, |_| {}).await {
+    match account::client(db, key, endpoints, |_| {}).await {
         Ok((_, client)) => ping_with(db, &client).await,
-        Err(AccountError::Credentials(e)) => {
+        Err(e @ (AccountError::Credentials(_) | AccountError::Client(_))) => {
             let message = e.to_string();
             record(db, false, Some(message.clone())).await?;
             Ok(PingOutcome {

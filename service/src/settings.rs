@@ -283,6 +283,7 @@ impl Settings {
                         1..=730,
                     )?,
             ),
+            endpoints: endpoint_policy(app_env, get("SPAPI_ALLOW_CUSTOM_ENDPOINTS"))?,
         };
         let comprehensive_sync_hour = u32::try_from(parse_u64_in(
             "COMPREHENSIVE_SYNC_HOUR",
@@ -444,6 +445,26 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
                 "unsupported database {scheme:?}: use postgres://user:pass@host/db or sqlite://path/file.sqlite?mode=rwc"
             ),
         })
+    }
+}
+
+/// `SPAPI_ALLOW_CUSTOM_ENDPOINTS`: whether a connection may name its own SP-API
+/// endpoint and LWA token URL (a simulator). Production refuses it: the stored
+/// credentials go to Amazon's hosts only.
+fn endpoint_policy(
+    app_env: AppEnv,
+    value: Option<String>,
+) -> Result<crate::spapi::EndpointPolicy, ConfigError> {
+    const VAR: &str = "SPAPI_ALLOW_CUSTOM_ENDPOINTS";
+    match parse_bool(VAR, value, false)? {
+        false => Ok(crate::spapi::EndpointPolicy::AmazonOnly),
+        true if app_env == AppEnv::Production => Err(ConfigError::Invalid {
+            var: VAR,
+            reason: "custom SP-API endpoints are refused when APP_ENV=production: the \
+                     credentials go to Amazon's hosts only (remove the variable)"
+                .to_owned(),
+        }),
+        true => Ok(crate::spapi::EndpointPolicy::AllowCustom),
     }
 }
 
@@ -770,6 +791,35 @@ mod tests {
         assert_eq!(
             s.sync_tuning.first_lookback,
             std::time::Duration::from_secs(62 * 24 * 3600)
+        );
+    }
+
+    #[test]
+    fn custom_spapi_endpoints_are_off_by_default_allowed_on_request_and_refused_in_production() {
+        use crate::spapi::EndpointPolicy;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let key = key();
+        let base = [
+            ("DATA_DIR", d),
+            ("APP_ENCRYPTION_KEY", key.as_str()),
+            ("JWT_SECRET", JWT),
+        ];
+        assert_eq!(
+            load(&base).unwrap().sync_tuning.endpoints,
+            EndpointPolicy::AmazonOnly
+        );
+        let mut allowed = base.to_vec();
+        allowed.push(("SPAPI_ALLOW_CUSTOM_ENDPOINTS", "true"));
+        assert_eq!(
+            load(&allowed).unwrap().sync_tuning.endpoints,
+            EndpointPolicy::AllowCustom
+        );
+        allowed.push(("APP_ENV", "production"));
+        let err = load(&allowed).unwrap_err();
+        assert!(
+            err.to_string().starts_with("SPAPI_ALLOW_CUSTOM_ENDPOINTS:"),
+            "{err}"
         );
     }
 

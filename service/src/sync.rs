@@ -73,6 +73,8 @@ pub struct SyncTuning {
     pub retry_base_delay: Duration,
     /// How far back the first run (no watermark yet) looks.
     pub first_lookback: Duration,
+    /// Where the client may send the credentials (`SPAPI_ALLOW_CUSTOM_ENDPOINTS`).
+    pub endpoints: crate::spapi::EndpointPolicy,
 }
 
 impl Default for SyncTuning {
@@ -83,6 +85,7 @@ impl Default for SyncTuning {
             request_timeout: Duration::from_secs(60),
             retry_base_delay: client.base_delay,
             first_lookback: SyncSettings::default().first_lookback,
+            endpoints: crate::spapi::EndpointPolicy::default(),
         }
     }
 }
@@ -776,7 +779,7 @@ pub async fn run_orders_sync(
     tuning: &SyncTuning,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
-    let (conn, client) = crate::spapi::account::client(db, key, |config| {
+    let (conn, client) = crate::spapi::account::client(db, key, tuning.endpoints, |config| {
         config.request_timeout = tuning.request_timeout;
         config.retry.base_delay = tuning.retry_base_delay;
         config.retry.max_delay = config.retry.max_delay.max(tuning.retry_base_delay);

@@ -196,6 +196,8 @@ pub fn settings(
         ),
         ("JWT_SECRET", TEST_JWT_SECRET.to_owned()),
         ("RUN_MIGRATIONS", run_migrations.to_string()),
+        // Tests point the connection at spapi-sim on 127.0.0.1.
+        ("SPAPI_ALLOW_CUSTOM_ENDPOINTS", "true".to_owned()),
     ];
     service::Settings::load(|k| {
         vars.iter()
@@ -227,9 +229,19 @@ impl TestApi {
     /// # Panics
     /// When the database cannot be created.
     pub async fn new() -> Self {
+        Self::with_settings(|_| {}).await
+    }
+
+    /// A fresh database and a schema built from the test settings as `configure`
+    /// changes them.
+    ///
+    /// # Panics
+    /// When the database cannot be created.
+    pub async fn with_settings(configure: impl FnOnce(&mut service::Settings)) -> Self {
         let t = TestDb::migrated().await;
         let data = tempfile::tempdir().expect("temp dir");
-        let settings = settings(&t.url, data.path(), false);
+        let mut settings = settings(&t.url, data.path(), false);
+        configure(&mut settings);
         let schema = api::schema::schema(t.db.clone(), &settings);
         Self {
             t,

@@ -253,22 +253,10 @@ async fn empty_credentials_are_bad_user_input() {
 }
 
 #[tokio::test]
-async fn the_refresh_token_shows_only_its_last_four_characters() {
+async fn the_connection_shows_nothing_of_the_stored_refresh_token() {
     let api = TestApi::new().await;
     let owner = api.owner_token().await;
     api.run(Some(&owner), UPSERT, us_connection()).await;
-    let before = api
-        .run(
-            Some(&owner),
-            "{ amazonConnection { refreshTokenHint } }",
-            Value::Null,
-        )
-        .await;
-    assert!(
-        before["data"]["amazonConnection"]["refreshTokenHint"].is_null(),
-        "{before}"
-    );
-
     let set = api
         .run(
             Some(&owner),
@@ -277,15 +265,30 @@ async fn the_refresh_token_shows_only_its_last_four_characters() {
         )
         .await;
     assert!(set["errors"].is_null(), "{set}");
-    let after = api
+
+    // The hint that used to show its last four characters (by decrypting it) is gone.
+    let hint = api
         .run(
             Some(&owner),
             "{ amazonConnection { refreshTokenHint } }",
             Value::Null,
         )
         .await;
+    assert_eq!(error_codes(&hint), ["GRAPHQL_VALIDATION_FAILED"], "{hint}");
+    let all = api
+        .run(
+            Some(&owner),
+            "{ amazonConnection { sellerId credentialConfigured lwaClientId credentialUpdatedAt lastCheckError } }",
+            Value::Null,
+        )
+        .await;
     assert_eq!(
-        after["data"]["amazonConnection"]["refreshTokenHint"], "leak",
-        "{after}"
+        all["data"]["amazonConnection"]["credentialConfigured"],
+        true
+    );
+    let text = all.to_string();
+    assert!(
+        !text.contains("leak") && !text.contains(CLIENT_SECRET),
+        "{text}"
     );
 }

@@ -1,7 +1,7 @@
 //! Bad input against the real HTTP server: seeded random and mutated GraphQL
 //! documents, wrong variable types, huge and deeply nested queries, oversized
 //! bodies, invalid JSON, wrong content types and batches. The server never answers
-//! 5xx, never dies, answers GraphQL-shaped JSON (refusals with 400 or 413 too) whose
+//! 5xx, never dies, answers GraphQL-shaped JSON (refusals with 400, 413 or 415 too) whose
 //! every error has an `extensions.code`, and serves
 //! a valid query normally afterwards.
 //!
@@ -398,7 +398,16 @@ async fn check(app: &App, case: &Case) -> Result<u16, String> {
     if status >= 500 {
         return Err(format!("{}: {status} {text_head}", case.what));
     }
-    if !matches!(status, 200 | 400 | 413) {
+    let json = case
+        .content_type
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !json && status != 415 {
+        return Err(format!(
+            "{}: a body that is not declared JSON got {status}, not 415: {text_head}",
+            case.what
+        ));
+    }
+    if !matches!(status, 200 | 400 | 413 | 415) {
         return Err(format!(
             "{}: unexpected status {status}: {text_head}",
             case.what

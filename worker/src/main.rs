@@ -195,7 +195,12 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             })
         }
         Command::Ping => {
-            let result = service::ping::ping_sp_api(&db, &settings.encryption_key).await?;
+            let result = service::ping::ping_sp_api(
+                &db,
+                &settings.encryption_key,
+                settings.sync_tuning.endpoints,
+            )
+            .await?;
             if result.ok {
                 println!(
                     "SP-API ping ok: participating in {}",

@@ -90,9 +90,12 @@ pub struct AmazonConnectionInput {
     /// The Orders API to use.
     #[graphql(default)]
     pub orders_api_version: OrdersApiVersion,
-    /// SP-API base URL override (sandbox, simulator).
+    /// SP-API base URL override for a simulator; refused unless the server runs
+    /// with `SPAPI_ALLOW_CUSTOM_ENDPOINTS=true` (never in production). Leave it
+    /// empty: the region and `sandbox` decide. Changing it deletes the stored
+    /// credentials.
     pub endpoint: Option<String>,
-    /// LWA token URL override (sandbox, simulator).
+    /// LWA token URL override for a simulator; as `endpoint`.
     pub token_url: Option<String>,
     /// IANA time zone the daily sales report cuts days in, e.g.
     /// `America/Los_Angeles`; null for the first marketplace's.
@@ -125,17 +128,15 @@ pub struct AmazonConnection {
     pub marketplace_ids: Vec<String>,
     /// The Orders API in use.
     pub orders_api_version: OrdersApiVersion,
-    /// SP-API base URL override, if any.
+    /// SP-API base URL override, if any (only where the server allows custom
+    /// endpoints: `SPAPI_ALLOW_CUSTOM_ENDPOINTS`).
     pub endpoint: Option<String>,
-    /// LWA token URL override, if any.
+    /// LWA token URL override, if any (as `endpoint`).
     pub token_url: Option<String>,
     /// Whether LWA credentials are stored (they are never shown).
     pub credential_configured: bool,
     /// The LWA client id of the stored credentials (public, not a secret).
     pub lwa_client_id: Option<String>,
-    /// The last 4 characters of the stored refresh token, to tell which one is
-    /// stored; null when none is stored or it cannot be opened with this key.
-    pub refresh_token_hint: Option<String>,
     /// When the credentials were last set.
     pub credential_updated_at: Option<DateTime<Utc>>,
     /// When the connection was last checked against Amazon.
@@ -166,18 +167,13 @@ pub struct AmazonConnection {
 }
 
 impl AmazonConnection {
-    fn new(
-        c: amazon_connection::Model,
-        credential: Option<CredentialSummary>,
-        refresh_token_hint: Option<String>,
-    ) -> Self {
+    fn new(c: amazon_connection::Model, credential: Option<CredentialSummary>) -> Self {
         Self {
             report_timezone: service::reports::seller_time_zone(Some(&c))
                 .name()
                 .to_owned(),
             timezone: c.timezone.clone(),
             marketplace_ids: c.marketplace_id_list(),
-            refresh_token_hint,
             seller_id: c.seller_id,
             region: c.region.into(),
             sandbox: c.sandbox,
@@ -210,20 +206,7 @@ impl AmazonConnection {
             return Ok(None);
         };
         let credential = service::connection::credential_summary(db).await?;
-        let hint = match credential {
-            Some(_) => {
-                service::spapi::account::lwa_credentials(db, &api.encryption_key, &connection)
-                    .await
-                    .ok()
-                    .map(|c| {
-                        let token = secrecy::ExposeSecret::expose_secret(&c.refresh_token);
-                        let chars: Vec<char> = token.chars().collect();
-                        chars[chars.len().saturating_sub(4)..].iter().collect()
-                    })
-            }
-            None => None,
-        };
-        Ok(Some(Self::new(connection, credential, hint)))
+        Ok(Some(Self::new(connection, credential)))
     }
 }
 
@@ -269,6 +252,7 @@ impl ConnectionMutation {
                 token_url: input.token_url,
                 timezone: input.timezone,
             },
+            api.sync.endpoints,
         )
         .await?;
         AmazonConnection::load(api).await?.ok_or(ApiError::Internal)

@@ -245,13 +245,17 @@ impl async_graphql::extensions::Extension for ErrorCodes {
 }
 
 /// A GraphQL-shaped error body for a request refused before GraphQL saw it:
-/// `BAD_REQUEST` (not a JSON GraphQL request, or a batch) or `PAYLOAD_TOO_LARGE`.
+/// `BAD_REQUEST` (not a JSON GraphQL request, or a batch), `PAYLOAD_TOO_LARGE`,
+/// `UNSUPPORTED_MEDIA_TYPE` (not `application/json`), `FORBIDDEN_ORIGIN` (a
+/// browser page of another origin) or `UNAVAILABLE` (too many open sockets).
 #[must_use]
 pub fn http_error(status: u16, message: &str) -> serde_json::Value {
-    let code = if status == 413 {
-        "PAYLOAD_TOO_LARGE"
-    } else {
-        "BAD_REQUEST"
+    let code = match status {
+        413 => "PAYLOAD_TOO_LARGE",
+        415 => "UNSUPPORTED_MEDIA_TYPE",
+        403 => "FORBIDDEN_ORIGIN",
+        503 => "UNAVAILABLE",
+        _ => "BAD_REQUEST",
     };
     serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
 }

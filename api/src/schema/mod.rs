@@ -147,6 +147,12 @@ impl RequestAuth {
         Self::default()
     }
 
+    /// The bearer token, if the request carried one.
+    #[must_use]
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// A request carrying `token`.
     #[must_use]
     pub fn bearer(token: impl Into<String>) -> Self {

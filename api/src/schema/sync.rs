@@ -76,7 +76,7 @@ impl SyncMutation {
     #[graphql(guard = "OwnerOnly")]
     async fn ping_sp_api(&self, ctx: &Context<'_>) -> Result<AmazonConnection, ApiError> {
         let api = api_context(ctx)?;
-        service::ping::ping_sp_api(&api.db, &api.encryption_key).await?;
+        service::ping::ping_sp_api(&api.db, &api.encryption_key, api.sync.endpoints).await?;
         AmazonConnection::load(api).await?.ok_or(ApiError::Internal)
     }
 

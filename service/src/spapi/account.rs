@@ -1,7 +1,7 @@
 //! The stored Amazon connection and its sealed credentials, made into a client.
 
 use super::SpApiError;
-use super::client::{ClientConfig, SpApiClient};
+use super::client::{ClientConfig, EndpointPolicy, SpApiClient};
 use super::lwa::LwaCredentials;
 use crate::credentials::{self, CredentialError, Field, Sealed};
 use crate::settings::EncryptionKey;
@@ -81,18 +81,21 @@ pub async fn lwa_credentials(
     })
 }
 
-/// A client for the stored connection, adjusted by `tune` (retry policy, rates).
+/// A client for the stored connection, adjusted by `tune` (retry policy, rates),
+/// sending the credentials only where `endpoints` allows.
 ///
 /// # Errors
-/// See [`connection`] and [`lwa_credentials`].
+/// See [`connection`] and [`lwa_credentials`]; [`AccountError::Client`] when the
+/// connection names a custom endpoint that `endpoints` does not allow.
 pub async fn client(
     db: &DatabaseConnection,
     key: &EncryptionKey,
+    endpoints: EndpointPolicy,
     tune: impl FnOnce(&mut ClientConfig),
 ) -> Result<(amazon_connection::Model, SpApiClient), AccountError> {
     let conn = connection(db).await?;
     let creds = lwa_credentials(db, key, &conn).await?;
-    let mut config = ClientConfig::for_connection(&conn, creds);
+    let mut config = ClientConfig::for_connection(&conn, creds, endpoints)?;
     if let Err(e) = super::budget::seed(db, &mut config, chrono::Utc::now()).await {
         tracing::warn!(error = %e, "could not read the quota earlier runs left; assuming full buckets");
     }

@@ -92,12 +92,52 @@ pub fn regional_endpoint(region: Region, sandbox: bool) -> String {
     }
 }
 
-impl ClientConfig {
-    /// The configuration for the stored connection: regional endpoints unless the
-    /// connection overrides them (sandbox, local simulator).
+/// Where the seller's credentials and access tokens may be sent.
+///
+/// The SP-API and LWA URLs come from the connection's region (and sandbox flag).
+/// A connection may name its own `endpoint` and `tokenUrl` (a local simulator, a
+/// test double) only under [`EndpointPolicy::AllowCustom`], which is
+/// `SPAPI_ALLOW_CUSTOM_ENDPOINTS=true` and refused in production: otherwise an
+/// owner's session (or whoever stole it) could point the stored secrets anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EndpointPolicy {
+    /// Amazon's regional hosts and LWA only (the default).
+    #[default]
+    AmazonOnly,
+    /// A connection's own endpoint and token URL are used too (tests, benchmarks,
+    /// `--demo`).
+    AllowCustom,
+}
+
+impl EndpointPolicy {
+    /// Whether custom endpoints are allowed.
     #[must_use]
-    pub fn for_connection(conn: &amazon_connection::Model, credentials: LwaCredentials) -> Self {
-        Self {
+    pub fn allows_custom(self) -> bool {
+        self == Self::AllowCustom
+    }
+}
+
+impl ClientConfig {
+    /// The configuration for the stored connection: its region's endpoints, or the
+    /// connection's own when `policy` allows them.
+    ///
+    /// # Errors
+    /// [`SpApiError::Config`] when the connection names its own endpoint or token
+    /// URL and `policy` does not allow it.
+    pub fn for_connection(
+        conn: &amazon_connection::Model,
+        credentials: LwaCredentials,
+        policy: EndpointPolicy,
+    ) -> Result<Self, SpApiError> {
+        if !policy.allows_custom() && (conn.endpoint.is_some() || conn.token_url.is_some()) {
+            return Err(SpApiError::Config(
+                "the connection names its own endpoint or token URL, and custom endpoints are off: \
+                 save the connection again without them (the region decides), or set \
+                 SPAPI_ALLOW_CUSTOM_ENDPOINTS=true for a simulator outside production"
+                    .to_owned(),
+            ));
+        }
+        Ok(Self {
             endpoint: conn
                 .endpoint
                 .clone()
@@ -117,8 +157,29 @@ impl ClientConfig {
             start_tokens: HashMap::new(),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
-        }
+        })
     }
+}
+
+/// Amazon's error code and message of a refused call, logged here once: the
+/// message is Amazon's text, so it goes to the server log and never into an error
+/// message users read (see [`SpApiError`]'s `Display`).
+fn amazon_error(
+    op: Operation,
+    status: reqwest::StatusCode,
+    request_id: &str,
+    body: &[u8],
+) -> (String, String) {
+    let (code, message) = model::error_summary(body);
+    tracing::warn!(
+        operation = op.name(),
+        status = status.as_u16(),
+        request_id,
+        amazon_code = %code,
+        amazon_message = %message,
+        "SP-API refused a call"
+    );
+    (code, message)
 }
 
 /// The User-Agent Amazon asks for: `AppName/Version (Language=…; Platform=…)`.
@@ -174,7 +235,10 @@ impl SpApiClient {
                 config.token_url
             ))
         })?;
+        // No redirects: a redirect would carry the access token (or, from the
+        // token URL, the LWA form) to wherever the answer points.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(user_agent())
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
@@ -319,7 +383,7 @@ impl SpApiClient {
                                 continue;
                             }
                             403 => {
-                                let (code, message) = model::error_summary(&body);
+                                let (code, message) = amazon_error(op, status, &request_id, &body);
                                 if code == "Unauthorized"
                                     && message.to_ascii_lowercase().contains("expired")
                                     && !refreshed_after_expiry
@@ -338,7 +402,7 @@ impl SpApiClient {
                                 });
                             }
                             400 => {
-                                let (_, message) = model::error_summary(&body);
+                                let (_, message) = amazon_error(op, status, &request_id, &body);
                                 return Err(SpApiError::InvalidInput {
                                     operation: op.name(),
                                     message,
@@ -346,7 +410,7 @@ impl SpApiClient {
                                 });
                             }
                             404 => {
-                                let (_, message) = model::error_summary(&body);
+                                let (_, message) = amazon_error(op, status, &request_id, &body);
                                 return Err(SpApiError::NotFound {
                                     operation: op.name(),
                                     message,
@@ -354,16 +418,16 @@ impl SpApiClient {
                                 });
                             }
                             code if status.is_server_error() => {
-                                let (_, message) = model::error_summary(&body);
-                                format!("HTTP {code}: {message}")
+                                amazon_error(op, status, &request_id, &body);
+                                format!("HTTP {code}")
                             }
                             code => {
-                                let (_, message) = model::error_summary(&body);
+                                amazon_error(op, status, &request_id, &body);
                                 return Err(SpApiError::Upstream {
                                     operation: op.name(),
                                     attempts: failures + throttles + 1,
                                     last: format!(
-                                        "unexpected HTTP {code}: {message} (request {request_id})"
+                                        "unexpected HTTP {code}; the server log has Amazon's answer"
                                     ),
                                 });
                             }
@@ -395,11 +459,21 @@ impl SpApiClient {
         answer: &Answer,
         r: Result<T, DecodeError>,
     ) -> Result<T, SpApiError> {
-        r.map_err(|e| SpApiError::Decode {
-            operation: op.name(),
-            reason: e.0,
-            request_id: answer.request_id.clone(),
-            excerpt: model::excerpt(&answer.body),
+        r.map_err(|e| {
+            let excerpt = model::excerpt(&answer.body);
+            tracing::warn!(
+                operation = op.name(),
+                request_id = %answer.request_id,
+                reason = %e.0,
+                excerpt = %excerpt,
+                "SP-API answer does not decode"
+            );
+            SpApiError::Decode {
+                operation: op.name(),
+                reason: e.0,
+                request_id: answer.request_id.clone(),
+                excerpt,
+            }
         })
     }
 }

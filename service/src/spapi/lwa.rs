@@ -160,18 +160,26 @@ async fn exchange(
             last = format!("LWA answered {status}");
             continue;
         }
+        if status.is_redirection() {
+            // Not followed: the form holds the client secret and refresh token.
+            return Err(SpApiError::Upstream {
+                operation: "lwa",
+                attempts: attempt,
+                last: format!("LWA answered a redirect ({status}), which is not followed"),
+            });
+        }
         let e: TokenError = serde_json::from_slice(&body).unwrap_or(TokenError {
             error: None,
             error_description: None,
         });
-        return Err(SpApiError::LwaRejected {
-            code: e
-                .error
-                .unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
-            description: e
-                .error_description
-                .unwrap_or_else(|| "no description".to_owned()),
-        });
+        let code = e
+            .error
+            .unwrap_or_else(|| format!("http_{}", status.as_u16()));
+        let description = e
+            .error_description
+            .unwrap_or_else(|| "no description".to_owned());
+        tracing::warn!(status = status.as_u16(), lwa_code = %code, lwa_description = %description, "LWA refused the token exchange");
+        return Err(SpApiError::LwaRejected { code, description });
     }
     Err(SpApiError::Upstream {
         operation: "lwa",

@@ -18,7 +18,7 @@ use entity::enums::OrdersApiVersion;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub use client::{ClientConfig, RetryPolicy, SpApiClient};
+pub use client::{ClientConfig, EndpointPolicy, RetryPolicy, SpApiClient};
 
 /// The operations this product calls, with the usage plan the models document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -216,9 +216,11 @@ impl ClientStats {
 /// A failure talking to Amazon, saying what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum SpApiError {
-    /// LWA refused the client id, secret or refresh token.
+    /// LWA refused the client id, secret or refresh token. LWA's own description
+    /// goes to the server log, not into this message (it is shown to users).
     #[error(
-        "LWA rejected the credentials ({code}): {description} — re-authorize the app in Seller Central and store the new refresh token"
+        "LWA rejected the credentials ({}) — re-authorize the app in Seller Central and store the new refresh token",
+        safe_code(code)
     )]
     LwaRejected {
         /// `invalid_grant`, `invalid_client`, …
@@ -228,7 +230,9 @@ pub enum SpApiError {
     },
     /// SP-API refused access (403) for a reason other than an expired token.
     #[error(
-        "SP-API denied {operation} (403 {code}): {message} — check the app's roles in Seller Central (request {request_id})"
+        "SP-API denied {operation} (403 {}) — check the app's roles in Seller Central (request {})",
+        safe_code(code),
+        safe_code(request_id)
     )]
     Forbidden {
         /// The operation.
@@ -241,7 +245,10 @@ pub enum SpApiError {
         request_id: String,
     },
     /// Amazon refused the request's parameters (400).
-    #[error("SP-API rejected {operation} as invalid input: {message} (request {request_id})")]
+    #[error(
+        "SP-API rejected {operation} as invalid input (request {}); the server log has Amazon's message",
+        safe_code(request_id)
+    )]
     InvalidInput {
         /// The operation.
         operation: &'static str,
@@ -251,7 +258,10 @@ pub enum SpApiError {
         request_id: String,
     },
     /// The resource does not exist (404).
-    #[error("SP-API {operation}: not found: {message} (request {request_id})")]
+    #[error(
+        "SP-API {operation}: not found (request {}); the server log has Amazon's message",
+        safe_code(request_id)
+    )]
     NotFound {
         /// The operation.
         operation: &'static str,
@@ -284,7 +294,8 @@ pub enum SpApiError {
     },
     /// A 2xx answer whose body is not what the model says.
     #[error(
-        "SP-API {operation} answered a payload that does not decode ({reason}) (request {request_id}): {excerpt}"
+        "SP-API {operation} answered a payload that does not decode (request {}); the server log has the details",
+        safe_code(request_id)
     )]
     Decode {
         /// The operation.
@@ -299,6 +310,17 @@ pub enum SpApiError {
     /// The endpoint configuration is unusable.
     #[error("SP-API endpoint configuration: {0}")]
     Config(String),
+}
+
+/// A code or request id from an answer, shown only if it looks like one (letters,
+/// digits, `_.-`, at most 64): anything else from the far side stays in the log.
+fn safe_code(code: &str) -> &str {
+    let plain = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if plain { code } else { "?" }
 }
 
 impl SpApiError {

@@ -194,6 +194,7 @@ impl Worker {
             )
             .env("JWT_SECRET", "0123456789abcdef0123456789abcdef")
             .env("RUN_MIGRATIONS", "false")
+            .env("SPAPI_ALLOW_CUSTOM_ENDPOINTS", "true")
             .env("SYNC_INTERVAL_SECS", "2")
             .env("SYNC_LEASE_TTL_SECS", "5")
             .env("SYNC_FIRST_LOOKBACK_DAYS", self.lookback_days.to_string())
@@ -413,6 +414,7 @@ async fn store_connection(t: &TestDb, sim: &SimHandle, version: OrdersApiVersion
             token_url: Some(sim.token_url()),
             timezone: None,
         },
+        service::spapi::EndpointPolicy::AllowCustom,
     )
     .await
     .context("store the connection")?;

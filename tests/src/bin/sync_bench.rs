@@ -124,14 +124,18 @@ async fn ours(args: &Args, name: &'static str, version: OrdersApiVersion) -> Row
     .insert(&db)
     .await
     .unwrap();
-    let client = SpApiClient::new(ClientConfig::for_connection(
-        &conn,
-        LwaCredentials {
-            client_id: spapi_sim::DEFAULT_CLIENT_ID.to_owned(),
-            client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
-            refresh_token: SecretString::from(spapi_sim::DEFAULT_REFRESH_TOKEN.to_owned()),
-        },
-    ))
+    let client = SpApiClient::new(
+        ClientConfig::for_connection(
+            &conn,
+            LwaCredentials {
+                client_id: spapi_sim::DEFAULT_CLIENT_ID.to_owned(),
+                client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
+                refresh_token: SecretString::from(spapi_sim::DEFAULT_REFRESH_TOKEN.to_owned()),
+            },
+            service::spapi::EndpointPolicy::AllowCustom,
+        )
+        .unwrap(),
+    )
     .unwrap();
     let settings = SyncSettings {
         first_lookback: Duration::from_secs(u64::from(args.days + 1) * 86_400),

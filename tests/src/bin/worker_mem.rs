@@ -136,6 +136,7 @@ async fn one(args: &Args, version: &str, n: usize) -> Row {
             token_url: Some(sim.token_url()),
             timezone: None,
         },
+        service::spapi::EndpointPolicy::AllowCustom,
     )
     .await
     .unwrap();
@@ -168,6 +169,7 @@ async fn one(args: &Args, version: &str, n: usize) -> Row {
         .env("DATA_DIR", dir.path())
         .env("APP_ENV", "test")
         .env("RUN_MIGRATIONS", "false")
+        .env("SPAPI_ALLOW_CUSTOM_ENDPOINTS", "true")
         .env(
             "APP_ENCRYPTION_KEY",
             base64::engine::general_purpose::STANDARD.encode(key_bytes),

@@ -88,7 +88,9 @@ impl Harness {
                 client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
                 refresh_token: SecretString::from(refresh_token.to_owned()),
             },
-        );
+            service::spapi::EndpointPolicy::AllowCustom,
+        )
+        .unwrap();
         config.retry = RetryPolicy {
             max_attempts: 8,
             base_delay: Duration::from_millis(20),

@@ -57,6 +57,7 @@ pub async fn setup_with(
             token_url: Some(sim.token_url()),
             timezone: None,
         },
+        service::spapi::EndpointPolicy::AllowCustom,
     )
     .await
     .unwrap();
@@ -92,6 +93,7 @@ pub fn command(s: &Setup, args: &[&str], env: &[(&str, &str)]) -> std::process::
             base64::engine::general_purpose::STANDARD.encode(KEY),
         )
         .env("JWT_SECRET", "0123456789abcdef0123456789abcdef")
+        .env("SPAPI_ALLOW_CUSTOM_ENDPOINTS", "true")
         .env("RUST_LOG", "warn");
     for (k, v) in env {
         cmd.env(k, v);
