@@ -297,8 +297,13 @@ function follow(run) {
     return poll(run.id, done);
   }
   state.following = ws;
+  // The api closes a socket whose client says nothing for 120 s: ping meanwhile.
+  let keepAlive = null;
   ws.addEventListener('open', () => {
     ws.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` } }));
+    keepAlive = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ping' }));
+    }, 30000);
   });
   ws.addEventListener('message', (event) => {
     const msg = JSON.parse(event.data);
@@ -324,6 +329,7 @@ function follow(run) {
     }
   });
   ws.addEventListener('close', () => {
+    clearInterval(keepAlive);
     // Closed before the run ended (proxy, restart): fall back to polling.
     if (!ended && state.following === ws) poll(run.id, done);
   });
