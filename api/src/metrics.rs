@@ -101,14 +101,13 @@ async fn render(state: &AppState) -> Result<String, sea_orm::DbErr> {
         if r.status == SyncStatus::Succeeded {
             last_success = r.finished_at.max(last_success);
         }
-        let meta = r.metadata.as_ref();
-        for (field, into) in [
-            ("calls_by_operation", &mut calls),
-            ("throttled_by_operation", &mut throttled),
-        ] {
-            if let Some(map) = meta.and_then(|m| m.get(field)).and_then(|v| v.as_object()) {
-                for (op, n) in map {
-                    *into.entry(op.clone()).or_default() += n.as_f64().unwrap_or(0.0);
+        if let Some(meta) = service::sync::RunMetadata::of(r) {
+            for (from, into) in [
+                (meta.calls_by_operation, &mut calls),
+                (meta.throttled_by_operation, &mut throttled),
+            ] {
+                for (op, n) in from {
+                    *into.entry(op).or_default() += n as f64;
                 }
             }
         }

@@ -221,11 +221,8 @@ async fn conditions(
         ));
     }
     let rejected = recent.first().is_some_and(|r| {
-        r.metadata
-            .as_ref()
-            .and_then(|m| m.get("failure"))
-            .and_then(|f| f.as_str())
-            == Some("amazon_auth")
+        crate::sync::RunMetadata::of(r).and_then(|m| m.failure)
+            == Some(crate::sync::Failure::AmazonAuth)
     });
     if rejected {
         let error = recent

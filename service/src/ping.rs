@@ -73,7 +73,7 @@ pub async fn ping_sp_api(
     key: &crate::settings::EncryptionKey,
     endpoints: crate::spapi::EndpointPolicy,
 ) -> Result<PingOutcome, AccountError> {
-    match account::client(db, key, endpoints, |_| {}).await {
+    match account::client(db, key, endpoints).await {
         Ok((_, client)) => ping_with(db, &client).await,
         Err(e @ (AccountError::Credentials(_) | AccountError::Client(_))) => {
             let message = e.to_string();

@@ -9,7 +9,11 @@
 //! committed; a failed, cancelled or killed run leaves it where it was and the next
 //! run converges, because every write is an idempotent upsert on natural keys.
 
+pub mod budget;
+mod record;
 mod write;
+
+pub use record::{Failure, RunMetadata};
 
 use crate::lease::{self, Lease, LeaseError};
 use crate::spapi::{ClientStats, OrdersApi, OrdersQuery, RemoteOrder, SpApiError};
@@ -21,7 +25,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, DerivePartialModel,
     EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
 };
-use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -188,28 +191,7 @@ pub struct SyncOutcome {
     pub failure: Option<Failure>,
 }
 
-/// What ended a failed run, in the terms a caller acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// Amazon refused the credentials or the app's access: re-authorize.
-    AmazonAuth,
-    /// Amazon was unavailable, kept throttling or answered nonsense: try later.
-    AmazonUnavailable,
-    /// Anything else (database, lease, a guard against looping).
-    Other,
-}
-
 impl Failure {
-    /// The name stored in `sync_runs.metadata.failure`.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::AmazonAuth => "amazon_auth",
-            Self::AmazonUnavailable => "amazon_unavailable",
-            Self::Other => "other",
-        }
-    }
-
     fn of(error: &SyncError) -> Option<Self> {
         match error {
             SyncError::Cancelled => None,
@@ -467,19 +449,27 @@ async fn finish_run(
     run.orders_unchanged = Set(as_i64(p.orders_unchanged));
     run.items_upserted = Set(as_i64(p.items_upserted));
     run.error = Set(outcome.error.clone());
-    run.metadata = Set(Some(json!({
-        "calls_by_operation": stats.calls,
-        "throttled_by_operation": stats.throttled,
-        "retries": stats.retries,
-        "limiter_wait_ms": stats.limiter_wait_ms,
-        "backoff_wait_ms": stats.backoff_wait_ms,
-        "token_refreshes": stats.token_refreshes,
-        "rates_by_operation": stats.rates,
-        "windows": p.windows_total,
-        "windows_committed": p.windows_done,
-        "failure": outcome.failure.map(Failure::name),
-        "since": options.since,
-    })));
+    let names = |m: &std::collections::BTreeMap<&'static str, u64>| {
+        m.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    };
+    let metadata = RunMetadata {
+        calls_by_operation: names(&stats.calls),
+        throttled_by_operation: names(&stats.throttled),
+        retries: stats.retries,
+        limiter_wait_ms: stats.limiter_wait_ms,
+        backoff_wait_ms: stats.backoff_wait_ms,
+        token_refreshes: stats.token_refreshes,
+        rates_by_operation: stats
+            .rates
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect(),
+        windows: u64::from(p.windows_total),
+        windows_committed: u64::from(p.windows_done),
+        failure: outcome.failure,
+        since: options.since,
+    };
+    run.metadata = Set(Some(metadata.to_json()));
     run.finished_at = Set(Some(finished));
     run.update(db).await.map(|_| ())
 }
@@ -779,12 +769,16 @@ pub async fn run_orders_sync(
     tuning: &SyncTuning,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
-    let (conn, client) = crate::spapi::account::client(db, key, tuning.endpoints, |config| {
-        config.request_timeout = tuning.request_timeout;
-        config.retry.base_delay = tuning.retry_base_delay;
-        config.retry.max_delay = config.retry.max_delay.max(tuning.retry_base_delay);
-    })
-    .await?;
+    let (conn, mut config) =
+        crate::spapi::account::client_config(db, key, tuning.endpoints).await?;
+    if let Err(e) = budget::seed(db, &mut config, Utc::now()).await {
+        tracing::warn!(error = %e, "could not read the quota earlier runs left; assuming full buckets");
+    }
+    config.request_timeout = tuning.request_timeout;
+    config.retry.base_delay = tuning.retry_base_delay;
+    config.retry.max_delay = config.retry.max_delay.max(tuning.retry_base_delay);
+    let client = crate::spapi::SpApiClient::new(config)
+        .map_err(crate::spapi::account::AccountError::from)?;
     let settings = SyncSettings {
         lease_ttl: tuning.lease_ttl,
         first_lookback: tuning.first_lookback,

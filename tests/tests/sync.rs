@@ -300,6 +300,17 @@ async fn rejected_credentials_fail_the_run_with_a_message_that_says_what_to_do()
         error.contains("invalid_grant") && error.contains("re-authorize"),
         "{error}"
     );
+    // Stored in the spelling alerts and older rows use.
+    let failure =
+        h.t.strings(&format!(
+            "SELECT {} FROM sync_runs",
+            match h.t.backend {
+                e2e::Backend::Sqlite => "json_extract(metadata, '$.failure')",
+                e2e::Backend::Postgres => "metadata->>'failure'",
+            }
+        ))
+        .await;
+    assert_eq!(failure, ["amazon_auth"]);
     let conn = amazon_connection::Entity::find_by_id(1)
         .one(&h.t.db)
         .await

@@ -8,7 +8,7 @@ use entity::enums::{OrdersApiVersion, SyncStatus, SyncTrigger};
 use sea_orm::DatabaseConnection;
 use service::Settings;
 use service::spapi::Operation;
-use service::spapi::budget::{self, Budget};
+use service::sync::budget::{self, Budget};
 use service::sync::{SyncError, SyncOptions};
 use tokio_util::sync::CancellationToken;
 

@@ -103,7 +103,7 @@ pub async fn report(
         Some(OrdersApiVersion::V2026_01_01) => &[Operation::SearchOrders],
         None => &[],
     };
-    let quota: Vec<QuotaLine> = service::spapi::budget::estimate_all(db, ops, now)
+    let quota: Vec<QuotaLine> = service::sync::budget::estimate_all(db, ops, now)
         .await?
         .into_iter()
         .map(|b| QuotaLine {

@@ -81,25 +81,32 @@ pub async fn lwa_credentials(
     })
 }
 
-/// A client for the stored connection, adjusted by `tune` (retry policy, rates),
-/// sending the credentials only where `endpoints` allows.
+/// The client configuration for the stored connection, sending the credentials
+/// only where `endpoints` allows (the caller may tune it before building a client).
 ///
 /// # Errors
 /// See [`connection`] and [`lwa_credentials`]; [`AccountError::Client`] when the
 /// connection names a custom endpoint that `endpoints` does not allow.
+pub async fn client_config(
+    db: &DatabaseConnection,
+    key: &EncryptionKey,
+    endpoints: EndpointPolicy,
+) -> Result<(amazon_connection::Model, ClientConfig), AccountError> {
+    let conn = connection(db).await?;
+    let creds = lwa_credentials(db, key, &conn).await?;
+    let config = ClientConfig::for_connection(&conn, creds, endpoints)?;
+    Ok((conn, config))
+}
+
+/// A client for the stored connection with the default configuration.
+///
+/// # Errors
+/// See [`client_config`]; [`AccountError::Client`] when the client cannot be built.
 pub async fn client(
     db: &DatabaseConnection,
     key: &EncryptionKey,
     endpoints: EndpointPolicy,
-    tune: impl FnOnce(&mut ClientConfig),
 ) -> Result<(amazon_connection::Model, SpApiClient), AccountError> {
-    let conn = connection(db).await?;
-    let creds = lwa_credentials(db, key, &conn).await?;
-    let mut config = ClientConfig::for_connection(&conn, creds, endpoints)?;
-    if let Err(e) = super::budget::seed(db, &mut config, chrono::Utc::now()).await {
-        tracing::warn!(error = %e, "could not read the quota earlier runs left; assuming full buckets");
-    }
-    tune(&mut config);
-    let client = SpApiClient::new(config)?;
-    Ok((conn, client))
+    let (conn, config) = client_config(db, key, endpoints).await?;
+    Ok((conn, SpApiClient::new(config)?))
 }

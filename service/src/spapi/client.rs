@@ -66,7 +66,7 @@ pub struct ClientConfig {
     /// Usage plans to assume instead of the models' (rate per second, burst).
     pub rate_overrides: HashMap<Operation, (f64, u32)>,
     /// Tokens a bucket starts with when earlier runs left it less than full (see
-    /// [`super::budget::seed`]); full otherwise.
+    /// [`crate::sync::budget::seed`]); full otherwise.
     pub start_tokens: HashMap<Operation, f64>,
     /// TCP connect timeout.
     pub connect_timeout: Duration,

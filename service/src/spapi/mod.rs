@@ -6,7 +6,6 @@
 //! API versions are decoded into one shape, [`RemoteOrder`], in [`model`].
 
 pub mod account;
-pub mod budget;
 pub mod client;
 pub mod limits;
 pub mod lwa;

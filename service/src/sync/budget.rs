@@ -6,7 +6,7 @@
 //! started it (the worker, the api, `worker sync`). The estimate is conservative: a
 //! run's calls are counted at its end, when the bucket had the least time to refill.
 
-use super::Operation;
+use crate::spapi::Operation;
 use chrono::{DateTime, Utc};
 use entity::sync_runs;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
@@ -121,19 +121,21 @@ fn from_runs(op: Operation, runs: &[sync_runs::Model], now: DateTime<Utc>) -> Bu
     let mut rate = plan_rate;
     let mut spent = Vec::with_capacity(runs.len());
     for run in runs {
-        let (Some(at), Some(meta)) = (run.finished_at, run.metadata.as_ref()) else {
+        let (Some(at), Some(meta)) = (run.finished_at, super::RunMetadata::of(run)) else {
             continue;
         };
         if at <= from {
             continue;
         }
-        let calls = meta
-            .pointer(&format!("/calls_by_operation/{}", op.name()))
-            .and_then(serde_json::Value::as_f64)
-            .unwrap_or(0.0);
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "a run makes far fewer than 2^52 calls"
+        )]
+        let calls = meta.calls(op.name()) as f64;
         if let Some(r) = meta
-            .pointer(&format!("/rates_by_operation/{}", op.name()))
-            .and_then(serde_json::Value::as_f64)
+            .rates_by_operation
+            .get(op.name())
+            .copied()
             .filter(|r| r.is_finite() && *r > 0.0)
         {
             rate = r;
@@ -158,7 +160,7 @@ fn from_runs(op: Operation, runs: &[sync_runs::Model], now: DateTime<Utc>) -> Bu
 /// When the database cannot be read.
 pub async fn seed(
     db: &DatabaseConnection,
-    config: &mut super::ClientConfig,
+    config: &mut crate::spapi::ClientConfig,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let ops = [
