@@ -8,18 +8,21 @@
 //! the `connection_init` payload as `{"Authorization": "Bearer <token>"}`.
 
 use crate::AppState;
-use crate::schema::RequestAuth;
+use crate::schema::{ClientAddr, RequestAuth};
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Bytes;
+use axum::Extension;
+use axum::extract::ConnectInfo;
 use axum::extract::WebSocketUpgrade;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use std::net::SocketAddr;
 
 /// Largest request body accepted on `POST /graphql`.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -52,6 +55,7 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 
 async fn graphql(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -86,25 +90,36 @@ async fn graphql(
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
     );
-    GraphQLResponse::from(state.schema.execute(request.data(auth)).await).into_response()
+    let mut request = request.data(auth);
+    // The peer address, for the per-address sign-in limit (absent when the router
+    // is served without connect info, as in tests).
+    if let Some(Extension(ConnectInfo(peer))) = connect {
+        request = request.data(ClientAddr(peer.ip()));
+    }
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 
 async fn graphql_ws(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let schema = state.schema.clone();
+    let client = connect.map(|Extension(ConnectInfo(peer))| ClientAddr(peer.ip()));
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
             GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(|payload| async move {
+                .on_connection_init(move |payload| async move {
                     let header = ["Authorization", "authorization"]
                         .iter()
                         .find_map(|k| payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned));
                     let mut data = async_graphql::Data::default();
                     data.insert(RequestAuth::from_authorization(header.as_deref()));
+                    if let Some(client) = client {
+                        data.insert(client);
+                    }
                     Ok(data)
                 })
                 .serve()

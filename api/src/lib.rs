@@ -117,7 +117,11 @@ impl Application {
     /// The I/O error that stopped the server.
     pub async fn run(self) -> std::io::Result<()> {
         let shutdown = self.shutdown.clone();
-        let served = axum::serve(self.listener, self.router)
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 // Background syncs stop after their current page.
