@@ -130,8 +130,8 @@ async fn marketplace_currency_is_nullable_after_phase_11_and_restored_by_its_dow
     .insert(&t.db)
     .await
     .unwrap();
-    // Revert 0017 to 0011: the NOT NULL comes back without losing the row.
-    Migrator::down(&t.db, Some(7)).await.unwrap();
+    // Revert 0018 to 0011: the NOT NULL comes back without losing the row.
+    Migrator::down(&t.db, Some(8)).await.unwrap();
     let currency = t
         .strings("SELECT currency FROM marketplaces WHERE marketplace_id = 'TESTMARKET'")
         .await;
