@@ -122,12 +122,12 @@ impl Application {
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                // Background syncs stop after their current page.
-                shutdown.cancel();
-            })
-            .await;
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Background syncs stop after their current page.
+            shutdown.cancel();
+        })
+        .await;
         self.tasks.close();
         if tokio::time::timeout(SYNC_GRACE, self.tasks.wait())
             .await

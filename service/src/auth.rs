@@ -13,7 +13,7 @@
 
 mod throttle;
 
-pub use throttle::{Limit, LoginLimits, LoginThrottle, Lockout, Refused};
+pub use throttle::{Limit, Lockout, LoginLimits, LoginThrottle, Refused};
 
 use crate::Settings;
 use argon2::password_hash::phc::PasswordHash;
@@ -57,7 +57,9 @@ pub enum AuthError {
     #[error("sign in again: the user of this token no longer exists")]
     UnknownUser,
     /// The token was revoked: its user changed the password or signed out everywhere.
-    #[error("sign in again: this session was signed out (password changed or signed out everywhere)")]
+    #[error(
+        "sign in again: this session was signed out (password changed or signed out everywhere)"
+    )]
     Revoked,
     /// A rate limit or lockout refused the attempt before the password was checked.
     #[error("{}", too_many_attempts(.0))]
@@ -98,9 +100,9 @@ fn too_many_attempts(refused: &Refused) -> String {
         Limit::Address => {
             format!("too many sign-in attempts from your address: try again in {secs} s")
         }
-        Limit::Server => format!(
-            "too many sign-in attempts on this server right now: try again in {secs} s"
-        ),
+        Limit::Server => {
+            format!("too many sign-in attempts on this server right now: try again in {secs} s")
+        }
     }
 }
 
@@ -529,7 +531,10 @@ pub async fn change_password(
         .one(db)
         .await?
         .ok_or(AuthError::UnknownUser)?;
-    tracing::info!(user_id = user.id, "password changed; earlier tokens revoked");
+    tracing::info!(
+        user_id = user.id,
+        "password changed; earlier tokens revoked"
+    );
     let token = tokens.issue(&user, Utc::now())?;
     Ok((user, token))
 }
@@ -591,7 +596,10 @@ pub async fn authenticate(
     token: &str,
 ) -> Result<users::Model, AuthError> {
     let claims = tokens.verify(token)?;
-    let id = claims.sub.parse::<i64>().map_err(|_| AuthError::InvalidToken)?;
+    let id = claims
+        .sub
+        .parse::<i64>()
+        .map_err(|_| AuthError::InvalidToken)?;
     let user = users::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -674,7 +682,11 @@ mod tests {
                 "iat={iat} exp={exp}"
             );
         }
-        assert!(tokens().verify(&forge(&claims_at(now - 100, now + 3500))).is_ok());
+        assert!(
+            tokens()
+                .verify(&forge(&claims_at(now - 100, now + 3500)))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -460,7 +460,9 @@ fn parse_bool(
 }
 
 /// The sign-in throttle's section (`LOGIN_*`).
-fn login_limits(get: &impl Fn(&str) -> Option<String>) -> Result<crate::auth::LoginLimits, ConfigError> {
+fn login_limits(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::auth::LoginLimits, ConfigError> {
     use std::time::Duration;
     let d = crate::auth::LoginLimits::default();
     let count = |var: &'static str, default: u32, max: u64| -> Result<u32, ConfigError> {
@@ -487,7 +489,11 @@ fn login_limits(get: &impl Fn(&str) -> Option<String>) -> Result<crate::auth::Lo
             d.lockout.as_secs(),
             1..=24 * 3600,
         )?),
-        per_email_per_minute: count("LOGIN_PER_EMAIL_PER_MINUTE", d.per_email_per_minute, 100_000)?,
+        per_email_per_minute: count(
+            "LOGIN_PER_EMAIL_PER_MINUTE",
+            d.per_email_per_minute,
+            100_000,
+        )?,
         per_address_per_minute: count(
             "LOGIN_PER_ADDRESS_PER_MINUTE",
             d.per_address_per_minute,

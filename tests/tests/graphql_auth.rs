@@ -339,12 +339,10 @@ async fn two_hundred_concurrent_wrong_guesses_take_as_long_as_sequential_ones_an
         .sum();
 
     let started = std::time::Instant::now();
-    let answers = futures_util::future::join_all(
-        (0..200).map(|i| {
-            let api = &api;
-            async move { login(api, OWNER_EMAIL, &format!("wrong-guess-{i:04}")).await }
-        }),
-    )
+    let answers = futures_util::future::join_all((0..200).map(|i| {
+        let api = &api;
+        async move { login(api, OWNER_EMAIL, &format!("wrong-guess-{i:04}")).await }
+    }))
     .await;
     let elapsed = started.elapsed();
 
@@ -389,7 +387,9 @@ async fn two_hundred_concurrent_wrong_guesses_take_as_long_as_sequential_ones_an
     tokio::time::sleep(wait + std::time::Duration::from_millis(50)).await;
     let after = login(&api, OWNER_EMAIL, OWNER_PASSWORD).await;
     assert!(after["errors"].is_null(), "{after}");
-    let me = api.run(Some(&token_of(&after, "login")), ME, Value::Null).await;
+    let me = api
+        .run(Some(&token_of(&after, "login")), ME, Value::Null)
+        .await;
     assert_eq!(me["data"]["me"]["email"], OWNER_EMAIL);
     let lockouts = api
         .run(Some(&owner), "{ loginLockouts { email } }", Value::Null)
@@ -488,7 +488,11 @@ async fn a_mutation_selecting_login_more_than_once_is_refused_before_any_passwor
     let api = TestApi::with_settings(&FAST_THROTTLE).await;
     let owner = api.owner_token().await;
     let aliased: String = (0..100)
-        .map(|i| format!("g{i}: login(email: \"{OWNER_EMAIL}\", password: \"guess-{i:08}\") {{ token }} "))
+        .map(|i| {
+            format!(
+                "g{i}: login(email: \"{OWNER_EMAIL}\", password: \"guess-{i:08}\") {{ token }} "
+            )
+        })
         .collect();
     let documents = [
         format!("mutation {{ {aliased} }}"),
@@ -562,7 +566,11 @@ async fn a_token_stops_working_after_change_password_and_the_new_password_signs_
         )
         .await;
 
-    assert_eq!(error_codes(&wrong_current), ["UNAUTHENTICATED"], "{wrong_current}");
+    assert_eq!(
+        error_codes(&wrong_current),
+        ["UNAUTHENTICATED"],
+        "{wrong_current}"
+    );
     assert_eq!(error_codes(&too_short), ["BAD_USER_INPUT"], "{too_short}");
     assert!(changed["errors"].is_null(), "{changed}");
     let new = token_of(&changed, "changePassword");
@@ -583,9 +591,7 @@ async fn a_token_stops_working_after_change_password_and_the_new_password_signs_
         error_codes(&login(&api, OWNER_EMAIL, OWNER_PASSWORD).await),
         ["UNAUTHENTICATED"]
     );
-    assert!(
-        login(&api, OWNER_EMAIL, "a brand new password").await["errors"].is_null()
-    );
+    assert!(login(&api, OWNER_EMAIL, "a brand new password").await["errors"].is_null());
 }
 
 #[tokio::test]
@@ -595,10 +601,15 @@ async fn a_token_stops_working_after_sign_out_everywhere() {
     let second = token_of(&login(&api, OWNER_EMAIL, OWNER_PASSWORD).await, "login");
 
     let anonymous = api.run(None, SIGN_OUT_EVERYWHERE, Value::Null).await;
-    let signed_out = api.run(Some(&second), SIGN_OUT_EVERYWHERE, Value::Null).await;
+    let signed_out = api
+        .run(Some(&second), SIGN_OUT_EVERYWHERE, Value::Null)
+        .await;
 
     assert_eq!(error_codes(&anonymous), ["UNAUTHENTICATED"]);
-    assert_eq!(signed_out["data"]["signOutEverywhere"], true, "{signed_out}");
+    assert_eq!(
+        signed_out["data"]["signOutEverywhere"], true,
+        "{signed_out}"
+    );
     for token in [&first, &second] {
         let r = api.run(Some(token), ME, Value::Null).await;
         assert_eq!(error_codes(&r), ["UNAUTHENTICATED"], "{r}");
@@ -618,10 +629,18 @@ async fn a_token_stops_working_after_delete_user_and_only_the_owner_deletes_view
     let owner_id = ids(&api.run(Some(&owner), "{ me { id } }", Value::Null).await);
     let delete = "mutation($id: ID!) { deleteUser(id: $id) { email role } }";
 
-    let by_viewer = api.run(Some(&viewer), delete, json!({ "id": owner_id })).await;
-    let the_owner = api.run(Some(&owner), delete, json!({ "id": owner_id })).await;
-    let nobody = api.run(Some(&owner), delete, json!({ "id": "999999" })).await;
-    let deleted = api.run(Some(&owner), delete, json!({ "id": viewer_id })).await;
+    let by_viewer = api
+        .run(Some(&viewer), delete, json!({ "id": owner_id }))
+        .await;
+    let the_owner = api
+        .run(Some(&owner), delete, json!({ "id": owner_id }))
+        .await;
+    let nobody = api
+        .run(Some(&owner), delete, json!({ "id": "999999" }))
+        .await;
+    let deleted = api
+        .run(Some(&owner), delete, json!({ "id": viewer_id }))
+        .await;
 
     assert_eq!(error_codes(&by_viewer), ["FORBIDDEN"], "{by_viewer}");
     assert_eq!(error_codes(&the_owner), ["BAD_USER_INPUT"], "{the_owner}");
@@ -660,10 +679,16 @@ async fn tokens_issued_in_the_future_not_yet_valid_or_living_longer_than_configu
         .with_timezone(&Utc);
 
     for (what, claims) in [
-        ("iat in the future", at(now + Duration::hours(1), now + Duration::hours(2))),
+        (
+            "iat in the future",
+            at(now + Duration::hours(1), now + Duration::hours(2)),
+        ),
         ("nbf in the future", not_yet),
         ("exp in 2100", at(now, year_2100)),
-        ("a day long", at(now - Duration::hours(1), now + Duration::hours(23))),
+        (
+            "a day long",
+            at(now - Duration::hours(1), now + Duration::hours(23)),
+        ),
     ] {
         let r = api
             .run(Some(&forge(&claims, TEST_JWT_SECRET)), ME, Value::Null)

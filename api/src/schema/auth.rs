@@ -278,10 +278,10 @@ fn sign_in_keys<'a>(
             }
             Selection::FragmentSpread(spread) => {
                 let name = spread.node.fragment_name.node.as_str();
-                if visited.insert(name) {
-                    if let Some(fragment) = fragments.get(name) {
-                        sign_in_keys(&fragment.node.selection_set.node, fragments, visited, keys);
-                    }
+                if visited.insert(name)
+                    && let Some(fragment) = fragments.get(name)
+                {
+                    sign_in_keys(&fragment.node.selection_set.node, fragments, visited, keys);
                 }
             }
         }

@@ -232,11 +232,7 @@ impl LoginThrottle {
     ///
     /// # Errors
     /// [`Refused`] when a limit or a lockout stops the attempt.
-    pub async fn begin(
-        &self,
-        email: &str,
-        client: Option<IpAddr>,
-    ) -> Result<Attempt<'_>, Refused> {
+    pub async fn begin(&self, email: &str, client: Option<IpAddr>) -> Result<Attempt<'_>, Refused> {
         let key = key(email);
         let clock = DefaultClock::default();
         if let Some(addr) = client {
@@ -261,7 +257,9 @@ impl LoginThrottle {
             if !records.contains_key(&key) {
                 self.evict_one_if_full(&mut records, now);
             }
-            let record = records.entry(key.clone()).or_insert_with(|| Record::new(now));
+            let record = records
+                .entry(key.clone())
+                .or_insert_with(|| Record::new(now));
             record.touched = now;
             Arc::clone(&record.turn)
         };
@@ -269,7 +267,9 @@ impl LoginThrottle {
 
         let mut records = self.lock();
         let now = Instant::now();
-        let record = records.entry(key.clone()).or_insert_with(|| Record::new(now));
+        let record = records
+            .entry(key.clone())
+            .or_insert_with(|| Record::new(now));
         record.touched = now;
         if let Some(until) = record.locked_until.filter(|until| *until > now) {
             return Err(Refused {
@@ -445,16 +445,20 @@ mod tests {
         });
         let addr: IpAddr = [192, 0, 2, 1].into();
         for i in 0..5 {
-            assert!(t.begin(&format!("u{i}@example.com"), Some(addr)).await.is_ok());
+            assert!(
+                t.begin(&format!("u{i}@example.com"), Some(addr))
+                    .await
+                    .is_ok()
+            );
         }
-        let refused = t
-            .begin("u5@example.com", Some(addr))
-            .await
-            .err()
-            .unwrap();
+        let refused = t.begin("u5@example.com", Some(addr)).await.err().unwrap();
         assert_eq!(refused.limit, Limit::Address);
         assert!(refused.retry_after > Duration::ZERO);
-        assert!(t.begin("u5@example.com", Some([192, 0, 2, 2].into())).await.is_ok());
+        assert!(
+            t.begin("u5@example.com", Some([192, 0, 2, 2].into()))
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]
@@ -464,7 +468,11 @@ mod tests {
             ..limits()
         });
         for i in 0..3u8 {
-            assert!(t.begin("a@example.com", Some([192, 0, 2, i].into())).await.is_ok());
+            assert!(
+                t.begin("a@example.com", Some([192, 0, 2, i].into()))
+                    .await
+                    .is_ok()
+            );
         }
         let refused = t
             .begin("b@example.com", Some([192, 0, 2, 9].into()))
@@ -479,11 +487,15 @@ mod tests {
         let t = Arc::new(LoginThrottle::new(limits()));
         let first = t.begin("owner@example.com", None).await.unwrap();
         let t2 = Arc::clone(&t);
-        let second = tokio::spawn(async move {
-            t2.begin("owner@example.com", None).await.map(|a| a.delay())
-        });
+        let second =
+            tokio::spawn(
+                async move { t2.begin("owner@example.com", None).await.map(|a| a.delay()) },
+            );
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!second.is_finished(), "the second attempt waits for the first");
+        assert!(
+            !second.is_finished(),
+            "the second attempt waits for the first"
+        );
         drop(first);
         assert_eq!(second.await.unwrap(), Ok(Duration::ZERO));
     }
