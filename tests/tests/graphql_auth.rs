@@ -320,7 +320,7 @@ const FAST_THROTTLE: [(&str, &str); 7] = [
     ("LOGIN_DELAY_MS", "20"),
     ("LOGIN_MAX_DELAY_MS", "80"),
     ("LOGIN_LOCKOUT_AFTER", "8"),
-    ("LOGIN_LOCKOUT_SECS", "1"),
+    ("LOGIN_LOCKOUT_SECS", "2"),
     ("LOGIN_PER_EMAIL_PER_MINUTE", "10000"),
     ("LOGIN_PER_MINUTE", "10000"),
 ];
