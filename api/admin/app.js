@@ -119,6 +119,19 @@ async function signIn(event) {
   }
 }
 
+/** Ends every session of this account on the server, then signs out here whatever the answer. */
+async function signOutEverywhere() {
+  let message = 'Signed out everywhere: every session of this account has ended.';
+  try {
+    await gql('mutation { signOutEverywhere }');
+  } catch (err) {
+    // The token is dropped anyway; say what the server answered.
+    message = `Signed out here; signing out everywhere failed: ${explain(err)}`;
+  }
+  if (sessionStorage.getItem(TOKEN_KEY)) signOut(message);
+  else notice(message);
+}
+
 function signOut(message = 'Signed out.') {
   sessionStorage.removeItem(TOKEN_KEY);
   stopFollowing();
@@ -199,6 +212,16 @@ async function loadStatus() {
   fact('Health', h.ok ? 'OK' : `${h.activeAlerts.length} alert(s)`, h.ok ? 'ok' : 'bad');
   const alerts = $('alerts');
   alerts.replaceChildren(...h.activeAlerts.map((a) => el('p', { class: 'alert' }, `${a.message} (since ${when(a.since)})`)));
+  if (state.me?.role === 'OWNER') {
+    // Locked sign-ins: someone may be guessing a password.
+    try {
+      const { loginLockouts } = await gql('{ loginLockouts { email failures until } }');
+      alerts.append(...loginLockouts.map((l) => el('p', { class: 'alert' },
+        `Sign-in locked for ${l.email} after ${l.failures} failed attempts, until ${when(l.until)}.`)));
+    } catch (err) {
+      notice(explain(err), true);
+    }
+  }
 }
 
 function fillMarketplaces(ids) {
@@ -581,6 +604,7 @@ async function addViewer(event) {
 
 $('sign-in-form').addEventListener('submit', signIn);
 $('sign-out').addEventListener('click', () => signOut());
+$('sign-out-everywhere').addEventListener('click', signOutEverywhere);
 $('ping').addEventListener('click', ping);
 $('sync-form').addEventListener('submit', sync);
 $('user-form').addEventListener('submit', addViewer);

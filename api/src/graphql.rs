@@ -20,18 +20,21 @@
 //! open at once.
 
 use crate::AppState;
-use crate::schema::RequestAuth;
+use crate::schema::{ClientAddr, RequestAuth};
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::ConnectInfo;
 use axum::extract::WebSocketUpgrade;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -161,6 +164,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 async fn graphql(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -204,7 +208,13 @@ async fn graphql(
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
     );
-    GraphQLResponse::from(state.schema.execute(request.data(auth)).await).into_response()
+    let mut request = request.data(auth);
+    // The peer address, for the per-address sign-in limit (absent when the router
+    // is served without connect info, as in tests).
+    if let Some(Extension(ConnectInfo(peer))) = connect {
+        request = request.data(ClientAddr(peer.ip()));
+    }
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 
 /// The bearer token of a `connection_init` payload, checked: the user it names, or
@@ -231,6 +241,7 @@ async fn authenticate_init(
 async fn graphql_ws(
     State(state): State<AppState>,
     headers: HeaderMap,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -245,6 +256,7 @@ async fn graphql_ws(
     };
     let schema = state.schema.clone();
     let (init_timeout, idle_timeout) = (state.sockets.init_timeout, state.sockets.idle_timeout);
+    let client = connect.map(|Extension(ConnectInfo(peer))| ClientAddr(peer.ip()));
     upgrade
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
@@ -266,6 +278,9 @@ async fn graphql_ws(
                     }
                     let mut data = async_graphql::Data::default();
                     data.insert(auth);
+                    if let Some(client) = client {
+                        data.insert(client);
+                    }
                     Ok(data)
                 })
                 .serve();

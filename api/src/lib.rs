@@ -133,13 +133,16 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         let shutdown = self.shutdown.clone();
         let router = router(self.state).layer(self.cors);
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                // Background syncs stop after their current page.
-                shutdown.cancel();
-            })
-            .await;
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Background syncs stop after their current page.
+            shutdown.cancel();
+        })
+        .await;
         self.tasks.close();
         if tokio::time::timeout(SYNC_GRACE, self.tasks.wait())
             .await

@@ -14,6 +14,9 @@ pub struct Model {
     pub password_hash: String,
     pub role: Role,
     pub created_at: DateTimeUtc,
+    /// The version every valid token of this user carries (`ver`); adding one
+    /// revokes the tokens issued before.
+    pub token_version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -29,6 +29,7 @@ mod m0014_alerts;
 mod m0015_amazon_connection_timezone;
 mod m0016_orders_listing_indexes;
 mod m0017_item_order_purchase_date;
+mod m0018_users_token_version;
 
 /// The embedded database a fresh checkout uses when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/app.sqlite?mode=rwc";
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_amazon_connection_timezone::Migration),
             Box::new(m0016_orders_listing_indexes::Migration),
             Box::new(m0017_item_order_purchase_date::Migration),
+            Box::new(m0018_users_token_version::Migration),
         ]
     }
 }

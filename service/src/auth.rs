@@ -1,10 +1,19 @@
 //! Who may sign in, and proof that they did.
 //!
-//! Passwords are hashed with Argon2id (PHC strings in `users.password_hash`). A
-//! successful sign-in yields a JWT signed with HS256 under `JWT_SECRET`, carrying
-//! `sub` (the user id), `iat`, `exp`, `iss` and `aud`; all five are required and
-//! checked on the way back in. Repeated failed sign-ins for one email are slowed
-//! down, and a wrong password answers exactly like an unknown email.
+//! Passwords are hashed with Argon2id (PHC strings in `users.password_hash`); at
+//! most one hash per CPU runs at a time, whatever asks for it. A successful
+//! sign-in yields a JWT signed with HS256 under `JWT_SECRET`, carrying `sub` (the
+//! user id), `ver` (the user's token version), `iat`, `exp`, `iss` and `aud`; all
+//! are required and checked on the way back in, and a token issued in the future,
+//! not valid yet (`nbf`) or living longer than `AUTH_TOKEN_TTL_SECS` is refused.
+//! Changing the password or signing out everywhere adds one to the user's token
+//! version, which revokes every token issued before; deleting the user revokes
+//! theirs. Sign-in attempts go through the [`LoginThrottle`] (module `throttle`),
+//! and a wrong password answers exactly like an unknown email.
+
+mod throttle;
+
+pub use throttle::{Limit, Lockout, LoginLimits, LoginThrottle, Refused};
 
 use crate::Settings;
 use argon2::password_hash::phc::PasswordHash;
@@ -20,16 +29,17 @@ use sea_orm::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// The `iss` of every token this application signs.
 pub const ISSUER: &str = "amazon-orders-admin";
 /// The `aud` of every token: the admin API.
 pub const AUDIENCE: &str = "amazon-orders-admin-api";
 /// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Longest password accepted (Argon2 hashes anything, but a megabyte "password"
 /// is a denial-of-service attempt, not a password).
 pub const MAX_PASSWORD_CHARS: usize = 256;
@@ -46,6 +56,17 @@ pub enum AuthError {
     /// The token is valid but its user no longer exists.
     #[error("sign in again: the user of this token no longer exists")]
     UnknownUser,
+    /// The token was revoked: its user changed the password or signed out everywhere.
+    #[error(
+        "sign in again: this session was signed out (password changed or signed out everywhere)"
+    )]
+    Revoked,
+    /// A rate limit or lockout refused the attempt before the password was checked.
+    #[error("{}", too_many_attempts(.0))]
+    TooManyAttempts(Refused),
+    /// No user has this id.
+    #[error("no user has this id")]
+    NoSuchUser,
     /// An owner exists: new users are added by the owner with `createUser`.
     #[error("registration is closed: an owner exists; ask the owner to create your account")]
     RegistrationClosed,
@@ -63,11 +84,35 @@ pub enum AuthError {
     Db(#[from] DbErr),
 }
 
+/// Whole seconds to wait, rounded up, at least one.
+#[must_use]
+pub fn retry_after_secs(refused: &Refused) -> u64 {
+    let d = refused.retry_after;
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+}
+
+fn too_many_attempts(refused: &Refused) -> String {
+    let secs = retry_after_secs(refused);
+    match refused.limit {
+        Limit::Account => {
+            format!("too many sign-in attempts for this account: try again in {secs} s")
+        }
+        Limit::Address => {
+            format!("too many sign-in attempts from your address: try again in {secs} s")
+        }
+        Limit::Server => {
+            format!("too many sign-in attempts on this server right now: try again in {secs} s")
+        }
+    }
+}
+
 /// The claims of a sign-in token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
     /// The user's id, as a string.
     pub sub: String,
+    /// The user's token version when it was signed (`users.token_version`).
+    pub ver: i32,
     /// Issued at (seconds since the epoch).
     pub iat: i64,
     /// Expires at (seconds since the epoch).
@@ -112,6 +157,7 @@ impl Tokens {
         let bytes = secret.expose_secret().as_bytes();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        validation.validate_nbf = true;
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.leeway = 5;
@@ -129,15 +175,29 @@ impl Tokens {
         Self::new(&settings.jwt_secret, settings.auth_token_ttl)
     }
 
-    /// Signs a token for `user_id`, issued at `now`.
+    /// Signs a token for `user`, issued at `now`.
     ///
     /// # Errors
     /// [`AuthError::Internal`] if signing fails.
-    pub fn issue(&self, user_id: i64, now: DateTime<Utc>) -> Result<IssuedToken, AuthError> {
+    pub fn issue(&self, user: &users::Model, now: DateTime<Utc>) -> Result<IssuedToken, AuthError> {
+        self.issue_for(user.id, user.token_version, now)
+    }
+
+    /// Signs a token for the user `user_id` at token version `version`.
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] if signing fails.
+    pub fn issue_for(
+        &self,
+        user_id: i64,
+        version: i32,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedToken, AuthError> {
         let ttl = TimeDelta::from_std(self.ttl).map_err(|_| AuthError::Internal("signing"))?;
         let expires_at = now + ttl;
         let claims = Claims {
             sub: user_id.to_string(),
+            ver: version,
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
             iss: ISSUER.to_owned(),
@@ -148,21 +208,38 @@ impl Tokens {
         Ok(IssuedToken { token, expires_at })
     }
 
-    /// Checks the signature, algorithm, expiry, issuer and audience of `token` and
-    /// returns the user id it was issued to.
+    /// Checks the signature, algorithm, expiry, `nbf`, issuer and audience of
+    /// `token`, that it was not issued in the future and lives no longer than the
+    /// configured lifetime, and returns its claims.
     ///
     /// # Errors
     /// [`AuthError::InvalidToken`] for any token that is not one of ours and current.
-    pub fn verify(&self, token: &str) -> Result<i64, AuthError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        self.verify_at(token, Utc::now())
+    }
+
+    fn verify_at(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, AuthError> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| {
                 tracing::debug!(reason = ?e.kind(), "rejected a sign-in token");
                 AuthError::InvalidToken
-            })?;
-        data.claims
+            })?
+            .claims;
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(0);
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
+        if claims.iat > now.timestamp().saturating_add(leeway) {
+            tracing::debug!("rejected a sign-in token issued in the future");
+            return Err(AuthError::InvalidToken);
+        }
+        if claims.exp.saturating_sub(claims.iat) > ttl {
+            tracing::debug!("rejected a sign-in token living longer than configured");
+            return Err(AuthError::InvalidToken);
+        }
+        claims
             .sub
             .parse::<i64>()
-            .map_err(|_| AuthError::InvalidToken)
+            .map_err(|_| AuthError::InvalidToken)?;
+        Ok(claims)
     }
 }
 
@@ -194,96 +271,6 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 fn decoy_hash() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
     DECOY.get_or_init(|| hash_password("decoy password, never valid").unwrap_or_default())
-}
-
-/// Slows down repeated failed sign-ins, per email (case-insensitive).
-///
-/// The first `free_attempts` failures cost nothing extra; after that each attempt
-/// waits `base_delay`, doubling per further failure up to `max_delay`. A success
-/// clears the email's record; records expire after `window` without failures.
-#[derive(Debug)]
-pub struct LoginThrottle {
-    free_attempts: u32,
-    base_delay: Duration,
-    max_delay: Duration,
-    window: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-/// At most this many emails are remembered; older records are dropped first.
-const THROTTLE_CAPACITY: usize = 10_000;
-
-impl LoginThrottle {
-    /// A throttle with explicit limits.
-    #[must_use]
-    pub fn new(free_attempts: u32, base_delay: Duration, max_delay: Duration) -> Self {
-        Self {
-            free_attempts,
-            base_delay,
-            max_delay,
-            window: Duration::from_secs(15 * 60),
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The configured throttle (`LOGIN_FREE_ATTEMPTS`; 500 ms doubling up to 8 s).
-    #[must_use]
-    pub fn from_settings(settings: &Settings) -> Self {
-        Self::new(
-            settings.login_free_attempts,
-            Duration::from_millis(500),
-            Duration::from_secs(8),
-        )
-    }
-
-    fn key(email: &str) -> String {
-        email.trim().to_lowercase()
-    }
-
-    /// How long the next attempt for `email` must wait.
-    #[must_use]
-    pub fn delay_for(&self, email: &str) -> Duration {
-        let Ok(map) = self.failures.lock() else {
-            return self.max_delay;
-        };
-        let Some((count, last)) = map.get(&Self::key(email)) else {
-            return Duration::ZERO;
-        };
-        if last.elapsed() > self.window || *count < self.free_attempts {
-            return Duration::ZERO;
-        }
-        let doublings = (*count - self.free_attempts).min(16);
-        self.base_delay
-            .saturating_mul(1 << doublings)
-            .min(self.max_delay)
-    }
-
-    /// Records a failed attempt for `email`.
-    pub fn record_failure(&self, email: &str) {
-        let Ok(mut map) = self.failures.lock() else {
-            return;
-        };
-        if map.len() >= THROTTLE_CAPACITY {
-            let window = self.window;
-            map.retain(|_, (_, last)| last.elapsed() <= window);
-            if map.len() >= THROTTLE_CAPACITY {
-                map.clear();
-            }
-        }
-        let entry = map.entry(Self::key(email)).or_insert((0, Instant::now()));
-        if entry.1.elapsed() > self.window {
-            entry.0 = 0;
-        }
-        entry.0 = entry.0.saturating_add(1);
-        entry.1 = Instant::now();
-    }
-
-    /// Forgets the failures of `email` after a successful sign-in.
-    pub fn record_success(&self, email: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(&Self::key(email));
-        }
-    }
 }
 
 /// Trims and checks an email address (a light check: one `@`, no spaces).
@@ -321,13 +308,30 @@ fn check_password(password: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
+/// One permit per CPU: Argon2 is deliberately expensive, and a burst of sign-ins
+/// must queue here rather than crowd every other request off the machine.
+fn argon2_permits() -> &'static Semaphore {
+    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+    })
+}
+
 async fn hash_off_thread(password: String) -> Result<String, AuthError> {
+    let _permit = argon2_permits()
+        .acquire()
+        .await
+        .map_err(|_| AuthError::Internal("hashing a password"))?;
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|_| AuthError::Internal("hashing a password"))?
 }
 
 async fn verify_off_thread(password: String, hash: String) -> Result<bool, AuthError> {
+    let _permit = argon2_permits()
+        .acquire()
+        .await
+        .map_err(|_| AuthError::Internal("checking a password"))?;
     tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|_| AuthError::Internal("checking a password"))
@@ -436,11 +440,13 @@ fn is_unique_violation(e: &DbErr) -> bool {
 }
 
 /// Checks an email and password and signs a token. Unknown email and wrong
-/// password give the same error after the same work; repeated failures for one
-/// email wait longer and longer first.
+/// password give the same error after the same work. The attempt goes through
+/// `throttle` first (rate limits, one check per email at a time, growing delays,
+/// lockout), as coming from `client` when the address is known.
 ///
 /// # Errors
-/// [`AuthError::InvalidCredentials`] when they do not match a user.
+/// [`AuthError::InvalidCredentials`] when they do not match a user,
+/// [`AuthError::TooManyAttempts`] when the throttle refuses the attempt.
 #[tracing::instrument(skip(db, tokens, throttle, password))]
 pub async fn login(
     db: &DatabaseConnection,
@@ -448,13 +454,30 @@ pub async fn login(
     throttle: &LoginThrottle,
     email: &str,
     password: &str,
+    client: Option<IpAddr>,
 ) -> Result<(users::Model, IssuedToken), AuthError> {
-    let delay = throttle.delay_for(email);
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+    let user = check_credentials(db, throttle, email, password, client).await?;
+    let token = tokens.issue(&user, Utc::now())?;
+    Ok((user, token))
+}
+
+/// The user whose email and password these are, through the throttle.
+async fn check_credentials(
+    db: &DatabaseConnection,
+    throttle: &LoginThrottle,
+    email: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<users::Model, AuthError> {
+    // Counted as a failure from here on, until the password proves right.
+    let attempt = throttle
+        .begin(email, client)
+        .await
+        .map_err(AuthError::TooManyAttempts)?;
+    if !attempt.delay().is_zero() {
+        tokio::time::sleep(attempt.delay()).await;
     }
     if password.chars().count() > MAX_PASSWORD_CHARS {
-        throttle.record_failure(email);
         return Err(AuthError::InvalidCredentials);
     }
     let user = find_by_email(db, email).await?;
@@ -464,32 +487,127 @@ pub async fn login(
     let matches = verify_off_thread(password.to_owned(), hash).await?;
     match user {
         Some(user) if matches => {
-            throttle.record_success(email);
-            let token = tokens.issue(user.id, Utc::now())?;
-            Ok((user, token))
+            attempt.succeeded();
+            Ok(user)
         }
-        _ => {
-            throttle.record_failure(email);
-            Err(AuthError::InvalidCredentials)
-        }
+        _ => Err(AuthError::InvalidCredentials),
     }
 }
 
-/// The user a token was issued to.
+/// Changes the signed-in `user`'s password after checking `current` (through the
+/// throttle, like a sign-in: a stolen token must not become a way to guess the
+/// password), revokes every token of the user and signs a new one for the caller.
+///
+/// # Errors
+/// [`AuthError::InvalidCredentials`] for a wrong current password,
+/// [`AuthError::InvalidInput`] for an unusable new one, [`AuthError::TooManyAttempts`].
+#[tracing::instrument(skip(db, tokens, throttle, user, current, new), fields(user_id = user.id))]
+pub async fn change_password(
+    db: &DatabaseConnection,
+    tokens: &Tokens,
+    throttle: &LoginThrottle,
+    user: &users::Model,
+    current: &str,
+    new: &str,
+    client: Option<IpAddr>,
+) -> Result<(users::Model, IssuedToken), AuthError> {
+    use sea_orm::sea_query::ExprTrait as _;
+    check_password(new)?;
+    let user = check_credentials(db, throttle, &user.email, current, client).await?;
+    let hash = hash_off_thread(new.to_owned()).await?;
+    let updated = users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(hash))
+        .col_expr(
+            users::Column::TokenVersion,
+            Expr::col(users::Column::TokenVersion).add(1),
+        )
+        .filter(Expr::col(users::Column::Id).eq(user.id))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AuthError::UnknownUser);
+    }
+    let user = users::Entity::find_by_id(user.id)
+        .one(db)
+        .await?
+        .ok_or(AuthError::UnknownUser)?;
+    tracing::info!(
+        user_id = user.id,
+        "password changed; earlier tokens revoked"
+    );
+    let token = tokens.issue(&user, Utc::now())?;
+    Ok((user, token))
+}
+
+/// Revokes every token of the user `user_id` (signs out everywhere).
+///
+/// # Errors
+/// [`AuthError::UnknownUser`] when the user is gone.
+#[tracing::instrument(skip(db))]
+pub async fn sign_out_everywhere(db: &DatabaseConnection, user_id: i64) -> Result<(), AuthError> {
+    use sea_orm::sea_query::ExprTrait as _;
+    let updated = users::Entity::update_many()
+        .col_expr(
+            users::Column::TokenVersion,
+            Expr::col(users::Column::TokenVersion).add(1),
+        )
+        .filter(Expr::col(users::Column::Id).eq(user_id))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AuthError::UnknownUser);
+    }
+    tracing::info!(user_id, "signed out everywhere; earlier tokens revoked");
+    Ok(())
+}
+
+/// Deletes the user `id` (the owner's act; the caller checks that); their tokens
+/// stop working at once. The owner cannot be deleted.
+///
+/// # Errors
+/// [`AuthError::NoSuchUser`], or [`AuthError::InvalidInput`] for the owner.
+#[tracing::instrument(skip(db))]
+pub async fn delete_user(db: &DatabaseConnection, id: i64) -> Result<users::Model, AuthError> {
+    let user = users::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AuthError::NoSuchUser)?;
+    if user.role == Role::Owner {
+        return Err(AuthError::InvalidInput(
+            "id: the owner cannot be deleted; delete viewers only".to_owned(),
+        ));
+    }
+    let deleted = users::Entity::delete_by_id(id).exec(db).await?;
+    if deleted.rows_affected == 0 {
+        return Err(AuthError::NoSuchUser);
+    }
+    tracing::info!(user_id = id, "user deleted");
+    Ok(user)
+}
+
+/// The user a token was issued to, if the token is still theirs.
 ///
 /// # Errors
 /// [`AuthError::InvalidToken`] for a bad token, [`AuthError::UnknownUser`] when
-/// its user is gone.
+/// its user is gone, [`AuthError::Revoked`] when the user revoked it.
 pub async fn authenticate(
     db: &DatabaseConnection,
     tokens: &Tokens,
     token: &str,
 ) -> Result<users::Model, AuthError> {
-    let id = tokens.verify(token)?;
-    users::Entity::find_by_id(id)
+    let claims = tokens.verify(token)?;
+    let id = claims
+        .sub
+        .parse::<i64>()
+        .map_err(|_| AuthError::InvalidToken)?;
+    let user = users::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AuthError::UnknownUser)
+        .ok_or(AuthError::UnknownUser)?;
+    if user.token_version != claims.ver {
+        return Err(AuthError::Revoked);
+    }
+    Ok(user)
 }
 
 #[cfg(test)]
@@ -513,16 +631,76 @@ mod tests {
     }
 
     #[test]
-    fn an_issued_token_verifies_to_its_user() {
+    fn an_issued_token_verifies_to_its_user_and_version() {
         let t = tokens();
-        let issued = t.issue(42, Utc::now()).unwrap();
-        assert_eq!(t.verify(&issued.token).unwrap(), 42);
+        let issued = t.issue_for(42, 3, Utc::now()).unwrap();
+        let claims = t.verify(&issued.token).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.ver), ("42", 3));
+    }
+
+    fn forge(claims: &serde_json::Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .unwrap()
+    }
+
+    fn claims_at(iat: i64, exp: i64) -> serde_json::Value {
+        serde_json::json!({
+            "sub": "1", "ver": 0, "iat": iat, "exp": exp, "iss": ISSUER, "aud": AUDIENCE,
+        })
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_or_not_valid_yet_is_refused() {
+        let now = Utc::now().timestamp();
+        let future_iat = forge(&claims_at(now + 600, now + 1200));
+        let mut future_nbf = claims_at(now, now + 600);
+        future_nbf["nbf"] = serde_json::json!(now + 300);
+        let future_nbf = forge(&future_nbf);
+        for token in [future_iat, future_nbf] {
+            assert!(matches!(
+                tokens().verify(&token),
+                Err(AuthError::InvalidToken)
+            ));
+        }
+        assert!(tokens().verify(&forge(&claims_at(now, now + 600))).is_ok());
+    }
+
+    #[test]
+    fn a_token_living_longer_than_configured_is_refused() {
+        let now = Utc::now().timestamp();
+        let year_2100 = 4_102_444_800;
+        for (iat, exp) in [(now, year_2100), (now - 100, now + 3600)] {
+            assert!(
+                matches!(
+                    tokens().verify(&forge(&claims_at(iat, exp))),
+                    Err(AuthError::InvalidToken)
+                ),
+                "iat={iat} exp={exp}"
+            );
+        }
+        assert!(
+            tokens()
+                .verify(&forge(&claims_at(now - 100, now + 3500)))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_token_without_a_version_is_refused() {
+        let now = Utc::now().timestamp();
+        let mut claims = claims_at(now, now + 600);
+        claims.as_object_mut().unwrap().remove("ver");
+        assert!(tokens().verify(&forge(&claims)).is_err());
     }
 
     #[test]
     fn an_expired_token_is_refused() {
         let t = tokens();
-        let issued = t.issue(1, Utc::now() - TimeDelta::hours(2)).unwrap();
+        let issued = t.issue_for(1, 0, Utc::now() - TimeDelta::hours(2)).unwrap();
         assert!(matches!(
             t.verify(&issued.token),
             Err(AuthError::InvalidToken)
@@ -535,7 +713,7 @@ mod tests {
             &SecretString::from("another secret of thirty-two bytes!!".to_owned()),
             Duration::from_secs(3600),
         );
-        let issued = other.issue(1, Utc::now()).unwrap();
+        let issued = other.issue_for(1, 0, Utc::now()).unwrap();
         assert!(tokens().verify(&issued.token).is_err());
     }
 
@@ -546,6 +724,7 @@ mod tests {
         for (iss, aud) in [(ISSUER, "someone-else"), ("someone-else", AUDIENCE)] {
             let claims = Claims {
                 sub: "1".to_owned(),
+                ver: 0,
                 iat: now,
                 exp: now + 600,
                 iss: iss.to_owned(),
@@ -559,23 +738,6 @@ mod tests {
             .unwrap();
             assert!(tokens().verify(&token).is_err(), "iss={iss} aud={aud}");
         }
-    }
-
-    #[test]
-    fn failures_beyond_the_free_attempts_are_slowed_down_and_success_clears_them() {
-        let throttle =
-            LoginThrottle::new(2, Duration::from_millis(100), Duration::from_millis(250));
-        let email = "Owner@Example.com";
-        throttle.record_failure(email);
-        throttle.record_failure("owner@example.com");
-        assert_eq!(throttle.delay_for(email), Duration::from_millis(100));
-        throttle.record_failure(email);
-        assert_eq!(throttle.delay_for(email), Duration::from_millis(200));
-        throttle.record_failure(email);
-        assert_eq!(throttle.delay_for(email), Duration::from_millis(250));
-        assert_eq!(throttle.delay_for("someone@else.com"), Duration::ZERO);
-        throttle.record_success(email);
-        assert_eq!(throttle.delay_for(email), Duration::ZERO);
     }
 
     #[test]

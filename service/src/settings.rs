@@ -99,11 +99,13 @@ pub struct Settings {
     pub run_migrations: bool,
     /// `LOG_FORMAT`: text (default) or json.
     pub log_format: LogFormat,
-    /// `AUTH_TOKEN_TTL_SECS`: how long a sign-in token is valid (default 12 hours).
+    /// `AUTH_TOKEN_TTL_SECS`: how long a sign-in token is valid (default 2 hours).
     pub auth_token_ttl: std::time::Duration,
-    /// `LOGIN_FREE_ATTEMPTS`: failed sign-ins per email answered at once before
-    /// each further attempt is slowed down (default 3).
-    pub login_free_attempts: u32,
+    /// The sign-in throttle: `LOGIN_FREE_ATTEMPTS`, `LOGIN_DELAY_MS`,
+    /// `LOGIN_MAX_DELAY_MS`, `LOGIN_LOCKOUT_AFTER`, `LOGIN_LOCKOUT_SECS`,
+    /// `LOGIN_PER_EMAIL_PER_MINUTE`, `LOGIN_PER_ADDRESS_PER_MINUTE`, `LOGIN_PER_MINUTE`
+    /// (defaults in [`crate::auth::LoginLimits`]).
+    pub login: crate::auth::LoginLimits,
     /// `SYNC_INTERVAL_MINUTES`: the worker's incremental orders sync period (default 15).
     /// `SYNC_INTERVAL_SECS`, when set, overrides it with seconds (chaos and soak runs).
     pub sync_interval: std::time::Duration,
@@ -164,7 +166,7 @@ pub enum ConfigError {
 const KEY_FILE: &str = "encryption.key";
 const JWT_FILE: &str = "jwt.secret";
 const MIN_JWT_SECRET_BYTES: usize = 32;
-const DEFAULT_TOKEN_TTL_SECS: u64 = 12 * 3600;
+const DEFAULT_TOKEN_TTL_SECS: u64 = 2 * 3600;
 
 impl Settings {
     /// Loads the settings from a lookup function such as `|k| std::env::var(k).ok()`.
@@ -230,13 +232,7 @@ impl Settings {
             DEFAULT_TOKEN_TTL_SECS,
             60..=30 * 24 * 3600,
         )?);
-        let login_free_attempts = u32::try_from(parse_u64_in(
-            "LOGIN_FREE_ATTEMPTS",
-            get("LOGIN_FREE_ATTEMPTS"),
-            3,
-            1..=100,
-        )?)
-        .unwrap_or(3);
+        let login = login_limits(&get)?;
 
         let sync_interval = match get("SYNC_INTERVAL_SECS") {
             Some(secs) => std::time::Duration::from_secs(parse_u64_in(
@@ -412,7 +408,7 @@ impl Settings {
             run_migrations,
             log_format,
             auth_token_ttl,
-            login_free_attempts,
+            login,
             sync_interval,
             sync_tuning,
             comprehensive_sync_hour,
@@ -482,6 +478,51 @@ fn parse_bool(
             reason: format!("{other:?} is not a boolean (use true or false)"),
         }),
     }
+}
+
+/// The sign-in throttle's section (`LOGIN_*`).
+fn login_limits(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::auth::LoginLimits, ConfigError> {
+    use std::time::Duration;
+    let d = crate::auth::LoginLimits::default();
+    let count = |var: &'static str, default: u32, max: u64| -> Result<u32, ConfigError> {
+        parse_u64_in(var, get(var), u64::from(default), 1..=max)
+            .map(|v| u32::try_from(v).unwrap_or(default))
+    };
+    let millis = |var: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+        parse_u64_in(
+            var,
+            get(var),
+            u64::try_from(default.as_millis()).unwrap_or(u64::MAX),
+            1..=600_000,
+        )
+        .map(Duration::from_millis)
+    };
+    Ok(crate::auth::LoginLimits {
+        free_attempts: count("LOGIN_FREE_ATTEMPTS", d.free_attempts, 100)?,
+        base_delay: millis("LOGIN_DELAY_MS", d.base_delay)?,
+        max_delay: millis("LOGIN_MAX_DELAY_MS", d.max_delay)?,
+        lockout_after: count("LOGIN_LOCKOUT_AFTER", d.lockout_after, 1_000)?,
+        lockout: Duration::from_secs(parse_u64_in(
+            "LOGIN_LOCKOUT_SECS",
+            get("LOGIN_LOCKOUT_SECS"),
+            d.lockout.as_secs(),
+            1..=24 * 3600,
+        )?),
+        per_email_per_minute: count(
+            "LOGIN_PER_EMAIL_PER_MINUTE",
+            d.per_email_per_minute,
+            100_000,
+        )?,
+        per_address_per_minute: count(
+            "LOGIN_PER_ADDRESS_PER_MINUTE",
+            d.per_address_per_minute,
+            100_000,
+        )?,
+        global_per_minute: count("LOGIN_PER_MINUTE", d.global_per_minute, 100_000)?,
+        capacity: d.capacity,
+    })
 }
 
 fn parse_u64_in(
@@ -607,8 +648,8 @@ mod tests {
         assert_eq!(s.api_addr, "127.0.0.1:8080".parse().unwrap());
         assert!(s.run_migrations);
         assert_eq!(s.app_env, AppEnv::Development);
-        assert_eq!(s.auth_token_ttl, std::time::Duration::from_secs(12 * 3600));
-        assert_eq!(s.login_free_attempts, 3);
+        assert_eq!(s.auth_token_ttl, std::time::Duration::from_secs(2 * 3600));
+        assert_eq!(s.login, crate::auth::LoginLimits::default());
     }
 
     #[test]
@@ -743,6 +784,16 @@ mod tests {
                 "LOGIN_FREE_ATTEMPTS",
                 "lots",
                 "LOGIN_FREE_ATTEMPTS: \"lots\" is not a whole number",
+            ),
+            (
+                "LOGIN_LOCKOUT_AFTER",
+                "0",
+                "LOGIN_LOCKOUT_AFTER: \"0\" is not a whole number",
+            ),
+            (
+                "LOGIN_PER_MINUTE",
+                "0",
+                "LOGIN_PER_MINUTE: \"0\" is not a whole number",
             ),
         ];
         for (var, value, expected) in cases {

@@ -171,10 +171,25 @@ try {
   await shot(page, 'admin-owner-narrow');
 
   // Keyboard: the sign-out button is reachable and works.
+  const firstToken = await page.evaluate(() => sessionStorage.getItem('admin.token'));
   await page.locator('#sign-out').focus();
   await page.keyboard.press('Enter');
   await page.locator('#sign-in').waitFor({ state: 'visible' });
   check(await page.evaluate(() => sessionStorage.length) === 0, 'signing out forgets the token');
+  check((await graphql(base, firstToken, '{ me { email } }')).me.email === 'demo@example.com',
+    'a plain sign-out ends no session on the server');
+
+  // "Sign out everywhere" ends every session of the account, and forgets the token here.
+  await signIn(page, base, 'demo@example.com', password);
+  const secondToken = await page.evaluate(() => sessionStorage.getItem('admin.token'));
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await page.locator('#sign-in').waitFor({ state: 'visible' });
+  check(await page.evaluate(() => sessionStorage.length) === 0, 'signing out everywhere forgets the token');
+  check((await page.locator('#notice').textContent()).startsWith('Signed out everywhere'), 'says it signed out everywhere');
+  for (const [what, token] of [['this', secondToken], ['an earlier', firstToken]]) {
+    const refused = await graphql(base, token, '{ me { email } }').then(() => false, (e) => e.message.includes('UNAUTHENTICATED'));
+    check(refused, `${what} session's token is refused after signing out everywhere`);
+  }
   check(problems.length === 0, `no page or console errors:\n${problems.join('\n')}`);
 
   // --- a viewer: no owner controls ----------------------------------------------------

@@ -184,6 +184,19 @@ pub fn settings(
     data_dir: &std::path::Path,
     run_migrations: bool,
 ) -> service::Settings {
+    settings_with(database_url, data_dir, run_migrations, &[])
+}
+
+/// [`settings`] with more variables (`extra` wins over the defaults here).
+///
+/// # Panics
+/// When the settings do not load.
+pub fn settings_with(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    run_migrations: bool,
+    extra: &[(&str, &str)],
+) -> service::Settings {
     use base64::Engine as _;
     let vars = [
         ("DATABASE_URL", database_url.to_owned()),
@@ -200,9 +213,15 @@ pub fn settings(
         ("SPAPI_ALLOW_CUSTOM_ENDPOINTS", "true".to_owned()),
     ];
     service::Settings::load(|k| {
-        vars.iter()
+        extra
+            .iter()
             .find(|(name, _)| *name == k)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| (*v).to_owned())
+            .or_else(|| {
+                vars.iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| v.clone())
+            })
     })
     .expect("test settings load")
 }
@@ -229,7 +248,16 @@ impl TestApi {
     /// # Panics
     /// When the database cannot be created.
     pub async fn new() -> Self {
-        Self::with_settings(|_| {}).await
+        Self::with_vars(&[]).await
+    }
+
+    /// A fresh database and a schema built with these extra settings (e.g. the
+    /// `LOGIN_*` limits).
+    ///
+    /// # Panics
+    /// When the database cannot be created or the settings do not load.
+    pub async fn with_vars(extra: &[(&str, &str)]) -> Self {
+        Self::build(extra, |_| {}).await
     }
 
     /// A fresh database and a schema built from the test settings as `configure`
@@ -238,9 +266,13 @@ impl TestApi {
     /// # Panics
     /// When the database cannot be created.
     pub async fn with_settings(configure: impl FnOnce(&mut service::Settings)) -> Self {
+        Self::build(&[], configure).await
+    }
+
+    async fn build(extra: &[(&str, &str)], configure: impl FnOnce(&mut service::Settings)) -> Self {
         let t = TestDb::migrated().await;
         let data = tempfile::tempdir().expect("temp dir");
-        let mut settings = settings(&t.url, data.path(), false);
+        let mut settings = settings_with(&t.url, data.path(), false, extra);
         configure(&mut settings);
         let schema = api::schema::schema(t.db.clone(), &settings);
         Self {
@@ -262,13 +294,31 @@ impl TestApi {
         query: &str,
         variables: serde_json::Value,
     ) -> serde_json::Value {
+        self.run_from(None, token, query, variables).await
+    }
+
+    /// [`Self::run`] as a request from the client address `client` (as the HTTP
+    /// layer passes it), when given.
+    ///
+    /// # Panics
+    /// When the response cannot be serialised.
+    pub async fn run_from(
+        &self,
+        client: Option<std::net::IpAddr>,
+        token: Option<&str>,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
         let auth = match token {
             Some(t) => api::schema::RequestAuth::bearer(t),
             None => api::schema::RequestAuth::anonymous(),
         };
-        let request = async_graphql::Request::new(query)
+        let mut request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables))
             .data(auth);
+        if let Some(client) = client {
+            request = request.data(api::schema::ClientAddr(client));
+        }
         serde_json::to_value(self.schema.execute(request).await).expect("response is JSON")
     }
 

@@ -47,6 +47,7 @@ fn claims(sub: &str, exp_in: Duration) -> Value {
     let now = Utc::now();
     json!({
         "sub": sub,
+        "ver": 0,
         "iat": now.timestamp(),
         "exp": (now + exp_in).timestamp(),
         "iss": service::auth::ISSUER,
@@ -71,7 +72,9 @@ async fn the_first_user_to_register_becomes_the_owner_and_gets_a_working_token()
     assert_eq!(payload["user"]["email"], OWNER_EMAIL);
     assert_eq!(payload["user"]["role"], "OWNER");
     let expires: chrono::DateTime<Utc> = payload["expiresAt"].as_str().unwrap().parse().unwrap();
-    assert!(expires > Utc::now() + Duration::hours(11));
+    // The default lifetime is two hours.
+    assert!(expires > Utc::now() + Duration::minutes(119), "{expires}");
+    assert!(expires <= Utc::now() + Duration::hours(2), "{expires}");
     let me = api.run(payload["token"].as_str(), ME, Value::Null).await;
     assert_eq!(me["data"]["me"]["email"], OWNER_EMAIL);
     assert_eq!(me["data"]["me"]["role"], "OWNER");
@@ -106,6 +109,7 @@ async fn a_short_password_or_bad_email_is_bad_user_input() {
     let api = TestApi::new().await;
     for (email, password) in [
         ("owner@example.com", "short"),
+        ("owner@example.com", "elevenchars"),
         ("not-an-email", "long-enough-password"),
     ] {
         let r = api
@@ -290,6 +294,412 @@ async fn expired_tampered_foreign_and_unsigned_tokens_are_all_unauthenticated() 
             .is_empty()
     );
     // The real token still works.
+    let me = api.run(Some(&owner), ME, Value::Null).await;
+    assert_eq!(me["data"]["me"]["email"], OWNER_EMAIL);
+}
+
+const CHANGE_PASSWORD: &str = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { token user { email } } }";
+const SIGN_OUT_EVERYWHERE: &str = "mutation { signOutEverywhere }";
+
+fn token_of(r: &Value, field: &str) -> String {
+    r["data"][field]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field}: {r}"))
+        .to_owned()
+}
+
+async fn login(api: &TestApi, email: &str, password: &str) -> Value {
+    api.run(None, LOGIN, json!({ "e": email, "p": password }))
+        .await
+}
+
+/// Limits for the throttle tests: short delays and lockout, and rate limits out
+/// of the way unless a test sets them.
+const FAST_THROTTLE: [(&str, &str); 7] = [
+    ("LOGIN_FREE_ATTEMPTS", "3"),
+    ("LOGIN_DELAY_MS", "20"),
+    ("LOGIN_MAX_DELAY_MS", "80"),
+    ("LOGIN_LOCKOUT_AFTER", "8"),
+    ("LOGIN_LOCKOUT_SECS", "2"),
+    ("LOGIN_PER_EMAIL_PER_MINUTE", "10000"),
+    ("LOGIN_PER_MINUTE", "10000"),
+];
+
+#[tokio::test]
+async fn two_hundred_concurrent_wrong_guesses_take_as_long_as_sequential_ones_and_the_right_password_works_after_the_lockout()
+ {
+    let api = TestApi::with_vars(&FAST_THROTTLE).await;
+    let owner = api.owner_token().await;
+    let limits = &api.settings.login;
+    let throttle = service::auth::LoginThrottle::new(limits.clone());
+    // One at a time, guesses wait 0, 0, 0, 20, 40, 80, 80, 80 ms and the email
+    // is then locked: this is the least 200 sequential guesses take.
+    let sequential: std::time::Duration = (0..limits.lockout_after)
+        .map(|failures| throttle.delay_after(failures))
+        .sum();
+
+    let started = std::time::Instant::now();
+    let answers = futures_util::future::join_all((0..200).map(|i| {
+        let api = &api;
+        async move { login(api, OWNER_EMAIL, &format!("wrong-guess-{i:04}")).await }
+    }))
+    .await;
+    let elapsed = started.elapsed();
+
+    assert!(
+        elapsed >= sequential,
+        "200 concurrent guesses took {elapsed:?}, less than {sequential:?} for sequential ones"
+    );
+    let codes: Vec<String> = answers.iter().flat_map(error_codes).collect();
+    let checked = codes.iter().filter(|c| *c == "UNAUTHENTICATED").count();
+    let refused = codes.iter().filter(|c| *c == "TOO_MANY_REQUESTS").count();
+    assert_eq!((checked, refused), (8, 192), "{codes:?}");
+    let locked = answers
+        .iter()
+        .find(|r| error_codes(r) == ["TOO_MANY_REQUESTS"])
+        .unwrap();
+    assert!(
+        locked["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("too many sign-in attempts for this account: try again in "),
+        "{locked}"
+    );
+    assert!(locked["errors"][0]["extensions"]["retryAfterSeconds"].as_u64() >= Some(1));
+
+    // During the lockout the right password is refused too, and the owner sees it.
+    let during = login(&api, OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert_eq!(error_codes(&during), ["TOO_MANY_REQUESTS"], "{during}");
+    let lockouts = api
+        .run(
+            Some(&owner),
+            "{ loginLockouts { email failures until } }",
+            Value::Null,
+        )
+        .await;
+    let lockout = &lockouts["data"]["loginLockouts"][0];
+    assert_eq!(lockout["email"], OWNER_EMAIL, "{lockouts}");
+    assert_eq!(lockout["failures"], 8);
+    let until: chrono::DateTime<Utc> = lockout["until"].as_str().unwrap().parse().unwrap();
+
+    // Once it ends, the right password works.
+    let wait = (until - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait + std::time::Duration::from_millis(50)).await;
+    let after = login(&api, OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert!(after["errors"].is_null(), "{after}");
+    let me = api
+        .run(Some(&token_of(&after, "login")), ME, Value::Null)
+        .await;
+    assert_eq!(me["data"]["me"]["email"], OWNER_EMAIL);
+    let lockouts = api
+        .run(Some(&owner), "{ loginLockouts { email } }", Value::Null)
+        .await;
+    assert_eq!(lockouts["data"]["loginLockouts"], json!([]));
+}
+
+#[tokio::test]
+async fn one_password_sprayed_across_fifty_emails_from_one_address_is_refused_past_its_limit() {
+    let mut vars = FAST_THROTTLE.to_vec();
+    vars.push(("LOGIN_PER_ADDRESS_PER_MINUTE", "5"));
+    let api = TestApi::with_vars(&vars).await;
+    api.owner_token().await;
+    let sprayer: std::net::IpAddr = [198, 51, 100, 7].into();
+
+    let mut codes = Vec::new();
+    for i in 0..50 {
+        let r = api
+            .run_from(
+                Some(sprayer),
+                None,
+                LOGIN,
+                json!({ "e": format!("user{i}@example.com"), "p": "Summer2026!!" }),
+            )
+            .await;
+        codes.extend(error_codes(&r));
+        if i == 49 {
+            assert!(
+                r["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("too many sign-in attempts from your address: try again in "),
+                "{r}"
+            );
+        }
+    }
+    let elsewhere = api
+        .run_from(
+            Some([198, 51, 100, 8].into()),
+            None,
+            LOGIN,
+            json!({ "e": OWNER_EMAIL, "p": OWNER_PASSWORD }),
+        )
+        .await;
+
+    let checked = codes.iter().filter(|c| *c == "UNAUTHENTICATED").count();
+    let refused = codes.iter().filter(|c| *c == "TOO_MANY_REQUESTS").count();
+    assert_eq!((checked, refused), (5, 45), "{codes:?}");
+    assert!(elsewhere["errors"].is_null(), "{elsewhere}");
+}
+
+#[tokio::test]
+async fn over_http_the_client_address_is_known_and_limited() {
+    let t = e2e::TestDb::migrated().await;
+    let data = tempfile::tempdir().unwrap();
+    let settings = e2e::settings_with(
+        &t.url,
+        data.path(),
+        false,
+        &[("LOGIN_PER_ADDRESS_PER_MINUTE", "3")],
+    );
+    let app = api::Application::with_database(&settings, t.db.clone())
+        .await
+        .unwrap();
+    let url = format!("http://{}/graphql", app.addr());
+    tokio::spawn(app.run());
+    let client = reqwest::Client::new();
+
+    let mut codes = Vec::new();
+    for i in 0..4 {
+        let r: Value = client
+            .post(&url)
+            .json(&json!({ "query": LOGIN, "variables": { "e": format!("u{i}@example.com"), "p": "guess-password-1" } }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        codes.extend(error_codes(&r));
+    }
+
+    assert_eq!(
+        codes,
+        [
+            "UNAUTHENTICATED",
+            "UNAUTHENTICATED",
+            "UNAUTHENTICATED",
+            "TOO_MANY_REQUESTS"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_mutation_selecting_login_more_than_once_is_refused_before_any_password_is_checked() {
+    let api = TestApi::with_vars(&FAST_THROTTLE).await;
+    let owner = api.owner_token().await;
+    let aliased: String = (0..100)
+        .map(|i| {
+            format!(
+                "g{i}: login(email: \"{OWNER_EMAIL}\", password: \"guess-{i:08}\") {{ token }} "
+            )
+        })
+        .collect();
+    let documents = [
+        format!("mutation {{ {aliased} }}"),
+        format!(
+            "mutation {{ a: login(email: \"{OWNER_EMAIL}\", password: \"guess-00000001\") {{ token }} ...F }} \
+             fragment F on Mutation {{ b: login(email: \"{OWNER_EMAIL}\", password: \"guess-00000002\") {{ token }} }}"
+        ),
+        format!(
+            "mutation {{ login(email: \"{OWNER_EMAIL}\", password: \"guess-00000001\") {{ token }} \
+             register(email: \"x@example.com\", password: \"guess-00000002\") {{ token }} }}"
+        ),
+    ];
+
+    for document in &documents {
+        let r = api.run(None, document, Value::Null).await;
+        assert_eq!(error_codes(&r), ["BAD_USER_INPUT"], "{document}: {r}");
+        assert!(
+            r["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most once per operation"),
+            "{r}"
+        );
+        assert!(r["data"].is_null(), "{r}");
+    }
+    // Nothing ran: 100 guesses would have locked the email after 8, yet the
+    // owner signs in; and one login written twice under the same response key
+    // (merged into one field) is one sign-in, so it is fine.
+    let one = api
+        .run(
+            None,
+            &format!(
+                "mutation {{ login(email: \"{OWNER_EMAIL}\", password: \"{OWNER_PASSWORD}\") {{ token }} \
+                 login(email: \"{OWNER_EMAIL}\", password: \"{OWNER_PASSWORD}\") {{ expiresAt }} }}"
+            ),
+            Value::Null,
+        )
+        .await;
+    assert!(one["errors"].is_null(), "{one}");
+    let lockouts = api
+        .run(Some(&owner), "{ loginLockouts { email } }", Value::Null)
+        .await;
+    assert_eq!(lockouts["data"]["loginLockouts"], json!([]));
+}
+
+#[tokio::test]
+async fn a_token_stops_working_after_change_password_and_the_new_password_signs_in() {
+    let api = TestApi::new().await;
+    let old = api.owner_token().await;
+    let other_device = token_of(&login(&api, OWNER_EMAIL, OWNER_PASSWORD).await, "login");
+
+    let wrong_current = api
+        .run(
+            Some(&old),
+            CHANGE_PASSWORD,
+            json!({ "c": "not-the-password", "n": "a brand new password" }),
+        )
+        .await;
+    let too_short = api
+        .run(
+            Some(&old),
+            CHANGE_PASSWORD,
+            json!({ "c": OWNER_PASSWORD, "n": "elevenchars" }),
+        )
+        .await;
+    let changed = api
+        .run(
+            Some(&old),
+            CHANGE_PASSWORD,
+            json!({ "c": OWNER_PASSWORD, "n": "a brand new password" }),
+        )
+        .await;
+
+    assert_eq!(
+        error_codes(&wrong_current),
+        ["UNAUTHENTICATED"],
+        "{wrong_current}"
+    );
+    assert_eq!(error_codes(&too_short), ["BAD_USER_INPUT"], "{too_short}");
+    assert!(changed["errors"].is_null(), "{changed}");
+    let new = token_of(&changed, "changePassword");
+    for token in [&old, &other_device] {
+        let r = api.run(Some(token), ME, Value::Null).await;
+        assert_eq!(error_codes(&r), ["UNAUTHENTICATED"], "{r}");
+        assert!(
+            r["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("signed out"),
+            "{r}"
+        );
+    }
+    let me = api.run(Some(&new), ME, Value::Null).await;
+    assert_eq!(me["data"]["me"]["email"], OWNER_EMAIL);
+    assert_eq!(
+        error_codes(&login(&api, OWNER_EMAIL, OWNER_PASSWORD).await),
+        ["UNAUTHENTICATED"]
+    );
+    assert!(login(&api, OWNER_EMAIL, "a brand new password").await["errors"].is_null());
+}
+
+#[tokio::test]
+async fn a_token_stops_working_after_sign_out_everywhere() {
+    let api = TestApi::new().await;
+    let first = api.owner_token().await;
+    let second = token_of(&login(&api, OWNER_EMAIL, OWNER_PASSWORD).await, "login");
+
+    let anonymous = api.run(None, SIGN_OUT_EVERYWHERE, Value::Null).await;
+    let signed_out = api
+        .run(Some(&second), SIGN_OUT_EVERYWHERE, Value::Null)
+        .await;
+
+    assert_eq!(error_codes(&anonymous), ["UNAUTHENTICATED"]);
+    assert_eq!(
+        signed_out["data"]["signOutEverywhere"], true,
+        "{signed_out}"
+    );
+    for token in [&first, &second] {
+        let r = api.run(Some(token), ME, Value::Null).await;
+        assert_eq!(error_codes(&r), ["UNAUTHENTICATED"], "{r}");
+    }
+    let again = token_of(&login(&api, OWNER_EMAIL, OWNER_PASSWORD).await, "login");
+    let me = api.run(Some(&again), ME, Value::Null).await;
+    assert_eq!(me["data"]["me"]["email"], OWNER_EMAIL);
+}
+
+#[tokio::test]
+async fn a_token_stops_working_after_delete_user_and_only_the_owner_deletes_viewers() {
+    let api = TestApi::new().await;
+    let owner = api.owner_token().await;
+    let viewer = api.viewer_token(&owner).await;
+    let ids = |r: &Value| r["data"]["me"]["id"].as_str().unwrap().to_owned();
+    let viewer_id = ids(&api.run(Some(&viewer), "{ me { id } }", Value::Null).await);
+    let owner_id = ids(&api.run(Some(&owner), "{ me { id } }", Value::Null).await);
+    let delete = "mutation($id: ID!) { deleteUser(id: $id) { email role } }";
+
+    let by_viewer = api
+        .run(Some(&viewer), delete, json!({ "id": owner_id }))
+        .await;
+    let the_owner = api
+        .run(Some(&owner), delete, json!({ "id": owner_id }))
+        .await;
+    let nobody = api
+        .run(Some(&owner), delete, json!({ "id": "999999" }))
+        .await;
+    let deleted = api
+        .run(Some(&owner), delete, json!({ "id": viewer_id }))
+        .await;
+
+    assert_eq!(error_codes(&by_viewer), ["FORBIDDEN"], "{by_viewer}");
+    assert_eq!(error_codes(&the_owner), ["BAD_USER_INPUT"], "{the_owner}");
+    assert_eq!(error_codes(&nobody), ["NOT_FOUND"], "{nobody}");
+    assert_eq!(
+        deleted["data"]["deleteUser"],
+        json!({ "email": "viewer@example.com", "role": "VIEWER" }),
+        "{deleted}"
+    );
+    let r = api.run(Some(&viewer), ME, Value::Null).await;
+    assert_eq!(error_codes(&r), ["UNAUTHENTICATED"], "{r}");
+    assert_eq!(
+        api.t.strings("SELECT email FROM users").await,
+        [OWNER_EMAIL]
+    );
+    let me = api.run(Some(&owner), ME, Value::Null).await;
+    assert_eq!(me["data"]["me"]["email"], OWNER_EMAIL);
+}
+
+#[tokio::test]
+async fn tokens_issued_in_the_future_not_yet_valid_or_living_longer_than_configured_are_refused() {
+    let api = TestApi::new().await;
+    let owner = api.owner_token().await;
+    let owner_id = api.t.strings("SELECT id || '' FROM users").await[0].clone();
+    let now = Utc::now();
+    let at = |iat: chrono::DateTime<Utc>, exp: chrono::DateTime<Utc>| {
+        let mut c = claims(&owner_id, Duration::zero());
+        c["iat"] = json!(iat.timestamp());
+        c["exp"] = json!(exp.timestamp());
+        c
+    };
+    let mut not_yet = at(now, now + Duration::hours(1));
+    not_yet["nbf"] = json!((now + Duration::minutes(30)).timestamp());
+    let year_2100 = chrono::DateTime::parse_from_rfc3339("2100-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+
+    for (what, claims) in [
+        (
+            "iat in the future",
+            at(now + Duration::hours(1), now + Duration::hours(2)),
+        ),
+        ("nbf in the future", not_yet),
+        ("exp in 2100", at(now, year_2100)),
+        (
+            "a day long",
+            at(now - Duration::hours(1), now + Duration::hours(23)),
+        ),
+    ] {
+        let r = api
+            .run(Some(&forge(&claims, TEST_JWT_SECRET)), ME, Value::Null)
+            .await;
+        assert_eq!(error_codes(&r), ["UNAUTHENTICATED"], "{what}: {r}");
+    }
+    // The same forgery within the configured lifetime is accepted: the times are
+    // what is refused above.
+    let fine = forge(&at(now, now + Duration::hours(2)), TEST_JWT_SECRET);
+    let me = api.run(Some(&fine), ME, Value::Null).await;
+    assert_eq!(me["data"]["me"]["email"], OWNER_EMAIL, "{me}");
     let me = api.run(Some(&owner), ME, Value::Null).await;
     assert_eq!(me["data"]["me"]["email"], OWNER_EMAIL);
 }

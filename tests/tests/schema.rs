@@ -58,7 +58,7 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         Migrator::get_applied_migrations(&t.db).await.unwrap().len(),
-        17
+        18
     );
 
     Migrator::down(&t.db, None).await.unwrap();
@@ -76,7 +76,7 @@ async fn migrations_go_up_down_and_up_again() {
 #[tokio::test]
 async fn each_migration_can_be_reverted_and_reapplied_in_turn() {
     let t = TestDb::empty().await;
-    for step in 1..=17 {
+    for step in 1..=18 {
         Migrator::up(&t.db, Some(1)).await.unwrap();
         let tables = t.tables().await;
         Migrator::down(&t.db, Some(1))
@@ -130,8 +130,8 @@ async fn marketplace_currency_is_nullable_after_phase_11_and_restored_by_its_dow
     .insert(&t.db)
     .await
     .unwrap();
-    // Revert 0017 to 0011: the NOT NULL comes back without losing the row.
-    Migrator::down(&t.db, Some(7)).await.unwrap();
+    // Revert 0018 to 0011: the NOT NULL comes back without losing the row.
+    Migrator::down(&t.db, Some(8)).await.unwrap();
     let currency = t
         .strings("SELECT currency FROM marketplaces WHERE marketplace_id = 'TESTMARKET'")
         .await;

@@ -1,9 +1,18 @@
-//! Sign-up of the owner, sign-in, the owner's user management, and `me`.
+//! Sign-up of the owner, sign-in and sign-out, password changes, the owner's
+//! user management and sign-in lockouts, and `me`.
+//!
+//! A document may select `login` or `register` once per operation
+//! ([`OneSignInPerOperation`]): aliases would otherwise put a hundred password
+//! guesses in one request.
 
-use super::{ApiError, OwnerOnly, SignedIn, api_context, current_user};
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use super::{ApiError, OwnerOnly, SignedIn, api_context, client_addr, current_user};
+use async_graphql::parser::types::{
+    ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
+};
+use async_graphql::{Context, Enum, ID, Name, Object, Positioned, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{enums, users};
+use std::collections::{HashMap, HashSet};
 
 /// What a user may do.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -69,6 +78,18 @@ pub struct AuthPayload {
     pub user: User,
 }
 
+/// An email locked after too many failed sign-ins: every attempt is refused,
+/// even with the right password, until `until`.
+#[derive(SimpleObject, Debug)]
+pub struct LoginLockout {
+    /// The email as typed (lower-cased); it may belong to no user.
+    pub email: String,
+    /// Failed attempts in a row.
+    pub failures: i32,
+    /// When sign-in for this email is possible again.
+    pub until: DateTime<Utc>,
+}
+
 /// Queries about the signed-in user.
 #[derive(Default)]
 pub struct AuthQuery;
@@ -79,6 +100,24 @@ impl AuthQuery {
     #[graphql(guard = "SignedIn")]
     async fn me(&self, ctx: &Context<'_>) -> Result<User, ApiError> {
         Ok(current_user(ctx).await?.into())
+    }
+
+    /// Emails locked now after too many failed sign-ins (owner only): someone
+    /// may be guessing passwords. Kept in this process's memory, so a restart
+    /// ends every lockout (`LOGIN_LOCKOUT_AFTER`, `LOGIN_LOCKOUT_SECS`).
+    #[graphql(guard = "OwnerOnly")]
+    async fn login_lockouts(&self, ctx: &Context<'_>) -> Result<Vec<LoginLockout>, ApiError> {
+        let api = api_context(ctx)?;
+        Ok(api
+            .throttle
+            .lockouts()
+            .into_iter()
+            .map(|l| LoginLockout {
+                email: l.email,
+                failures: i32::try_from(l.failures).unwrap_or(i32::MAX),
+                until: l.until,
+            })
+            .collect())
     }
 }
 
@@ -102,6 +141,9 @@ impl AuthMutation {
     }
 
     /// Signs in. A wrong password and an unknown email get the same answer.
+    /// Repeated failures for one email wait longer and longer and then lock the
+    /// email for a while; attempts per email, per client address and per server
+    /// are rate-limited (`TOO_MANY_REQUESTS`, with `retryAfterSeconds`).
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -129,15 +171,161 @@ impl AuthMutation {
         let user = service::auth::create_user(&api.db, &email, &password, role.into()).await?;
         Ok((&user).into())
     }
+
+    /// Changes the signed-in user's password. Every token issued before stops
+    /// working, on every device; the answer carries a new token for this one.
+    #[graphql(guard = "SignedIn")]
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(secret)] current_password: String,
+        #[graphql(secret)] new_password: String,
+    ) -> Result<AuthPayload, ApiError> {
+        let api = api_context(ctx)?;
+        let user = current_user(ctx).await?;
+        let (user, token) = service::auth::change_password(
+            &api.db,
+            &api.tokens,
+            &api.throttle,
+            user,
+            &current_password,
+            &new_password,
+            client_addr(ctx),
+        )
+        .await?;
+        Ok(AuthPayload {
+            token: token.token,
+            expires_at: token.expires_at,
+            user: (&user).into(),
+        })
+    }
+
+    /// Signs the signed-in user out everywhere: every token of theirs, this
+    /// one included, stops working. Returns true.
+    #[graphql(guard = "SignedIn")]
+    async fn sign_out_everywhere(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        let api = api_context(ctx)?;
+        let user = current_user(ctx).await?;
+        service::auth::sign_out_everywhere(&api.db, user.id).await?;
+        Ok(true)
+    }
+
+    /// Deletes a viewer (owner only); their tokens stop working at once. Returns
+    /// the deleted user. The owner cannot be deleted.
+    #[graphql(guard = "OwnerOnly")]
+    async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> Result<User, ApiError> {
+        let api = api_context(ctx)?;
+        let id = id
+            .parse::<i64>()
+            .map_err(|_| ApiError::NotFound("no user has this id".to_owned()))?;
+        let user = service::auth::delete_user(&api.db, id).await?;
+        Ok((&user).into())
+    }
 }
 
 async fn sign_in(ctx: &Context<'_>, email: &str, password: &str) -> Result<AuthPayload, ApiError> {
     let api = api_context(ctx)?;
-    let (user, token) =
-        service::auth::login(&api.db, &api.tokens, &api.throttle, email, password).await?;
+    let (user, token) = service::auth::login(
+        &api.db,
+        &api.tokens,
+        &api.throttle,
+        email,
+        password,
+        client_addr(ctx),
+    )
+    .await?;
     Ok(AuthPayload {
         token: token.token,
         expires_at: token.expires_at,
         user: (&user).into(),
     })
+}
+
+/// The fields that check a password and sign in.
+const SIGN_IN_FIELDS: [&str; 2] = ["login", "register"];
+
+/// Refuses a document whose mutation selects `login` or `register` more than
+/// once (under different aliases, or both), before anything runs: one request,
+/// one password check. Fields of the same response key merge into one and count
+/// once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OneSignInPerOperation;
+
+impl async_graphql::extensions::ExtensionFactory for OneSignInPerOperation {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(OneSignInPerOperation)
+    }
+}
+
+/// The response keys of the sign-in fields at the top of `set`, through inline
+/// fragments and fragment spreads (each fragment visited once).
+fn sign_in_keys<'a>(
+    set: &'a SelectionSet,
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    visited: &mut HashSet<&'a str>,
+    keys: &mut HashSet<&'a str>,
+) {
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                if SIGN_IN_FIELDS.contains(&field.name.node.as_str()) {
+                    keys.insert(field.response_key().node.as_str());
+                }
+            }
+            Selection::InlineFragment(inline) => {
+                sign_in_keys(&inline.node.selection_set.node, fragments, visited, keys);
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                if visited.insert(name)
+                    && let Some(fragment) = fragments.get(name)
+                {
+                    sign_in_keys(&fragment.node.selection_set.node, fragments, visited, keys);
+                }
+            }
+        }
+    }
+}
+
+fn check_one_sign_in(document: &ExecutableDocument) -> async_graphql::ServerResult<()> {
+    for (_, operation) in document.operations.iter() {
+        if operation.node.ty != OperationType::Mutation {
+            continue;
+        }
+        let mut keys = HashSet::new();
+        sign_in_keys(
+            &operation.node.selection_set.node,
+            &document.fragments,
+            &mut HashSet::new(),
+            &mut keys,
+        );
+        if keys.len() > 1 {
+            let mut error = async_graphql::ServerError::new(
+                "select `login` or `register` at most once per operation: send one sign-in per request",
+                Some(operation.pos),
+            );
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_USER_INPUT");
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for OneSignInPerOperation {
+    async fn parse_query(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        query: &str,
+        variables: &async_graphql::Variables,
+        next: async_graphql::extensions::NextParseQuery<'_>,
+    ) -> async_graphql::ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        check_one_sign_in(&document)?;
+        Ok(document)
+    }
 }

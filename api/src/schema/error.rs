@@ -49,6 +49,14 @@ pub enum ApiError {
         /// What happened.
         message: String,
     },
+    /// Too many attempts: a sign-in limit or lockout (`retryAfterSeconds` in the
+    /// extensions).
+    TooManyRequests {
+        /// Whole seconds until the caller may try again.
+        retry_after_secs: u64,
+        /// What to tell the caller.
+        message: String,
+    },
     /// Our fault; details are in the log only.
     Internal,
 }
@@ -66,6 +74,7 @@ impl ApiError {
             Self::SyncAlreadyRunning { .. } => "SYNC_ALREADY_RUNNING",
             Self::SpApiAuthFailed { .. } => "SPAPI_AUTH_FAILED",
             Self::SpApiUnavailable { .. } => "SPAPI_UNAVAILABLE",
+            Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Self::Internal => "INTERNAL",
         }
     }
@@ -79,7 +88,8 @@ impl ApiError {
             | Self::NotConfigured(m)
             | Self::SyncAlreadyRunning { message: m, .. }
             | Self::SpApiAuthFailed { message: m, .. }
-            | Self::SpApiUnavailable { message: m, .. } => m,
+            | Self::SpApiUnavailable { message: m, .. }
+            | Self::TooManyRequests { message: m, .. } => m,
             Self::Internal => "internal error: the server log has the details",
         }
     }
@@ -103,6 +113,12 @@ impl From<ApiError> for async_graphql::Error {
             | ApiError::SpApiUnavailable { run_id, .. } => Some(*run_id),
             _ => None,
         };
+        let retry_after = match &e {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         async_graphql::Error::new(e.message()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(id) = running {
@@ -110,6 +126,9 @@ impl From<ApiError> for async_graphql::Error {
             }
             if let Some(id) = failed_run {
                 ext.set("runId", id.to_string());
+            }
+            if let Some(secs) = retry_after {
+                ext.set("retryAfterSeconds", secs);
             }
         })
     }
@@ -124,9 +143,15 @@ impl From<sea_orm::DbErr> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::InvalidCredentials | AuthError::InvalidToken | AuthError::UnknownUser => {
-                Self::Unauthenticated(e.to_string())
-            }
+            AuthError::InvalidCredentials
+            | AuthError::InvalidToken
+            | AuthError::UnknownUser
+            | AuthError::Revoked => Self::Unauthenticated(e.to_string()),
+            AuthError::TooManyAttempts(refused) => Self::TooManyRequests {
+                retry_after_secs: service::auth::retry_after_secs(&refused),
+                message: e.to_string(),
+            },
+            AuthError::NoSuchUser => Self::NotFound(e.to_string()),
             AuthError::RegistrationClosed => Self::Forbidden(e.to_string()),
             AuthError::EmailTaken | AuthError::InvalidInput(_) => Self::BadUserInput(e.to_string()),
             AuthError::Internal(_) => Self::internal("authentication failed", &e),

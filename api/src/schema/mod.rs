@@ -25,6 +25,7 @@ use sea_orm::DatabaseConnection;
 use service::Settings;
 use service::auth::{LoginThrottle, Tokens};
 use service::settings::EncryptionKey;
+use std::net::IpAddr;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -64,7 +65,7 @@ pub struct ApiContext {
     pub db: DatabaseConnection,
     /// Signs and verifies sign-in tokens.
     pub tokens: Tokens,
-    /// Slows down repeated failed sign-ins.
+    /// Rate-limits, slows down and locks out sign-in attempts.
     pub throttle: LoginThrottle,
     /// Seals the Amazon credentials.
     pub encryption_key: Arc<EncryptionKey>,
@@ -88,7 +89,7 @@ impl ApiContext {
         Self {
             db,
             tokens: Tokens::from_settings(settings),
-            throttle: LoginThrottle::from_settings(settings),
+            throttle: LoginThrottle::new(settings.login.clone()),
             encryption_key: Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
             shutdown: tokio_util::sync::CancellationToken::new(),
             tasks: tokio_util::task::TaskTracker::new(),
@@ -109,6 +110,7 @@ pub fn build(context: ApiContext) -> ApiSchema {
     )
     .data(context)
     .extension(error::ErrorCodes)
+    .extension(auth::OneSignInPerOperation)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()
@@ -176,6 +178,19 @@ impl RequestAuth {
             },
         }
     }
+}
+
+/// The address a request came from, when the server knows it: the HTTP layer
+/// puts the TCP peer's address in the request data. Behind a reverse proxy this
+/// is the proxy's address, so the per-address sign-in limit then counts everyone
+/// together. `schema.execute` without it (tests) skips that limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The client address of this request, if known.
+#[must_use]
+pub fn client_addr(ctx: &Context<'_>) -> Option<IpAddr> {
+    ctx.data_opt::<ClientAddr>().map(|c| c.0)
 }
 
 /// The signed-in user of this request.
