@@ -88,7 +88,7 @@ impl Application {
         let context = schema::ApiContext::new(db.clone(), settings);
         let shutdown = context.shutdown.clone();
         let tasks = context.tasks.clone();
-        let schema = schema::build(context);
+        let schema = schema::build(context, settings.graphql_introspection);
         let router = router(AppState {
             db,
             schema,

@@ -90,6 +90,7 @@ pub struct AuthMutation;
 impl AuthMutation {
     /// Registers the owner: only the first user may register, and becomes OWNER.
     /// Afterwards the owner adds users with `createUser`.
+    #[graphql(complexity = "super::rows_cost(1, child_complexity)")]
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -102,6 +103,7 @@ impl AuthMutation {
     }
 
     /// Signs in. A wrong password and an unknown email get the same answer.
+    #[graphql(complexity = "super::rows_cost(1, child_complexity)")]
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -112,7 +114,7 @@ impl AuthMutation {
     }
 
     /// Adds a read-only user (owner only).
-    #[graphql(guard = "OwnerOnly")]
+    #[graphql(guard = "OwnerOnly", complexity = "super::rows_cost(1, child_complexity)")]
     async fn create_user(
         &self,
         ctx: &Context<'_>,
