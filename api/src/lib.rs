@@ -92,7 +92,7 @@ impl Application {
         let router = router(AppState {
             db,
             schema,
-            counters: metrics::SharedCounters::default(),
+            counters: std::sync::Arc::new(metrics::Counters::new(settings.metrics_token.clone())),
             documents: std::sync::Arc::default(),
         })
         .layer(cors(&settings.cors_allowed_origins));

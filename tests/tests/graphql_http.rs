@@ -17,9 +17,14 @@ struct App {
 
 impl App {
     async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    async fn start_with(configure: impl FnOnce(&mut service::Settings)) -> Self {
         let t = TestDb::migrated().await;
         let data = tempfile::tempdir().unwrap();
-        let settings = e2e::settings(&t.url, data.path(), false);
+        let mut settings = e2e::settings(&t.url, data.path(), false);
+        configure(&mut settings);
         let app = api::Application::with_database(&settings, t.db.clone())
             .await
             .unwrap();
@@ -31,6 +36,14 @@ impl App {
             _t: t,
             _data: data,
         }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
@@ -83,6 +96,8 @@ async fn over_http_the_owner_registers_logs_in_and_uses_the_bearer_token() {
     assert_eq!(error_codes(&garbage), ["UNAUTHENTICATED"]);
 }
 
+const METRICS_TOKEN: &str = "scrape-token-0123456789";
+
 #[tokio::test]
 async fn graphiql_is_served_on_get_and_health_probes_still_answer() {
     let app = App::start().await;
@@ -95,6 +110,40 @@ async fn graphiql_is_served_on_get_and_health_probes_still_answer() {
         let res = reqwest::get(format!("{}{probe}", app.base)).await.unwrap();
         assert_eq!(res.status(), 200, "{probe}");
     }
+}
+
+#[tokio::test]
+async fn metrics_without_their_token_are_401_and_with_it_200() {
+    let app = App::start_with(|s| {
+        s.metrics_token = Some(secrecy::SecretString::from(METRICS_TOKEN));
+    })
+    .await;
+    let scrape = |token: Option<&'static str>| {
+        let mut req = app.client.get(format!("{}/metrics", app.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+
+    let anonymous = scrape(None).await.unwrap();
+    let wrong = scrape(Some("scrape-token-0123456788")).await.unwrap();
+    let right = scrape(Some(METRICS_TOKEN)).await.unwrap();
+
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("http_requests_total "));
+}
+
+#[tokio::test]
+async fn metrics_are_off_without_a_configured_token() {
+    let app = App::start().await;
+
+    let res = app.get("/metrics").await;
+
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("METRICS_TOKEN"));
 }
 
 #[tokio::test]
