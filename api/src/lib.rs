@@ -6,6 +6,7 @@
 //! `/graphql` by a thin layer; the admin page is at `/admin` (module `admin`).
 
 mod admin;
+mod graphiql;
 mod graphql;
 
 pub use graphql::MAX_BODY_BYTES;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub counters: metrics::SharedCounters,
     /// Documents already parsed, by their text.
     pub documents: std::sync::Arc<schema::documents::ParsedDocuments>,
+    /// Whether `GET /graphql` serves GraphiQL (`GRAPHIQL`).
+    pub graphiql: bool,
 }
 
 /// A built, bound, not yet serving application.
@@ -94,6 +97,7 @@ impl Application {
             schema,
             counters: std::sync::Arc::new(metrics::Counters::new(settings.metrics_token.clone())),
             documents: std::sync::Arc::default(),
+            graphiql: settings.graphiql,
         })
         .layer(cors(&settings.cors_allowed_origins));
         Ok(Self {
@@ -156,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(admin::routes())
         .merge(graphql::routes())
+        .merge(graphiql::routes())
         .merge(metrics::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -99,17 +99,47 @@ async fn over_http_the_owner_registers_logs_in_and_uses_the_bearer_token() {
 const METRICS_TOKEN: &str = "scrape-token-0123456789";
 
 #[tokio::test]
-async fn graphiql_is_served_on_get_and_health_probes_still_answer() {
+async fn graphiql_is_served_from_the_binary_with_a_same_origin_policy_and_probes_answer() {
     let app = App::start().await;
 
-    let page = reqwest::get(format!("{}/graphql", app.base)).await.unwrap();
+    let page = app.get("/graphql").await;
     assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let html = page.text().await.unwrap();
     assert!(html.contains("graphiql"), "{html}");
+    assert!(!html.contains("https://") && !html.contains("http://"), "{html}");
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert!(!csp.contains("http") && !csp.contains("unsafe"), "{csp}");
+    let srcs: Vec<&str> = html
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/graphql/assets/"))
+        .collect();
+    assert_eq!(srcs.len(), 6, "{srcs:?}");
+    for src in srcs {
+        let res = app.get(src).await;
+        assert_eq!(res.status(), 200, "{src}");
+        assert!(res.headers().contains_key("content-security-policy"), "{src}");
+        assert!(!res.bytes().await.unwrap().is_empty(), "{src}");
+    }
     for probe in ["/healthz", "/readyz"] {
-        let res = reqwest::get(format!("{}{probe}", app.base)).await.unwrap();
+        let res = app.get(probe).await;
         assert_eq!(res.status(), 200, "{probe}");
     }
+}
+
+#[tokio::test]
+async fn graphiql_is_off_in_production_unless_enabled() {
+    let off = App::start_with(|s| s.graphiql = false).await;
+
+    let page = off.get("/graphql").await;
+    let asset = off.get("/graphql/assets/graphiql.min.js").await;
+
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("GRAPHIQL=true"));
+    assert_eq!(asset.status(), 404);
 }
 
 #[tokio::test]
