@@ -811,8 +811,8 @@ pub struct OrdersQuery;
 #[Object]
 impl OrdersQuery {
     /// Orders, newest purchase first, `first` at a time (at most 200); pass the
-    /// last page's `pageInfo.endCursor` as `after` for the next page. Its cost
-    /// (see `MAX_COMPLEXITY`) counts the selection once per order of `first`.
+    /// last page's `pageInfo.endCursor` as `after` for the next page. Against the
+    /// request's complexity limit it counts its selection once per order of `first`.
     #[graphql(
         guard = "SignedIn",
         complexity = "super::rows_cost(page_rows(first, MAX_PAGE), child_complexity)"

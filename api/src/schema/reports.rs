@@ -79,8 +79,8 @@ impl ReportsQuery {
     /// currency, by date then currency; every day of the range has a row for each
     /// currency seen in the range and for the default currency of each marketplace
     /// in scope (`marketplaceId`, else the connection's), with zeros on days
-    /// without orders. Its cost (see `MAX_COMPLEXITY`) counts the selection once
-    /// per day of the range.
+    /// without orders. Against the request's complexity limit it counts its
+    /// selection once per day of the range.
     #[graphql(
         guard = "SignedIn",
         complexity = "super::rows_cost(range_days(&from, &to), child_complexity)"
