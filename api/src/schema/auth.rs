@@ -76,7 +76,7 @@ pub struct AuthQuery;
 #[Object]
 impl AuthQuery {
     /// The signed-in user.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(guard = "SignedIn", complexity = "super::rows_cost(1, child_complexity)")]
     async fn me(&self, ctx: &Context<'_>) -> Result<User, ApiError> {
         Ok(current_user(ctx).await?.into())
     }
