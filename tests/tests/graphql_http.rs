@@ -6,12 +6,15 @@
 )]
 
 use e2e::{OWNER_EMAIL, OWNER_PASSWORD, TestDb, error_codes};
+use entity::enums::{SyncStatus, SyncTrigger};
+use entity::sync_runs;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 
 struct App {
     base: String,
     client: reqwest::Client,
-    _t: TestDb,
+    t: TestDb,
     _data: tempfile::TempDir,
 }
 
@@ -33,7 +36,7 @@ impl App {
         Self {
             base,
             client: reqwest::Client::new(),
-            _t: t,
+            t,
             _data: data,
         }
     }
@@ -301,5 +304,81 @@ async fn the_admin_page_and_its_assets_are_served_with_a_same_origin_only_policy
         assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
         let body = res.text().await.unwrap();
         assert!(body.contains(marker), "{path}");
+    }
+}
+
+async fn run_row(db: &sea_orm::DatabaseConnection, status: SyncStatus, inserted: i64) -> i64 {
+    sync_runs::ActiveModel {
+        kind: Set("orders".into()),
+        trigger: Set(SyncTrigger::Schedule),
+        status: Set(status),
+        dry_run: Set(false),
+        include_items: Set(true),
+        orders_inserted: Set(inserted),
+        metadata: Set(Some(json!({ "calls_by_operation": { "searchOrders": 2 } }))),
+        started_at: Set(chrono::Utc::now()),
+        finished_at: Set((status != SyncStatus::Running).then(chrono::Utc::now)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id
+}
+
+#[tokio::test]
+async fn metrics_count_each_finished_run_once_and_a_running_one_when_it_ends() {
+    let app = App::start_with(|s| {
+        s.metrics_token = Some(secrecy::SecretString::from(METRICS_TOKEN));
+    })
+    .await;
+    let db = app.t.db.clone();
+    let scrape = || async {
+        app.client
+            .get(format!("{}/metrics", app.base))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let running = run_row(&db, SyncStatus::Running, 0).await;
+    run_row(&db, SyncStatus::Succeeded, 5).await;
+
+    let first = scrape().await;
+    let again = scrape().await;
+    let mut ended: sync_runs::ActiveModel = sync_runs::Entity::find_by_id(running)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    ended.status = Set(SyncStatus::Failed);
+    ended.finished_at = Set(Some(chrono::Utc::now()));
+    ended.update(&db).await.unwrap();
+    run_row(&db, SyncStatus::Succeeded, 7).await;
+    let later = scrape().await;
+
+    for text in [&first, &again] {
+        for line in [
+            "orders_sync_runs_total{status=\"running\"} 1",
+            "orders_sync_runs_total{status=\"succeeded\"} 1",
+            "orders_sync_runs_total{status=\"failed\"} 0",
+            "orders_upserted_total 5",
+            "spapi_calls_total{operation=\"searchOrders\"} 2",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from:\n{text}");
+        }
+    }
+    for line in [
+        "orders_sync_runs_total{status=\"running\"} 0",
+        "orders_sync_runs_total{status=\"succeeded\"} 2",
+        "orders_sync_runs_total{status=\"failed\"} 1",
+        "orders_upserted_total 12",
+        "spapi_calls_total{operation=\"searchOrders\"} 6",
+    ] {
+        assert!(later.contains(line), "{line:?} missing from:\n{later}");
     }
 }
