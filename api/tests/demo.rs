@@ -104,7 +104,10 @@ fn the_demo_is_refused_in_production_with_a_one_line_reason() {
         .env("DATA_DIR", dir.path())
         .env("API_ADDR", "127.0.0.1:0")
         .env("APP_ENV", "production")
-        .env("APP_ENCRYPTION_KEY", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=")
+        .env(
+            "APP_ENCRYPTION_KEY",
+            "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
+        )
         .env("JWT_SECRET", "0123456789abcdef0123456789abcdef")
         .output()
         .unwrap();

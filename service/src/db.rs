@@ -201,7 +201,10 @@ mod tests {
             Some("data/app.sqlite")
         );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("sqlite://shared?mode=memory&cache=shared"), None);
+        assert_eq!(
+            sqlite_file("sqlite://shared?mode=memory&cache=shared"),
+            None
+        );
         assert_eq!(sqlite_file("postgres://localhost/db"), None);
     }
 }

@@ -393,7 +393,9 @@ pub fn notify(webhook_url: Option<&str>, transitions: Vec<Transition>) {
                     }
                     // reqwest's errors name the URL, and a webhook URL usually
                     // carries its secret (Slack, Teams): log the failure without it.
-                    Err(e) => tracing::warn!(error = %e.without_url(), attempt, "alert webhook unreachable"),
+                    Err(e) => {
+                        tracing::warn!(error = %e.without_url(), attempt, "alert webhook unreachable")
+                    }
                 }
                 if attempt < 4 {
                     tokio::time::sleep(delay).await;

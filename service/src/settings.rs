@@ -922,9 +922,15 @@ mod tests {
             ("DATA_DIR", d),
             ("APP_ENCRYPTION_KEY", &key()),
             ("JWT_SECRET", JWT),
-            ("DATABASE_URL", "postgres://app:pg-pass-word@db.internal:5432/orders"),
+            (
+                "DATABASE_URL",
+                "postgres://app:pg-pass-word@db.internal:5432/orders",
+            ),
             ("METRICS_TOKEN", "metrics-token-0123456789"),
-            ("ALERT_WEBHOOK_URL", "https://hooks.example.com/services/T0/B0/hook-secret"),
+            (
+                "ALERT_WEBHOOK_URL",
+                "https://hooks.example.com/services/T0/B0/hook-secret",
+            ),
         ])
         .unwrap();
 
@@ -944,7 +950,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
         let k = key();
-        let base = [("DATA_DIR", d), ("APP_ENCRYPTION_KEY", k.as_str()), ("JWT_SECRET", JWT)];
+        let base = [
+            ("DATA_DIR", d),
+            ("APP_ENCRYPTION_KEY", k.as_str()),
+            ("JWT_SECRET", JWT),
+        ];
         let with = |extra: &[(&'static str, &'static str)]| {
             let mut vars: Vec<(&str, &str)> = base.to_vec();
             vars.extend_from_slice(extra);
@@ -996,6 +1006,10 @@ mod tests {
 
         assert_eq!(mode(&fresh), 0o700);
         assert_eq!(mode(&open), 0o700);
-        assert!(s.notices.iter().any(|n| n.contains("changed to 0700")), "{:?}", s.notices);
+        assert!(
+            s.notices.iter().any(|n| n.contains("changed to 0700")),
+            "{:?}",
+            s.notices
+        );
     }
 }

@@ -98,16 +98,29 @@ async fn the_data_dir_is_0700_and_the_sqlite_files_and_secrets_0600() {
     assert_eq!(ready.status(), 200);
 
     assert_eq!(mode(&data), 0o700, "DATA_DIR");
-    for file in ["app.sqlite", "app.sqlite-wal", "app.sqlite-shm", "encryption.key", "jwt.secret"] {
+    for file in [
+        "app.sqlite",
+        "app.sqlite-wal",
+        "app.sqlite-shm",
+        "encryption.key",
+        "jwt.secret",
+    ] {
         assert_eq!(mode(&data.join(file)), 0o600, "{file}");
     }
 
     // An install made before: everything world-readable. Starting again fixes it.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(data.join("app.sqlite"), std::fs::Permissions::from_mode(0o644))
-        .unwrap();
+    std::fs::set_permissions(
+        data.join("app.sqlite"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let settings = load();
     service::db::connect(&settings).await.unwrap();
     assert_eq!(mode(&data), 0o700, "DATA_DIR after a restart");
-    assert_eq!(mode(&data.join("app.sqlite")), 0o600, "app.sqlite after a restart");
+    assert_eq!(
+        mode(&data.join("app.sqlite")),
+        0o600,
+        "app.sqlite after a restart"
+    );
 }

@@ -113,7 +113,10 @@ async fn graphiql_is_served_from_the_binary_with_a_same_origin_policy_and_probes
         .to_owned();
     let html = page.text().await.unwrap();
     assert!(html.contains("graphiql"), "{html}");
-    assert!(!html.contains("https://") && !html.contains("http://"), "{html}");
+    assert!(
+        !html.contains("https://") && !html.contains("http://"),
+        "{html}"
+    );
     assert!(csp.contains("script-src 'self';"), "{csp}");
     assert!(!csp.contains("http") && !csp.contains("unsafe"), "{csp}");
     let srcs: Vec<&str> = html
@@ -124,7 +127,10 @@ async fn graphiql_is_served_from_the_binary_with_a_same_origin_policy_and_probes
     for src in srcs {
         let res = app.get(src).await;
         assert_eq!(res.status(), 200, "{src}");
-        assert!(res.headers().contains_key("content-security-policy"), "{src}");
+        assert!(
+            res.headers().contains_key("content-security-policy"),
+            "{src}"
+        );
         assert!(!res.bytes().await.unwrap().is_empty(), "{src}");
     }
     for probe in ["/healthz", "/readyz"] {

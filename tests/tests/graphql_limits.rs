@@ -19,11 +19,15 @@ async fn four_hundred_fifty_aliased_year_long_reports_are_refused_for_a_viewer()
     // One field each: 900 under the old count of fields (limit 1,000), which let
     // a viewer keep the database busy for 9.7 s.
     let reports: String = (0..450)
-        .map(|i| format!("r{i}: salesDaily(from: \"2025-01-01\", to: \"2025-12-31\") {{ revenue }} "))
+        .map(|i| {
+            format!("r{i}: salesDaily(from: \"2025-01-01\", to: \"2025-12-31\") {{ revenue }} ")
+        })
         .collect();
 
     let started = std::time::Instant::now();
-    let r = api.run(Some(&viewer), &format!("{{ {reports} }}"), Value::Null).await;
+    let r = api
+        .run(Some(&viewer), &format!("{{ {reports} }}"), Value::Null)
+        .await;
 
     assert_eq!(error_codes(&r), ["GRAPHQL_VALIDATION_FAILED"], "{r}");
     assert!(
@@ -49,17 +53,28 @@ async fn a_page_costs_its_selection_once_per_row_asked_for() {
         orderTotal { amount currencyCode } numberOfItemsShipped numberOfItemsUnshipped isPrime isBusinessOrder \
         items { orderItemId sellerSku asin title quantityOrdered quantityShipped itemPrice { amount currencyCode } unitPrice { amount currencyCode } }";
     let page = |first: u32| {
-        format!("{{ amazonOrders(first: {first}) {{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {fields} }} }} }} }}")
+        format!(
+            "{{ amazonOrders(first: {first}) {{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {fields} }} }} }} }}"
+        )
     };
     let three_pages: String = (0..3)
         .map(|i| format!("p{i}: amazonOrders(first: 200) {{ edges {{ node {{ {fields} }} }} }} "))
         .collect();
 
     let largest = api.run(Some(&owner), &page(200), Value::Null).await;
-    let three = api.run(Some(&owner), &format!("{{ {three_pages} }}"), Value::Null).await;
+    let three = api
+        .run(Some(&owner), &format!("{{ {three_pages} }}"), Value::Null)
+        .await;
 
-    assert!(largest["errors"].is_null(), "the largest page is allowed: {largest}");
-    assert_eq!(error_codes(&three), ["GRAPHQL_VALIDATION_FAILED"], "{three}");
+    assert!(
+        largest["errors"].is_null(),
+        "the largest page is allowed: {largest}"
+    );
+    assert_eq!(
+        error_codes(&three),
+        ["GRAPHQL_VALIDATION_FAILED"],
+        "{three}"
+    );
 }
 
 /// The string literals passed to `gql(…)` (and the subscription's `query:`) in
@@ -133,7 +148,9 @@ async fn every_request_the_admin_page_sends_is_within_the_limits() {
 
         let codes = error_codes(&response);
         assert!(
-            !codes.iter().any(|c| c == "GRAPHQL_VALIDATION_FAILED" || c == "GRAPHQL_PARSE_FAILED"),
+            !codes
+                .iter()
+                .any(|c| c == "GRAPHQL_VALIDATION_FAILED" || c == "GRAPHQL_PARSE_FAILED"),
             "the admin page's request was refused:\n{query}\n{response}"
         );
     }
@@ -150,7 +167,10 @@ async fn introspection_is_answered_only_where_it_is_enabled() {
     let open = api.run(None, query, Value::Null).await;
     let refused = serde_json::to_value(closed.execute(query).await).unwrap();
 
-    assert_eq!(open["data"]["__schema"]["queryType"]["name"], "Query", "{open}");
+    assert_eq!(
+        open["data"]["__schema"]["queryType"]["name"], "Query",
+        "{open}"
+    );
     assert_eq!(open["data"]["__type"]["name"], "AmazonOrder", "{open}");
     // async-graphql answers null, as for a field that is not there.
     assert!(refused["data"]["__schema"].is_null(), "{refused}");

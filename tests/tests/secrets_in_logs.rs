@@ -118,5 +118,8 @@ async fn an_unreachable_alert_webhook_is_logged_without_its_url() {
     };
 
     assert!(logs.contains("alert webhook unreachable"), "{logs}");
-    assert!(!logs.contains(secret), "the webhook URL reached the logs:\n{logs}");
+    assert!(
+        !logs.contains(secret),
+        "the webhook URL reached the logs:\n{logs}"
+    );
 }

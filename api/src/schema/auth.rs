@@ -76,7 +76,10 @@ pub struct AuthQuery;
 #[Object]
 impl AuthQuery {
     /// The signed-in user.
-    #[graphql(guard = "SignedIn", complexity = "super::rows_cost(1, child_complexity)")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn me(&self, ctx: &Context<'_>) -> Result<User, ApiError> {
         Ok(current_user(ctx).await?.into())
     }
@@ -114,7 +117,10 @@ impl AuthMutation {
     }
 
     /// Adds a read-only user (owner only).
-    #[graphql(guard = "OwnerOnly", complexity = "super::rows_cost(1, child_complexity)")]
+    #[graphql(
+        guard = "OwnerOnly",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn create_user(
         &self,
         ctx: &Context<'_>,

@@ -141,7 +141,10 @@ pub fn build(context: ApiContext, introspection: bool) -> ApiSchema {
 /// The schema as configured, on `db`.
 #[must_use]
 pub fn schema(db: DatabaseConnection, settings: &Settings) -> ApiSchema {
-    build(ApiContext::new(db, settings), settings.graphql_introspection)
+    build(
+        ApiContext::new(db, settings),
+        settings.graphql_introspection,
+    )
 }
 
 /// The schema's SDL, as checked in at `api/schema.graphql`.

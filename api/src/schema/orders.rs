@@ -906,7 +906,10 @@ impl OrdersQuery {
     }
 
     /// One order by Amazon's order id, with its items. `NOT_FOUND` when unknown.
-    #[graphql(guard = "SignedIn", complexity = "super::rows_cost(1, child_complexity)")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn amazon_order(
         &self,
         ctx: &Context<'_>,

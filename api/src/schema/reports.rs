@@ -36,7 +36,10 @@ impl ScalarType for Date {
 /// least 1, at most the `MAX_DAYS` a report may span (a longer range is refused when
 /// the field runs).
 fn range_days(from: &Date, to: &Date) -> usize {
-    let days = (to.0 - from.0).num_days().saturating_add(1).clamp(1, i64::try_from(service::reports::MAX_DAYS).unwrap_or(366));
+    let days = (to.0 - from.0)
+        .num_days()
+        .saturating_add(1)
+        .clamp(1, i64::try_from(service::reports::MAX_DAYS).unwrap_or(366));
     usize::try_from(days).unwrap_or(1)
 }
 

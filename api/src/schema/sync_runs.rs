@@ -227,7 +227,10 @@ impl SyncRunsQuery {
     }
 
     /// One sync run. `NOT_FOUND` when there is no such run.
-    #[graphql(guard = "SignedIn", complexity = "super::rows_cost(1, child_complexity)")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> Result<Option<SyncRun>, ApiError> {
         let db = &api_context(ctx)?.db;
         let not_found = || ApiError::NotFound(format!("no sync run {:?}", id.as_str()));
