@@ -5,7 +5,8 @@
 //! `demo.sqlite` in the data directory (the real database is not touched), creates
 //! the owner `demo@example.com` with a random password printed once, and points the
 //! Amazon connection at the simulator. The simulator's buckets are more generous
-//! than Amazon's so a newcomer can press "sync" often.
+//! than Amazon's so a newcomer can press "sync" often. Refused with
+//! `APP_ENV=production`.
 
 use anyhow::Context as _;
 use entity::enums::{OrdersApiVersion, Region};
@@ -31,6 +32,13 @@ pub struct Demo {
 /// # Errors
 /// When the simulator, the database or the owner cannot be set up.
 pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
+    // The demo prints a password, trusts a simulator and replaces the database
+    // URL: nothing a production deployment should ever do by a mistyped flag.
+    if settings.app_env == service::settings::AppEnv::Production {
+        anyhow::bail!(
+            "--demo is refused with APP_ENV=production: run the demo with APP_ENV unset (development), or start production without --demo"
+        );
+    }
     let file = settings.data_dir.join("demo.sqlite");
     for suffix in ["", "-wal", "-shm"] {
         let path = format!("{}{suffix}", file.display());

@@ -22,7 +22,6 @@
 use crate::AppState;
 use crate::schema::{ClientAddr, RequestAuth};
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::Extension;
 use axum::Router;
@@ -32,8 +31,8 @@ use axum::extract::WebSocketUpgrade;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,19 +121,9 @@ impl Default for SocketLimits {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", post(graphql))
         .route("/graphql/ws", get(graphql_ws))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Amazon orders admin")
-            .finish(),
-    )
 }
 
 /// A refusal before GraphQL runs, as a GraphQL-shaped JSON error with a code.

@@ -6,6 +6,7 @@
 //! `/graphql` by a thin layer; the admin page is at `/admin` (module `admin`).
 
 mod admin;
+mod graphiql;
 mod graphql;
 
 pub use graphql::{MAX_BODY_BYTES, SocketLimits};
@@ -52,6 +53,8 @@ pub struct AppState {
     pub tokens: service::auth::Tokens,
     /// Open WebSockets and their time limits.
     pub sockets: graphql::SocketLimits,
+    /// Whether `GET /graphql` serves GraphiQL (`GRAPHIQL`).
+    pub graphiql: bool,
 }
 
 /// A built, bound, not yet serving application.
@@ -95,15 +98,16 @@ impl Application {
         let context = schema::ApiContext::new(db.clone(), settings);
         let shutdown = context.shutdown.clone();
         let tasks = context.tasks.clone();
-        let schema = schema::build(context);
+        let schema = schema::build(context, settings.graphql_introspection);
         let state = AppState {
             db,
             schema,
-            counters: metrics::SharedCounters::default(),
+            counters: std::sync::Arc::new(metrics::Counters::new(settings.metrics_token.clone())),
             documents: std::sync::Arc::default(),
             origins: graphql::Origins::new(&settings.cors_allowed_origins),
             tokens: service::auth::Tokens::from_settings(settings),
             sockets: graphql::SocketLimits::default(),
+            graphiql: settings.graphiql,
         };
         Ok(Self {
             listener,
@@ -175,6 +179,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(admin::routes())
         .merge(graphql::routes())
+        .merge(graphiql::routes())
         .merge(metrics::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

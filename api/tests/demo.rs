@@ -92,3 +92,34 @@ async fn the_demo_prints_how_to_sign_in_and_a_sync_brings_in_the_sellers_orders(
     );
     child.kill().await.unwrap();
 }
+
+#[test]
+fn the_demo_is_refused_in_production_with_a_one_line_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
+        .arg("--demo")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATA_DIR", dir.path())
+        .env("API_ADDR", "127.0.0.1:0")
+        .env("APP_ENV", "production")
+        .env(
+            "APP_ENCRYPTION_KEY",
+            "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
+        )
+        .env("JWT_SECRET", "0123456789abcdef0123456789abcdef")
+        .output()
+        .unwrap();
+
+    assert!(!out.status.success(), "the demo started in production");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--demo is refused with APP_ENV=production"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("demo.sqlite").exists(),
+        "nothing is created before refusing"
+    );
+}

@@ -16,6 +16,14 @@ pub enum DbSetupError {
         /// The I/O failure.
         source: std::io::Error,
     },
+    /// The SQLite file could not be created or made private.
+    #[error("cannot make the SQLite database {path} private (mode 0600): {source}")]
+    FileMode {
+        /// The file.
+        path: String,
+        /// The I/O failure.
+        source: std::io::Error,
+    },
     /// Connecting failed.
     #[error("cannot connect to the database (check DATABASE_URL): {0}")]
     Connect(#[source] DbErr),
@@ -52,12 +60,27 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbSetupE
 
 /// Opens a database by URL without migrating (tests and tools).
 ///
+/// A SQLite file is private to the application's user: its directory is created
+/// with mode 0700 when missing, the file is created 0600 before SQLite opens it
+/// (SQLite gives its `-wal` and `-shm` files the database file's mode), and an
+/// existing file, `-wal` or `-shm` that others may read is tightened to 0600. The
+/// users table holds password hashes.
+///
 /// # Errors
-/// [`DbSetupError`] when the directory or the connection fails.
+/// [`DbSetupError`] when the directory, the file or the connection fails.
 pub async fn open(url: &str) -> Result<DatabaseConnection, DbSetupError> {
     if let Some(dir) = sqlite_dir(url) {
-        std::fs::create_dir_all(&dir).map_err(|source| DbSetupError::CreateDir {
-            path: dir.clone(),
+        crate::settings::create_private_dir(std::path::Path::new(&dir)).map_err(|source| {
+            DbSetupError::CreateDir {
+                path: dir.clone(),
+                source,
+            }
+        })?;
+    }
+    if let Some(file) = sqlite_file(url) {
+        let create = url.contains("mode=rwc");
+        make_private(&file, create).map_err(|source| DbSetupError::FileMode {
+            path: file.clone(),
             source,
         })?;
     }
@@ -92,23 +115,59 @@ pub async fn migrations_current(db: &DatabaseConnection) -> Result<bool, DbErr> 
     Ok(Migrator::get_pending_migrations(db).await?.is_empty())
 }
 
-/// The directory of a `sqlite://path/file?…` URL, when it names a file.
-fn sqlite_dir(url: &str) -> Option<String> {
+/// Creates `file` with mode 0600 if missing and `create` (the URL's `mode=rwc`;
+/// never truncating), and brings it and its `-wal` and `-shm` companions to 0600
+/// where they are more open.
+#[cfg(unix)]
+fn make_private(file: &str, create: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    if create {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(file)?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{file}{suffix}");
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_private(_file: &str, _create: bool) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// The file of a `sqlite://path/file?…` URL, when it names one (not in memory).
+fn sqlite_file(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next()?;
-    if path.is_empty() || path == ":memory:" {
-        return None;
-    }
-    let parent = std::path::Path::new(path).parent()?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = query.split('&').any(|p| p == "mode=memory");
+    (!path.is_empty() && path != ":memory:" && !in_memory).then(|| path.to_owned())
+}
+
+/// The directory of a `sqlite://path/file?…` URL, when it names a file.
+fn sqlite_dir(url: &str) -> Option<String> {
+    let path = sqlite_file(url)?;
+    let parent = std::path::Path::new(&path).parent()?;
     let parent = parent.to_str()?;
     (!parent.is_empty()).then(|| parent.to_owned())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{PING_AFTER_IDLE, connect_options, sqlite_dir};
+    use super::{PING_AFTER_IDLE, connect_options, sqlite_dir, sqlite_file};
 
     #[test]
     fn only_a_connection_idle_for_a_while_is_pinged_before_use() {
@@ -133,5 +192,19 @@ mod tests {
         assert_eq!(sqlite_dir("sqlite::memory:"), None);
         assert_eq!(sqlite_dir("sqlite://app.sqlite"), None);
         assert_eq!(sqlite_dir("postgres://localhost/db"), None);
+    }
+
+    #[test]
+    fn only_sqlite_urls_naming_a_file_name_one_to_make_private() {
+        assert_eq!(
+            sqlite_file("sqlite://data/app.sqlite?mode=rwc").as_deref(),
+            Some("data/app.sqlite")
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(
+            sqlite_file("sqlite://shared?mode=memory&cache=shared"),
+            None
+        );
+        assert_eq!(sqlite_file("postgres://localhost/db"), None);
     }
 }

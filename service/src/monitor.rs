@@ -15,8 +15,9 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-/// Thresholds and where to send alerts.
-#[derive(Debug, Clone)]
+/// Thresholds and where to send alerts. Its `Debug` hides the webhook URL, which
+/// usually carries a secret.
+#[derive(Clone)]
 pub struct AlertSettings {
     /// `ALERT_NO_ORDER_HOURS`: no new order for this long (default 24 h).
     pub no_order_after: Duration,
@@ -39,6 +40,21 @@ impl Default for AlertSettings {
             throttled_per_day: 10,
             webhook_url: None,
         }
+    }
+}
+
+impl std::fmt::Debug for AlertSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertSettings")
+            .field("no_order_after", &self.no_order_after)
+            .field("freshness_slo", &self.freshness_slo)
+            .field("failures_in_a_row", &self.failures_in_a_row)
+            .field("throttled_per_day", &self.throttled_per_day)
+            .field(
+                "webhook_url",
+                &self.webhook_url.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
     }
 }
 
@@ -372,7 +388,11 @@ pub fn notify(webhook_url: Option<&str>, transitions: Vec<Transition>) {
                     Ok(r) => {
                         tracing::warn!(status = %r.status(), attempt, "alert webhook refused the alert")
                     }
-                    Err(e) => tracing::warn!(error = %e, attempt, "alert webhook unreachable"),
+                    // reqwest's errors name the URL, and a webhook URL usually
+                    // carries its secret (Slack, Teams): log the failure without it.
+                    Err(e) => {
+                        tracing::warn!(error = %e.without_url(), attempt, "alert webhook unreachable")
+                    }
                 }
                 if attempt < 4 {
                     tokio::time::sleep(delay).await;

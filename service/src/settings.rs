@@ -80,8 +80,8 @@ impl fmt::Debug for EncryptionKey {
     }
 }
 
-/// Everything the binaries and the service need to know.
-#[derive(Debug)]
+/// Everything the binaries and the service need to know. Its `Debug` hides every
+/// secret: the database password, the keys, the metrics token, the webhook URL.
 pub struct Settings {
     /// `APP_ENV`: development (default), test or production.
     pub app_env: AppEnv,
@@ -128,6 +128,15 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     /// The sync monitor's alert thresholds and webhook.
     pub alerts: crate::monitor::AlertSettings,
+    /// `GRAPHIQL`: serve the GraphiQL explorer at `GET /graphql` (default: on,
+    /// except in production).
+    pub graphiql: bool,
+    /// `GRAPHQL_INTROSPECTION`: answer `__schema` and `__type` queries (default: on,
+    /// except in production).
+    pub graphql_introspection: bool,
+    /// `METRICS_TOKEN`: the bearer token `GET /metrics` requires (at least 16
+    /// characters). Without one, `/metrics` answers 404.
+    pub metrics_token: Option<SecretString>,
     /// What loading did on its own (secrets it generated), for `main` to log.
     pub notices: Vec<String>,
 }
@@ -167,6 +176,7 @@ const KEY_FILE: &str = "encryption.key";
 const JWT_FILE: &str = "jwt.secret";
 const MIN_JWT_SECRET_BYTES: usize = 32;
 const DEFAULT_TOKEN_TTL_SECS: u64 = 2 * 3600;
+const MIN_METRICS_TOKEN_BYTES: usize = 16;
 
 impl Settings {
     /// Loads the settings from a lookup function such as `|k| std::env::var(k).ok()`.
@@ -367,7 +377,29 @@ impl Settings {
             },
         };
 
+        let not_production = app_env != AppEnv::Production;
+        let graphiql = parse_bool("GRAPHIQL", get("GRAPHIQL"), not_production)?;
+        let graphql_introspection = parse_bool(
+            "GRAPHQL_INTROSPECTION",
+            get("GRAPHQL_INTROSPECTION"),
+            not_production,
+        )?;
+        let metrics_token = match get("METRICS_TOKEN") {
+            None => None,
+            Some(t) if t.len() < MIN_METRICS_TOKEN_BYTES => {
+                return Err(ConfigError::Invalid {
+                    var: "METRICS_TOKEN",
+                    reason: format!(
+                        "too short ({} bytes); use at least {MIN_METRICS_TOKEN_BYTES} random characters, e.g. `openssl rand -hex 24`",
+                        t.len()
+                    ),
+                });
+            }
+            Some(t) => Some(SecretString::from(t)),
+        };
+
         let mut notices = Vec::new();
+        tighten_data_dir(&data_dir, &mut notices)?;
         let key_b64 = secret_or_generated(
             "APP_ENCRYPTION_KEY",
             get("APP_ENCRYPTION_KEY"),
@@ -416,6 +448,9 @@ impl Settings {
             sync_schedule,
             cors_allowed_origins,
             alerts,
+            graphiql,
+            graphql_introspection,
+            metrics_token,
             notices,
         })
     }
@@ -424,6 +459,50 @@ impl Settings {
     #[must_use]
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |set: bool| if set { "[redacted]" } else { "none" };
+        f.debug_struct("Settings")
+            .field("app_env", &self.app_env)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url_password(&self.database_url))
+            .field("api_addr", &self.api_addr)
+            .field("encryption_key", &self.encryption_key)
+            .field("jwt_secret", &"[redacted]")
+            .field("run_migrations", &self.run_migrations)
+            .field("log_format", &self.log_format)
+            .field("auth_token_ttl", &self.auth_token_ttl)
+            .field("login", &self.login)
+            .field("sync_interval", &self.sync_interval)
+            .field("sync_tuning", &self.sync_tuning)
+            .field("comprehensive_sync_hour", &self.comprehensive_sync_hour)
+            .field("seller_timezone", &self.seller_timezone)
+            .field("sync_schedule", &self.sync_schedule)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("alerts", &self.alerts)
+            .field("graphiql", &self.graphiql)
+            .field("graphql_introspection", &self.graphql_introspection)
+            .field("metrics_token", &redacted(self.metrics_token.is_some()))
+            .field("notices", &self.notices)
+            .finish()
+    }
+}
+
+/// `url` with its password (if any) replaced by `[redacted]`, for logs and `Debug`.
+/// A URL that does not parse is hidden whole: it might be all secret.
+#[must_use]
+pub fn redact_url_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() && parsed.set_password(Some("redacted")).is_err() {
+                return "[redacted]".to_owned();
+            }
+            parsed.to_string()
+        }
+        Err(_) => "[redacted]".to_owned(),
     }
 }
 
@@ -594,7 +673,7 @@ fn secret_or_generated(
         Err(e) => return Err(file_err(e)),
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(file_err)?;
+        create_private_dir(dir).map_err(file_err)?;
     }
     let secret = generate();
     write_private(path, &secret).map_err(file_err)?;
@@ -603,6 +682,51 @@ fn secret_or_generated(
         path.display()
     ));
     Ok(secret)
+}
+
+/// Creates `dir` (and its missing parents) with mode 0700 on Unix, so only the
+/// application's user can list or read what is inside (secrets, the SQLite files).
+///
+/// # Errors
+/// The I/O failure.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Tightens an existing `DATA_DIR` that others may read (earlier versions created
+/// it 0755) to 0700. Only the data directory itself: it belongs to the application.
+fn tighten_data_dir(dir: &Path, notices: &mut Vec<String>) -> Result<(), ConfigError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let Ok(meta) = std::fs::metadata(dir) else {
+            return Ok(());
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_dir() && mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(
+                |source| ConfigError::SecretFile {
+                    var: "DATA_DIR",
+                    path: dir.display().to_string(),
+                    source,
+                },
+            )?;
+            notices.push(format!(
+                "DATA_DIR {} was readable by other users (mode {mode:o}): changed to 0700",
+                dir.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, notices);
+    Ok(())
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -657,7 +781,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
         let first = load(&[("DATA_DIR", d)]).unwrap();
-        assert_eq!(first.notices.len(), 2, "{:?}", first.notices);
+        let generated = first.notices.iter().filter(|n| n.contains("generated"));
+        assert_eq!(generated.count(), 2, "{:?}", first.notices);
         let second = load(&[("DATA_DIR", d)]).unwrap();
         assert!(second.notices.is_empty());
         assert_eq!(
@@ -888,5 +1013,104 @@ mod tests {
         assert!(!debug.contains(JWT));
         assert!(!debug.contains(&key()));
         assert!(debug.contains(s.encryption_key.id()));
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password_the_metrics_token_and_the_webhook() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let s = load(&[
+            ("DATA_DIR", d),
+            ("APP_ENCRYPTION_KEY", &key()),
+            ("JWT_SECRET", JWT),
+            (
+                "DATABASE_URL",
+                "postgres://app:pg-pass-word@db.internal:5432/orders",
+            ),
+            ("METRICS_TOKEN", "metrics-token-0123456789"),
+            (
+                "ALERT_WEBHOOK_URL",
+                "https://hooks.example.com/services/T0/B0/hook-secret",
+            ),
+        ])
+        .unwrap();
+
+        let debug = format!("{s:?}");
+
+        for secret in ["pg-pass-word", "metrics-token-0123456789", "hook-secret"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(
+            debug.contains("postgres://app:redacted@db.internal:5432/orders"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn graphiql_and_introspection_are_on_in_development_and_off_in_production_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let k = key();
+        let base = [
+            ("DATA_DIR", d),
+            ("APP_ENCRYPTION_KEY", k.as_str()),
+            ("JWT_SECRET", JWT),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars: Vec<(&str, &str)> = base.to_vec();
+            vars.extend_from_slice(extra);
+            let s = load(&vars).unwrap();
+            (s.graphiql, s.graphql_introspection)
+        };
+
+        assert_eq!(with(&[]), (true, true));
+        assert_eq!(with(&[("APP_ENV", "production")]), (false, false));
+        assert_eq!(
+            with(&[
+                ("APP_ENV", "production"),
+                ("GRAPHIQL", "true"),
+                ("GRAPHQL_INTROSPECTION", "true")
+            ]),
+            (true, true)
+        );
+        assert_eq!(with(&[("GRAPHIQL", "false")]), (false, true));
+    }
+
+    #[test]
+    fn a_short_metrics_token_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let err = load(&[
+            ("DATA_DIR", d),
+            ("APP_ENCRYPTION_KEY", &key()),
+            ("JWT_SECRET", JWT),
+            ("METRICS_TOKEN", "short"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("METRICS_TOKEN: too short"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_dir_is_created_private_and_an_open_one_is_tightened() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let fresh = root.path().join("fresh/data");
+        let open = root.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+        load(&[("DATA_DIR", fresh.to_str().unwrap())]).unwrap();
+        let s = load(&[("DATA_DIR", open.to_str().unwrap())]).unwrap();
+
+        assert_eq!(mode(&fresh), 0o700);
+        assert_eq!(mode(&open), 0o700);
+        assert!(
+            s.notices.iter().any(|n| n.contains("changed to 0700")),
+            "{:?}",
+            s.notices
+        );
     }
 }

@@ -66,3 +66,61 @@ async fn readiness_fails_while_migrations_are_pending() {
         200
     );
 }
+
+/// The embedded database holds password hashes and the data directory the
+/// generated secrets: none of it is readable by other users, even under a
+/// permissive umask, and an earlier install's open modes are tightened.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_dir_is_0700_and_the_sqlite_files_and_secrets_0600() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let vars = [
+        ("DATA_DIR", data.display().to_string()),
+        ("API_ADDR", "127.0.0.1:0".to_owned()),
+    ];
+    let load = || {
+        service::Settings::load(|k| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.clone())
+        })
+        .unwrap()
+    };
+
+    let settings = load();
+    let app = api::Application::build(&settings).await.unwrap();
+    let base = format!("http://{}", app.addr());
+    tokio::spawn(app.run());
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    assert_eq!(mode(&data), 0o700, "DATA_DIR");
+    for file in [
+        "app.sqlite",
+        "app.sqlite-wal",
+        "app.sqlite-shm",
+        "encryption.key",
+        "jwt.secret",
+    ] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+
+    // An install made before: everything world-readable. Starting again fixes it.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        data.join("app.sqlite"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let settings = load();
+    service::db::connect(&settings).await.unwrap();
+    assert_eq!(mode(&data), 0o700, "DATA_DIR after a restart");
+    assert_eq!(
+        mode(&data.join("app.sqlite")),
+        0o600,
+        "app.sqlite after a restart"
+    );
+}

@@ -44,7 +44,8 @@ async fn a_seller_connects_syncs_and_reads_back_exactly_amazons_orders_over_http
     sim.settle(chrono::Duration::seconds(200)).await;
     let t = TestDb::migrated().await;
     let data = tempfile::tempdir().unwrap();
-    let settings = e2e::settings(&t.url, data.path(), false);
+    let mut settings = e2e::settings(&t.url, data.path(), false);
+    settings.metrics_token = Some(secrecy::SecretString::from("scrape-token-0123456789"));
     let app = api::Application::with_database(&settings, t.db.clone())
         .await
         .unwrap();
@@ -213,7 +214,10 @@ async fn a_seller_connects_syncs_and_reads_back_exactly_amazons_orders_over_http
     );
 
     // The operator's view of all that.
-    let metrics = reqwest::get(format!("{base}/metrics"))
+    let metrics = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth("scrape-token-0123456789")
+        .send()
         .await
         .unwrap()
         .text()

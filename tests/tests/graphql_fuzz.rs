@@ -679,6 +679,10 @@ async fn refusals_and_limit_errors_carry_the_documented_codes() {
         let res = post(body).await.unwrap();
         assert_eq!(res.status().as_u16(), status, "{head}");
         let v: Value = res.json().await.unwrap();
-        assert_eq!(e2e::error_codes(&v), [code], "{head}: {v}");
+        // A variable of the wrong type is reported by the type check and again by
+        // the cost of the field that takes it (`first`): one code, maybe twice.
+        let mut codes = e2e::error_codes(&v);
+        codes.dedup();
+        assert_eq!(codes, [code], "{head}: {v}");
     }
 }

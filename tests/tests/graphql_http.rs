@@ -6,20 +6,28 @@
 )]
 
 use e2e::{OWNER_EMAIL, OWNER_PASSWORD, TestDb, error_codes};
+use entity::enums::{SyncStatus, SyncTrigger};
+use entity::sync_runs;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 
 struct App {
     base: String,
     client: reqwest::Client,
-    _t: TestDb,
+    t: TestDb,
     _data: tempfile::TempDir,
 }
 
 impl App {
     async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    async fn start_with(configure: impl FnOnce(&mut service::Settings)) -> Self {
         let t = TestDb::migrated().await;
         let data = tempfile::tempdir().unwrap();
-        let settings = e2e::settings(&t.url, data.path(), false);
+        let mut settings = e2e::settings(&t.url, data.path(), false);
+        configure(&mut settings);
         let app = api::Application::with_database(&settings, t.db.clone())
             .await
             .unwrap();
@@ -28,9 +36,17 @@ impl App {
         Self {
             base,
             client: reqwest::Client::new(),
-            _t: t,
+            t,
             _data: data,
         }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
@@ -83,18 +99,90 @@ async fn over_http_the_owner_registers_logs_in_and_uses_the_bearer_token() {
     assert_eq!(error_codes(&garbage), ["UNAUTHENTICATED"]);
 }
 
+const METRICS_TOKEN: &str = "scrape-token-0123456789";
+
 #[tokio::test]
-async fn graphiql_is_served_on_get_and_health_probes_still_answer() {
+async fn graphiql_is_served_from_the_binary_with_a_same_origin_policy_and_probes_answer() {
     let app = App::start().await;
 
-    let page = reqwest::get(format!("{}/graphql", app.base)).await.unwrap();
+    let page = app.get("/graphql").await;
     assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let html = page.text().await.unwrap();
     assert!(html.contains("graphiql"), "{html}");
+    assert!(
+        !html.contains("https://") && !html.contains("http://"),
+        "{html}"
+    );
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert!(!csp.contains("http") && !csp.contains("unsafe"), "{csp}");
+    let srcs: Vec<&str> = html
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/graphql/assets/"))
+        .collect();
+    assert_eq!(srcs.len(), 6, "{srcs:?}");
+    for src in srcs {
+        let res = app.get(src).await;
+        assert_eq!(res.status(), 200, "{src}");
+        assert!(
+            res.headers().contains_key("content-security-policy"),
+            "{src}"
+        );
+        assert!(!res.bytes().await.unwrap().is_empty(), "{src}");
+    }
     for probe in ["/healthz", "/readyz"] {
-        let res = reqwest::get(format!("{}{probe}", app.base)).await.unwrap();
+        let res = app.get(probe).await;
         assert_eq!(res.status(), 200, "{probe}");
     }
+}
+
+#[tokio::test]
+async fn graphiql_is_off_in_production_unless_enabled() {
+    let off = App::start_with(|s| s.graphiql = false).await;
+
+    let page = off.get("/graphql").await;
+    let asset = off.get("/graphql/assets/graphiql.min.js").await;
+
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("GRAPHIQL=true"));
+    assert_eq!(asset.status(), 404);
+}
+
+#[tokio::test]
+async fn metrics_without_their_token_are_401_and_with_it_200() {
+    let app = App::start_with(|s| {
+        s.metrics_token = Some(secrecy::SecretString::from(METRICS_TOKEN));
+    })
+    .await;
+    let scrape = |token: Option<&'static str>| {
+        let mut req = app.client.get(format!("{}/metrics", app.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+
+    let anonymous = scrape(None).await.unwrap();
+    let wrong = scrape(Some("scrape-token-0123456788")).await.unwrap();
+    let right = scrape(Some(METRICS_TOKEN)).await.unwrap();
+
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("http_requests_total "));
+}
+
+#[tokio::test]
+async fn metrics_are_off_without_a_configured_token() {
+    let app = App::start().await;
+
+    let res = app.get("/metrics").await;
+
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("METRICS_TOKEN"));
 }
 
 #[tokio::test]
@@ -222,5 +310,81 @@ async fn the_admin_page_and_its_assets_are_served_with_a_same_origin_only_policy
         assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
         let body = res.text().await.unwrap();
         assert!(body.contains(marker), "{path}");
+    }
+}
+
+async fn run_row(db: &sea_orm::DatabaseConnection, status: SyncStatus, inserted: i64) -> i64 {
+    sync_runs::ActiveModel {
+        kind: Set("orders".into()),
+        trigger: Set(SyncTrigger::Schedule),
+        status: Set(status),
+        dry_run: Set(false),
+        include_items: Set(true),
+        orders_inserted: Set(inserted),
+        metadata: Set(Some(json!({ "calls_by_operation": { "searchOrders": 2 } }))),
+        started_at: Set(chrono::Utc::now()),
+        finished_at: Set((status != SyncStatus::Running).then(chrono::Utc::now)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id
+}
+
+#[tokio::test]
+async fn metrics_count_each_finished_run_once_and_a_running_one_when_it_ends() {
+    let app = App::start_with(|s| {
+        s.metrics_token = Some(secrecy::SecretString::from(METRICS_TOKEN));
+    })
+    .await;
+    let db = app.t.db.clone();
+    let scrape = || async {
+        app.client
+            .get(format!("{}/metrics", app.base))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let running = run_row(&db, SyncStatus::Running, 0).await;
+    run_row(&db, SyncStatus::Succeeded, 5).await;
+
+    let first = scrape().await;
+    let again = scrape().await;
+    let mut ended: sync_runs::ActiveModel = sync_runs::Entity::find_by_id(running)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    ended.status = Set(SyncStatus::Failed);
+    ended.finished_at = Set(Some(chrono::Utc::now()));
+    ended.update(&db).await.unwrap();
+    run_row(&db, SyncStatus::Succeeded, 7).await;
+    let later = scrape().await;
+
+    for text in [&first, &again] {
+        for line in [
+            "orders_sync_runs_total{status=\"running\"} 1",
+            "orders_sync_runs_total{status=\"succeeded\"} 1",
+            "orders_sync_runs_total{status=\"failed\"} 0",
+            "orders_upserted_total 5",
+            "spapi_calls_total{operation=\"searchOrders\"} 2",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from:\n{text}");
+        }
+    }
+    for line in [
+        "orders_sync_runs_total{status=\"running\"} 0",
+        "orders_sync_runs_total{status=\"succeeded\"} 2",
+        "orders_sync_runs_total{status=\"failed\"} 1",
+        "orders_upserted_total 12",
+        "spapi_calls_total{operation=\"searchOrders\"} 6",
+    ] {
+        assert!(later.contains(line), "{line:?} missing from:\n{later}");
     }
 }

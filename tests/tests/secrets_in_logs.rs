@@ -85,3 +85,41 @@ async fn no_token_secret_or_refresh_token_reaches_the_logs_of_a_full_sync() {
     );
     assert!(!debug.contains("s3cr3t") && !debug.contains("r3fr3sh"));
 }
+
+#[tokio::test]
+async fn an_unreachable_alert_webhook_is_logged_without_its_url() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // Nothing listens on port 1; the path is the webhook's secret, as in Slack's.
+    let secret = "T000-B000-webhook-secret-path";
+    let transition = service::monitor::Transition {
+        kind: service::monitor::AlertKind::SyncFailures,
+        state: "fired",
+        message: "3 failed syncs in a row".to_owned(),
+        at: chrono::Utc::now(),
+    };
+
+    service::monitor::notify(
+        Some(&format!("http://127.0.0.1:1/services/{secret}")),
+        vec![transition],
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let logs = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        if logs.contains("alert webhook unreachable") || tokio::time::Instant::now() > deadline {
+            break logs;
+        }
+    };
+
+    assert!(logs.contains("alert webhook unreachable"), "{logs}");
+    assert!(
+        !logs.contains(secret),
+        "the webhook URL reached the logs:\n{logs}"
+    );
+}

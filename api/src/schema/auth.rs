@@ -97,7 +97,10 @@ pub struct AuthQuery;
 #[Object]
 impl AuthQuery {
     /// The signed-in user.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn me(&self, ctx: &Context<'_>) -> Result<User, ApiError> {
         Ok(current_user(ctx).await?.into())
     }
@@ -129,6 +132,7 @@ pub struct AuthMutation;
 impl AuthMutation {
     /// Registers the owner: only the first user may register, and becomes OWNER.
     /// Afterwards the owner adds users with `createUser`.
+    #[graphql(complexity = "super::rows_cost(1, child_complexity)")]
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -144,6 +148,7 @@ impl AuthMutation {
     /// Repeated failures for one email wait longer and longer and then lock the
     /// email for a while; attempts per email, per client address and per server
     /// are rate-limited (`TOO_MANY_REQUESTS`, with `retryAfterSeconds`).
+    #[graphql(complexity = "super::rows_cost(1, child_complexity)")]
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -154,7 +159,10 @@ impl AuthMutation {
     }
 
     /// Adds a read-only user (owner only).
-    #[graphql(guard = "OwnerOnly")]
+    #[graphql(
+        guard = "OwnerOnly",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn create_user(
         &self,
         ctx: &Context<'_>,

@@ -217,7 +217,10 @@ pub struct ConnectionQuery;
 #[Object]
 impl ConnectionQuery {
     /// The seller account, or null before one is saved.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn amazon_connection(
         &self,
         ctx: &Context<'_>,

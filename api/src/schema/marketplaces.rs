@@ -28,7 +28,10 @@ pub struct MarketplacesQuery;
 #[Object]
 impl MarketplacesQuery {
     /// Every marketplace, by region and country.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn marketplaces(&self, ctx: &Context<'_>) -> Result<Vec<Marketplace>, ApiError> {
         let db = &api_context(ctx)?.db;
         let rows = marketplaces::Entity::find()

@@ -37,7 +37,10 @@ pub struct MonitorQuery;
 #[Object]
 impl MonitorQuery {
     /// The orders sync's freshness and active alerts (thresholds: `ALERT_*` settings).
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn sync_health(&self, ctx: &Context<'_>) -> Result<SyncHealth, ApiError> {
         let api = api_context(ctx)?;
         let h = service::monitor::health(&api.db, &api.alerts).await?;

@@ -1,7 +1,7 @@
 //! Orders as Amazon reports them: `amazonOrders` (newest purchase first, keyset
 //! paged, filtered) and `amazonOrder`. Amounts are exact decimals with currency.
 
-use super::paging::{PageInfo, decode_time_id, encode_time_id, page_size};
+use super::paging::{PageInfo, decode_time_id, encode_time_id, page_rows, page_size};
 use super::{ApiError, SignedIn, api_context};
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Name, Object, SimpleObject, Value};
@@ -811,8 +811,12 @@ pub struct OrdersQuery;
 #[Object]
 impl OrdersQuery {
     /// Orders, newest purchase first, `first` at a time (at most 200); pass the
-    /// last page's `pageInfo.endCursor` as `after` for the next page.
-    #[graphql(guard = "SignedIn")]
+    /// last page's `pageInfo.endCursor` as `after` for the next page. Against the
+    /// request's complexity limit it counts its selection once per order of `first`.
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(page_rows(first, MAX_PAGE), child_complexity)"
+    )]
     async fn amazon_orders(
         &self,
         ctx: &Context<'_>,
@@ -902,7 +906,10 @@ impl OrdersQuery {
     }
 
     /// One order by Amazon's order id, with its items. `NOT_FOUND` when unknown.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn amazon_order(
         &self,
         ctx: &Context<'_>,

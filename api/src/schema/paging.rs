@@ -32,6 +32,13 @@ pub fn page_size(first: i32, max: i32) -> Result<u64, ApiError> {
     }
 }
 
+/// How many rows a page of `first` may return, for its cost: `first` within
+/// `1..=max` (a value outside is refused when the field runs).
+#[must_use]
+pub fn page_rows(first: i32, max: i32) -> usize {
+    usize::try_from(first.clamp(1, max.max(1))).unwrap_or(1)
+}
+
 fn bad_cursor() -> ApiError {
     ApiError::BadUserInput(
         "after: not a cursor from this list; pass a pageInfo.endCursor you were given".to_owned(),

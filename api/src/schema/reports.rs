@@ -32,6 +32,17 @@ impl ScalarType for Date {
     }
 }
 
+/// The days from `from` to `to`, both included, for the cost of a report: at
+/// least 1, at most the `MAX_DAYS` a report may span (a longer range is refused when
+/// the field runs).
+fn range_days(from: &Date, to: &Date) -> usize {
+    let days = (to.0 - from.0)
+        .num_days()
+        .saturating_add(1)
+        .clamp(1, i64::try_from(service::reports::MAX_DAYS).unwrap_or(366));
+    usize::try_from(days).unwrap_or(1)
+}
+
 /// One day's sales in one currency.
 #[derive(SimpleObject, Debug)]
 pub struct DailySales {
@@ -71,8 +82,12 @@ impl ReportsQuery {
     /// currency, by date then currency; every day of the range has a row for each
     /// currency seen in the range and for the default currency of each marketplace
     /// in scope (`marketplaceId`, else the connection's), with zeros on days
-    /// without orders.
-    #[graphql(guard = "SignedIn")]
+    /// without orders. Against the request's complexity limit it counts its
+    /// selection once per day of the range.
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(range_days(&from, &to), child_complexity)"
+    )]
     async fn sales_daily(
         &self,
         ctx: &Context<'_>,

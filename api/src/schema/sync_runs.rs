@@ -1,7 +1,7 @@
 //! The history of sync runs: `syncRuns` (newest first, paged) and `syncRun(id)`.
 
 use super::connection::OrdersApiVersion;
-use super::paging::{PageInfo, decode_id, encode_id, page_size};
+use super::paging::{PageInfo, decode_id, encode_id, page_rows, page_size};
 use super::{ApiError, SignedIn, api_context};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -183,7 +183,10 @@ pub struct SyncRunsQuery;
 #[Object]
 impl SyncRunsQuery {
     /// Sync runs, newest first, `first` at a time (at most 100).
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(page_rows(first, MAX_PAGE), child_complexity)"
+    )]
     async fn sync_runs(
         &self,
         ctx: &Context<'_>,
@@ -224,7 +227,10 @@ impl SyncRunsQuery {
     }
 
     /// One sync run. `NOT_FOUND` when there is no such run.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "super::rows_cost(1, child_complexity)"
+    )]
     async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> Result<Option<SyncRun>, ApiError> {
         let db = &api_context(ctx)?.db;
         let not_found = || ApiError::NotFound(format!("no sync run {:?}", id.as_str()));
