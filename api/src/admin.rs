@@ -37,11 +37,21 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
+    embedded(content_type, CONTENT_SECURITY_POLICY, body.as_bytes())
+}
+
+/// A file embedded in the binary, with `csp` and the headers every page of ours
+/// carries: no sniffing, no referrer, no framing.
+pub(crate) fn embedded(
+    content_type: &'static str,
+    csp: &'static str,
+    body: &'static [u8],
+) -> Response {
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            HeaderValue::from_static(csp),
         ),
         // The assets change with the binary: always revalidate, never store the
         // signed-in page in shared caches.

@@ -8,7 +8,7 @@
 use crate::AppState;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -79,29 +79,5 @@ async fn asset(State(state): State<AppState>, Path(name): Path<String>) -> Respo
 }
 
 fn respond(content_type: &'static str, body: &'static [u8]) -> Response {
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ),
-        // The assets change with the binary: revalidate, keep out of shared caches.
-        (
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache, private"),
-        ),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        (
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ),
-        (
-            HeaderName::from_static("x-frame-options"),
-            HeaderValue::from_static("DENY"),
-        ),
-    ];
-    (headers, body).into_response()
+    crate::admin::embedded(content_type, CONTENT_SECURITY_POLICY, body)
 }

@@ -4,8 +4,8 @@
 //! Credentials go in and never come back out through this module: callers learn
 //! only whether they are configured and the (public) LWA client id.
 
+use crate::credentials::EncryptionKey;
 use crate::credentials::{self, CredentialError, Field};
-use crate::settings::EncryptionKey;
 use crate::spapi::EndpointPolicy;
 use chrono::Utc;
 use entity::amazon_connection::{self, SINGLETON_ID};

@@ -7,10 +7,58 @@
 //! to open instead of yielding a wrong secret. The key's id is stored beside the
 //! values so a rotated key is recognised as such.
 
-use crate::settings::EncryptionKey;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// The 32-byte key that seals credentials at rest, with an id derived from it so
+/// sealed values name the key that sealed them.
+pub struct EncryptionKey {
+    key: SecretBox<[u8; 32]>,
+    id: String,
+}
+
+impl EncryptionKey {
+    /// Wraps raw key bytes.
+    #[must_use]
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        let digest = Sha256::digest(bytes);
+        let id = format!(
+            "k-{}",
+            digest[..4]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        Self {
+            key: SecretBox::new(Box::new(bytes)),
+            id,
+        }
+    }
+
+    /// The key's bytes. Use only to seal or open.
+    #[must_use]
+    pub fn expose(&self) -> &[u8; 32] {
+        self.key.expose_secret()
+    }
+
+    /// A short public fingerprint of the key (not secret).
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptionKey")
+            .field("id", &self.id)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
 
 /// Which secret a ciphertext holds; part of the associated data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

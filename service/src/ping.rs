@@ -70,7 +70,7 @@ async fn record(
 /// [`AccountError::NotConfigured`] when there is no connection or credential; database errors.
 pub async fn ping_sp_api(
     db: &DatabaseConnection,
-    key: &crate::settings::EncryptionKey,
+    key: &crate::credentials::EncryptionKey,
     endpoints: crate::spapi::EndpointPolicy,
 ) -> Result<PingOutcome, AccountError> {
     match account::client(db, key, endpoints).await {

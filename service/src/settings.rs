@@ -7,8 +7,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use secrecy::{ExposeSecret, SecretBox, SecretString};
-use sha2::{Digest, Sha256};
+use secrecy::SecretString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -33,52 +32,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// The 32-byte key that seals credentials at rest, with an id derived from it so
-/// sealed values name the key that sealed them.
-pub struct EncryptionKey {
-    key: SecretBox<[u8; 32]>,
-    id: String,
-}
-
-impl EncryptionKey {
-    /// Wraps raw key bytes.
-    #[must_use]
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        let digest = Sha256::digest(bytes);
-        let id = format!(
-            "k-{}",
-            digest[..4]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
-        Self {
-            key: SecretBox::new(Box::new(bytes)),
-            id,
-        }
-    }
-
-    /// The key's bytes. Use only to seal or open.
-    #[must_use]
-    pub fn expose(&self) -> &[u8; 32] {
-        self.key.expose_secret()
-    }
-
-    /// A short public fingerprint of the key (not secret).
-    #[must_use]
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-}
-
-impl fmt::Debug for EncryptionKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EncryptionKey")
-            .field("id", &self.id)
-            .field("key", &"[redacted]")
-            .finish()
-    }
-}
+pub use crate::credentials::EncryptionKey;
 
 /// Everything the binaries and the service need to know. Its `Debug` hides every
 /// secret: the database password, the keys, the metrics token, the webhook URL.
@@ -747,6 +701,7 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret as _;
     use std::collections::HashMap;
 
     fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {

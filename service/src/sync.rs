@@ -765,7 +765,7 @@ async fn apply_page(
 /// configured or the credentials cannot be opened.
 pub async fn run_orders_sync(
     db: &DatabaseConnection,
-    key: &crate::settings::EncryptionKey,
+    key: &crate::credentials::EncryptionKey,
     tuning: &SyncTuning,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {

@@ -26,11 +26,10 @@ use crate::faults::Picked;
 use crate::limits;
 use crate::models::Op;
 use crate::ops;
-use crate::query::{ApiError, Query, error_body};
+use crate::query::{Query, error_body};
 use crate::state::{Inner, Shared};
 
-/// What a handler answers: a status and a JSON body, or an error.
-pub(crate) type Outcome = Result<(u16, Value), ApiError>;
+use crate::ops::Outcome;
 
 /// Marks a response for the connection layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! only whether credentials are configured and the (public) LWA client id.
 
 use super::sync_runs::SyncRunStatus;
+pub use super::versions::OrdersApiVersion;
 use super::{ApiError, OwnerOnly, SignedIn, api_context};
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -41,36 +42,6 @@ impl From<Region> for enums::Region {
             Region::Na => Self::Na,
             Region::Eu => Self::Eu,
             Region::Fe => Self::Fe,
-        }
-    }
-}
-
-/// Which Orders API the sync speaks.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
-pub enum OrdersApiVersion {
-    /// `searchOrders` with items inline (the default).
-    #[default]
-    #[graphql(name = "V2026_01_01")]
-    V2026_01_01,
-    /// `getOrders` and `getOrderItems`; deprecated by Amazon.
-    #[graphql(name = "V0")]
-    V0,
-}
-
-impl From<enums::OrdersApiVersion> for OrdersApiVersion {
-    fn from(v: enums::OrdersApiVersion) -> Self {
-        match v {
-            enums::OrdersApiVersion::V2026_01_01 => Self::V2026_01_01,
-            enums::OrdersApiVersion::V0 => Self::V0,
-        }
-    }
-}
-
-impl From<OrdersApiVersion> for enums::OrdersApiVersion {
-    fn from(v: OrdersApiVersion) -> Self {
-        match v {
-            OrdersApiVersion::V2026_01_01 => Self::V2026_01_01,
-            OrdersApiVersion::V0 => Self::V0,
         }
     }
 }

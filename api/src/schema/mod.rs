@@ -17,6 +17,7 @@ mod paging;
 pub mod reports;
 pub mod sync;
 pub mod sync_runs;
+pub mod versions;
 
 use async_graphql::{Context, Guard, MergedObject, Schema};
 use entity::enums::Role;

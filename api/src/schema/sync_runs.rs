@@ -1,7 +1,7 @@
 //! The history of sync runs: `syncRuns` (newest first, paged) and `syncRun(id)`.
 
-use super::connection::OrdersApiVersion;
 use super::paging::{PageInfo, decode_id, encode_id, page_rows, page_size};
+use super::versions::OrdersApiVersion;
 use super::{ApiError, SignedIn, api_context};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};

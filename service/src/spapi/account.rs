@@ -3,8 +3,8 @@
 use super::SpApiError;
 use super::client::{ClientConfig, EndpointPolicy, SpApiClient};
 use super::lwa::LwaCredentials;
+use crate::credentials::EncryptionKey;
 use crate::credentials::{self, CredentialError, Field, Sealed};
-use crate::settings::EncryptionKey;
 use entity::{amazon_connection, amazon_credential};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 

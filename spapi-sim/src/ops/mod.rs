@@ -14,6 +14,9 @@ use crate::paging::PageEntry;
 use crate::query::{ApiError, Query};
 use crate::state::{Inner, ListQuery, Shared, Window};
 
+/// What a handler answers: a status and a JSON body, or an error.
+pub(crate) type Outcome = Result<(u16, Value), ApiError>;
+
 /// The answer of a matching `x-amzn-api-sandbox` static case, if any. A case matches when the
 /// request carries exactly its parameters with its values (cases without parameters are
 /// skipped: they would shadow every real request).

@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
+use super::Outcome;
 use crate::models::Op;
 use crate::query::Query;
-use crate::server::Outcome;
 use crate::state::Shared;
 
 pub(crate) fn get_marketplace_participations(shared: &Shared, query: &Query) -> Outcome {

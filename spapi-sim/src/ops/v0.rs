@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use super::Outcome;
 use super::{
     WindowNames, check_marketplaces, check_order_id, list_page, page_size, redeem, sandbox, window,
 };
@@ -11,7 +12,6 @@ use crate::data::{Money, OrderRec, OrderStatus};
 use crate::models::Op;
 use crate::paging::PageEntry;
 use crate::query::{ApiError, Query};
-use crate::server::Outcome;
 use crate::state::{Inner, ListQuery, Shared, Window};
 
 const NAMES: WindowNames = WindowNames {
