@@ -59,6 +59,18 @@ pub enum OrdersApiVersion {
     V0,
 }
 
+/// Which dataset a sync run brought in (`sync_runs.kind`). Each dataset that
+/// plugs into the sync framework adds its variant here.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum SyncKind {
+    /// Orders and their items.
+    #[sea_orm(string_value = "orders")]
+    Orders,
+}
+
 /// What started a sync run.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,

@@ -1,6 +1,6 @@
 //! `sync_runs`: one row per sync run and what it did.
 
-use crate::enums::{SyncStatus, SyncTrigger};
+use crate::enums::{SyncKind, SyncStatus, SyncTrigger};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,8 +8,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// What was synced, e.g. `orders`.
-    pub kind: String,
+    /// What was synced.
+    pub kind: SyncKind,
     pub trigger: SyncTrigger,
     pub status: SyncStatus,
     pub dry_run: bool,

@@ -297,7 +297,7 @@ pub async fn run_orders_sync_with(
     let version = conn.orders_api_version;
     let started = Utc::now();
     let run = sync_runs::ActiveModel {
-        kind: Set("orders".to_owned()),
+        kind: Set(entity::enums::SyncKind::Orders),
         trigger: Set(options.trigger),
         status: Set(SyncStatus::Running),
         dry_run: Set(options.dry_run),

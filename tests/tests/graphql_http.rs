@@ -315,7 +315,7 @@ async fn the_admin_page_and_its_assets_are_served_with_a_same_origin_only_policy
 
 async fn run_row(db: &sea_orm::DatabaseConnection, status: SyncStatus, inserted: i64) -> i64 {
     sync_runs::ActiveModel {
-        kind: Set("orders".into()),
+        kind: Set(entity::enums::SyncKind::Orders),
         trigger: Set(SyncTrigger::Schedule),
         status: Set(status),
         dry_run: Set(false),

@@ -718,7 +718,7 @@ async fn one_order_is_found_by_its_amazon_id_with_items_and_an_unknown_one_is_no
 
 async fn run_row(api: &TestApi, started: DateTime<Utc>, status: SyncStatus) -> i64 {
     sync_runs::ActiveModel {
-        kind: Set("orders".to_owned()),
+        kind: Set(entity::enums::SyncKind::Orders),
         trigger: Set(SyncTrigger::Schedule),
         status: Set(status),
         dry_run: Set(false),

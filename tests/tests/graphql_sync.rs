@@ -10,8 +10,7 @@ use serde_json::{Value, json};
 use spapi_sim::{SimConfig, SimHandle, Simulator};
 use std::time::Duration;
 
-const RUN_FIELDS: &str =
-    "id status trigger dryRun includeItems ordersFound ordersInserted itemsUpserted apiCalls error";
+const RUN_FIELDS: &str = "id kind status trigger dryRun includeItems ordersFound ordersInserted itemsUpserted apiCalls error";
 
 async fn connected(
     api: &TestApi,
@@ -125,6 +124,7 @@ async fn a_sync_that_waits_returns_the_finished_run_and_the_orders_are_listed() 
     assert!(r["errors"].is_null(), "{r}");
     let run = &r["data"]["syncAmazonOrders"];
     assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert_eq!(run["kind"], "ORDERS");
     assert_eq!(run["trigger"], "MANUAL");
     assert_eq!(run["ordersInserted"], 40);
 

@@ -22,7 +22,7 @@ async fn run(
 ) {
     let at = Utc::now() - Duration::minutes(ago_minutes);
     sync_runs::ActiveModel {
-        kind: Set("orders".into()),
+        kind: Set(entity::enums::SyncKind::Orders),
         trigger: Set(SyncTrigger::Schedule),
         status: Set(status),
         error: Set((status == SyncStatus::Failed)

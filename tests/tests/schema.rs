@@ -657,7 +657,7 @@ async fn every_entity_round_trips_a_fully_populated_row() {
     );
 
     let run = sync_runs::ActiveModel {
-        kind: Set("orders".into()),
+        kind: Set(entity::enums::SyncKind::Orders),
         trigger: Set(SyncTrigger::Schedule),
         status: Set(SyncStatus::Interrupted),
         dry_run: Set(true),

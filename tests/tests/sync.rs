@@ -426,7 +426,7 @@ async fn a_run_whose_process_died_is_marked_interrupted_when_its_lease_is_taken_
     let h = Harness::start(sim_config(30), OrdersApiVersion::V2026_01_01).await;
     // A process started a run, then was killed: its run says running, its lease expired.
     let dead = sync_runs::ActiveModel {
-        kind: Set("orders".into()),
+        kind: Set(entity::enums::SyncKind::Orders),
         trigger: Set(SyncTrigger::Schedule),
         status: Set(SyncStatus::Running),
         started_at: Set(chrono::Utc::now() - chrono::Duration::minutes(10)),

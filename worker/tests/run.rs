@@ -295,7 +295,7 @@ async fn a_run_is_skipped_and_counted_when_amazons_quota_is_spent() {
     // A back-fill just spent the whole searchOrders bucket (20 requests).
     let now = Utc::now();
     sync_runs::ActiveModel {
-        kind: Set("orders".into()),
+        kind: Set(entity::enums::SyncKind::Orders),
         trigger: Set(SyncTrigger::Manual),
         status: Set(SyncStatus::Succeeded),
         dry_run: Set(false),

@@ -5,7 +5,7 @@ use super::versions::OrdersApiVersion;
 use super::{ApiError, SignedIn, api_context};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::enums::{SyncStatus, SyncTrigger};
+use entity::enums::{self, SyncStatus, SyncTrigger};
 use entity::sync_runs;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -55,6 +55,22 @@ impl From<SyncStatus> for SyncRunStatus {
     }
 }
 
+/// Which dataset a run brought in.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SyncKind {
+    /// Orders and their items.
+    #[graphql(name = "ORDERS")]
+    Orders,
+}
+
+impl From<enums::SyncKind> for SyncKind {
+    fn from(k: enums::SyncKind) -> Self {
+        match k {
+            enums::SyncKind::Orders => Self::Orders,
+        }
+    }
+}
+
 /// What started a sync run.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum SyncRunTrigger {
@@ -88,6 +104,8 @@ impl From<SyncTrigger> for SyncRunTrigger {
 pub struct SyncRun {
     /// The run's id.
     pub id: ID,
+    /// Which dataset it brought in.
+    pub kind: SyncKind,
     /// Where it stands.
     pub status: SyncRunStatus,
     /// What started it.
@@ -130,6 +148,7 @@ impl From<sync_runs::Model> for SyncRun {
     fn from(r: sync_runs::Model) -> Self {
         Self {
             id: ID(r.id.to_string()),
+            kind: r.kind.into(),
             status: r.status.into(),
             trigger: r.trigger.into(),
             dry_run: r.dry_run,
