@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use entity::enums::{OrdersApiVersion, Region};
 use secrecy::SecretString;
 use service::Settings;
-use service::connection::{ConnectionInput, CredentialInput};
+use service::amazon_account::{ConnectionInput, CredentialInput};
 use spapi_sim::{LiveConfig, SimConfig, SimHandle, Simulator};
 use std::collections::HashMap;
 
@@ -84,7 +84,7 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
     service::auth::register_owner(&db, EMAIL, &password)
         .await
         .context("creating the demo owner")?;
-    service::connection::upsert(
+    service::amazon_account::upsert(
         &db,
         ConnectionInput {
             seller_id: "A2DEMOSELLER".to_owned(),
@@ -100,7 +100,7 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
     )
     .await
     .context("saving the demo connection")?;
-    service::connection::set_credential(
+    service::amazon_account::set_credential(
         &db,
         &settings.encryption_key,
         CredentialInput {

@@ -4,9 +4,8 @@
 //!
 //! Errors here are typed (`thiserror`); the binaries explain them to the user.
 
+pub mod amazon_account;
 pub mod auth;
-pub mod connection;
-pub mod credentials;
 pub mod db;
 pub mod lease;
 pub mod monitor;

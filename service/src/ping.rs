@@ -1,8 +1,8 @@
 //! The SP-API ping: an LWA exchange plus `getMarketplaceParticipations` (the Sellers
 //! quota, never the orders quota), recorded on the connection.
 
+use crate::amazon_account::{self, AccountError};
 use crate::spapi::OrdersApi;
-use crate::spapi::account::{self, AccountError};
 use chrono::Utc;
 use entity::amazon_connection;
 use sea_orm::sea_query::Expr;
@@ -70,10 +70,10 @@ async fn record(
 /// [`AccountError::NotConfigured`] when there is no connection or credential; database errors.
 pub async fn ping_sp_api(
     db: &DatabaseConnection,
-    key: &crate::credentials::EncryptionKey,
+    key: &crate::amazon_account::seal::EncryptionKey,
     endpoints: crate::spapi::EndpointPolicy,
 ) -> Result<PingOutcome, AccountError> {
-    match account::client(db, key, endpoints).await {
+    match amazon_account::client(db, key, endpoints).await {
         Ok((_, client)) => ping_with(db, &client).await,
         Err(e @ (AccountError::Credentials(_) | AccountError::Client(_))) => {
             let message = e.to_string();

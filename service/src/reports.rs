@@ -311,7 +311,7 @@ pub async fn sales_daily(
             "{days} days asked, at most {MAX_DAYS} per report: split the range"
         )));
     }
-    let connection = crate::connection::get(db).await?;
+    let connection = crate::amazon_account::get(db).await?;
     let tz = seller_time_zone(connection.as_ref());
     let mut bounds = Vec::new();
     for i in 0..=days {

@@ -32,7 +32,7 @@ pub enum LogFormat {
     Json,
 }
 
-pub use crate::credentials::EncryptionKey;
+use crate::amazon_account::EncryptionKey;
 
 /// Everything the binaries and the service need to know. Its `Debug` hides every
 /// secret: the database password, the keys, the metrics token, the webhook URL.

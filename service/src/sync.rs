@@ -219,7 +219,7 @@ pub enum SyncError {
     },
     /// Nothing to sync with.
     #[error(transparent)]
-    Account(#[from] crate::spapi::account::AccountError),
+    Account(#[from] crate::amazon_account::AccountError),
     /// Amazon failed.
     #[error(transparent)]
     Api(#[from] SpApiError),
@@ -578,7 +578,7 @@ async fn sync_windows(
     let marketplace_ids = conn.marketplace_id_list();
     if marketplace_ids.is_empty() {
         return Err(SyncError::Account(
-            crate::spapi::account::AccountError::NotConfigured(
+            crate::amazon_account::AccountError::NotConfigured(
                 "the Amazon connection lists no marketplace ids",
             ),
         ));
@@ -765,12 +765,12 @@ async fn apply_page(
 /// configured or the credentials cannot be opened.
 pub async fn run_orders_sync(
     db: &DatabaseConnection,
-    key: &crate::credentials::EncryptionKey,
+    key: &crate::amazon_account::seal::EncryptionKey,
     tuning: &SyncTuning,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
     let (conn, mut config) =
-        crate::spapi::account::client_config(db, key, tuning.endpoints).await?;
+        crate::amazon_account::client_config(db, key, tuning.endpoints).await?;
     if let Err(e) = budget::seed(db, &mut config, Utc::now()).await {
         tracing::warn!(error = %e, "could not read the quota earlier runs left; assuming full buckets");
     }
@@ -778,7 +778,7 @@ pub async fn run_orders_sync(
     config.retry.base_delay = tuning.retry_base_delay;
     config.retry.max_delay = config.retry.max_delay.max(tuning.retry_base_delay);
     let client = crate::spapi::SpApiClient::new(config)
-        .map_err(crate::spapi::account::AccountError::from)?;
+        .map_err(crate::amazon_account::AccountError::from)?;
     let settings = SyncSettings {
         lease_ttl: tuning.lease_ttl,
         first_lookback: tuning.first_lookback,

@@ -215,12 +215,12 @@ async fn credentials_are_stored_sealed_and_never_appear_in_any_response() {
     );
     assert_eq!(row.key_id, api.settings.encryption_key.id());
     // Sealed, not lost: the application's key opens them to the values entered.
-    let opened = service::credentials::open(
+    let opened = service::amazon_account::seal::open(
         &api.settings.encryption_key,
         &row.key_id,
         row.connection_id,
-        service::credentials::Field::RefreshToken,
-        &service::credentials::Sealed {
+        service::amazon_account::seal::Field::RefreshToken,
+        &service::amazon_account::seal::Sealed {
             ciphertext: row.refresh_token_ciphertext.clone(),
             nonce: row.refresh_token_nonce.clone(),
         },

@@ -28,7 +28,7 @@ async fn check_alerts(db: &DatabaseConnection, settings: &Settings) {
 /// The orders operation's bucket, when Amazon's quota for it is spent: a run now
 /// would only queue behind Amazon's bucket (or draw 429s), so it is skipped.
 async fn spent_quota(db: &DatabaseConnection, now: DateTime<Utc>) -> Option<Budget> {
-    let conn = match service::connection::get(db).await {
+    let conn = match service::amazon_account::get(db).await {
         Ok(Some(conn)) => conn,
         // No connection: the sync itself says what is missing.
         Ok(None) => return None,

@@ -63,7 +63,7 @@ pub async fn report(
     alerts: &service::monitor::AlertSettings,
 ) -> Result<Report, DbErr> {
     let now = Utc::now();
-    let connection = service::connection::get(db).await?;
+    let connection = service::amazon_account::get(db).await?;
     let health = service::monitor::health(db, alerts).await?;
     let watermark = match &connection {
         Some(c) => sync_watermark::Entity::find()

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use entity::amazon_connection;
 use entity::enums;
 use secrecy::SecretString;
-use service::connection::{ConnectionInput, CredentialInput, CredentialSummary};
+use service::amazon_account::{ConnectionInput, CredentialInput, CredentialSummary};
 
 /// The SP-API region of a seller account.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -173,10 +173,10 @@ impl AmazonConnection {
     /// The connection as stored now, with its credential summary.
     pub(crate) async fn load(api: &super::ApiContext) -> Result<Option<Self>, ApiError> {
         let db = &api.db;
-        let Some(connection) = service::connection::get(db).await? else {
+        let Some(connection) = service::amazon_account::get(db).await? else {
             return Ok(None);
         };
-        let credential = service::connection::credential_summary(db).await?;
+        let credential = service::amazon_account::credential_summary(db).await?;
         Ok(Some(Self::new(connection, credential)))
     }
 }
@@ -214,7 +214,7 @@ impl ConnectionMutation {
         input: AmazonConnectionInput,
     ) -> Result<AmazonConnection, ApiError> {
         let api = api_context(ctx)?;
-        service::connection::upsert(
+        service::amazon_account::upsert(
             &api.db,
             ConnectionInput {
                 seller_id: input.seller_id,
@@ -240,7 +240,7 @@ impl ConnectionMutation {
         input: AmazonCredentialInput,
     ) -> Result<AmazonConnection, ApiError> {
         let api = api_context(ctx)?;
-        service::connection::set_credential(
+        service::amazon_account::set_credential(
             &api.db,
             &api.encryption_key,
             CredentialInput {

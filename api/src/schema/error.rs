@@ -12,8 +12,8 @@
 //! (body not a GraphQL request, body too large) from [`http_error`].
 
 use async_graphql::ErrorExtensions as _;
+use service::amazon_account::ConnectionError;
 use service::auth::AuthError;
-use service::connection::ConnectionError;
 
 /// A failure as the API reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,9 +171,9 @@ impl From<ConnectionError> for ApiError {
     }
 }
 
-impl From<service::spapi::account::AccountError> for ApiError {
-    fn from(e: service::spapi::account::AccountError) -> Self {
-        use service::spapi::account::AccountError;
+impl From<service::amazon_account::AccountError> for ApiError {
+    fn from(e: service::amazon_account::AccountError) -> Self {
+        use service::amazon_account::AccountError;
         match e {
             AccountError::NotConfigured(_)
             | AccountError::Credentials(_)

@@ -5,7 +5,6 @@
 //! skew), and tests can put anything else behind the trait. Payloads of both Orders
 //! API versions are decoded into one shape, [`RemoteOrder`], in [`model`].
 
-pub mod account;
 pub mod client;
 pub mod limits;
 pub mod lwa;

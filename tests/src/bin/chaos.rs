@@ -29,8 +29,8 @@ use entity::sync_runs;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use secrecy::SecretString;
-use service::connection::{ConnectionInput, CredentialInput};
-use service::settings::EncryptionKey;
+use service::amazon_account::EncryptionKey;
+use service::amazon_account::{ConnectionInput, CredentialInput};
 use spapi_sim::{FaultKind, Faults, LiveConfig, ScheduledFault, SimConfig, SimHandle, Simulator};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -402,7 +402,7 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
 }
 
 async fn store_connection(t: &TestDb, sim: &SimHandle, version: OrdersApiVersion) -> Result<()> {
-    service::connection::upsert(
+    service::amazon_account::upsert(
         &t.db,
         ConnectionInput {
             seller_id: "A2CHAOS".into(),
@@ -418,7 +418,7 @@ async fn store_connection(t: &TestDb, sim: &SimHandle, version: OrdersApiVersion
     )
     .await
     .context("store the connection")?;
-    service::connection::set_credential(
+    service::amazon_account::set_credential(
         &t.db,
         &EncryptionKey::from_bytes(KEY),
         CredentialInput {

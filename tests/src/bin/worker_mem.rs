@@ -22,8 +22,8 @@ use clap::Parser;
 use entity::enums::{OrdersApiVersion, Region};
 use sea_orm::ConnectionTrait;
 use secrecy::SecretString;
-use service::connection::{ConnectionInput, CredentialInput};
-use service::settings::EncryptionKey;
+use service::amazon_account::EncryptionKey;
+use service::amazon_account::{ConnectionInput, CredentialInput};
 use spapi_sim::{SimConfig, Simulator};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -124,7 +124,7 @@ async fn one(args: &Args, version: &str, n: usize) -> Row {
         .unwrap();
     let key_bytes: [u8; 32] = rand::random();
     let key = EncryptionKey::from_bytes(key_bytes);
-    service::connection::upsert(
+    service::amazon_account::upsert(
         &db,
         ConnectionInput {
             seller_id: "A2MEMBENCH".to_owned(),
@@ -140,7 +140,7 @@ async fn one(args: &Args, version: &str, n: usize) -> Row {
     )
     .await
     .unwrap();
-    service::connection::set_credential(
+    service::amazon_account::set_credential(
         &db,
         &key,
         CredentialInput {

@@ -10,8 +10,8 @@ use base64::Engine as _;
 use e2e::TestDb;
 use entity::enums::{OrdersApiVersion, Region};
 use secrecy::SecretString;
-use service::connection::{ConnectionInput, CredentialInput};
-use service::settings::EncryptionKey;
+use service::amazon_account::EncryptionKey;
+use service::amazon_account::{ConnectionInput, CredentialInput};
 use spapi_sim::{SimConfig, SimHandle, Simulator};
 
 pub const KEY: [u8; 32] = [42; 32];
@@ -45,7 +45,7 @@ pub async fn setup_with(
     let sim = Simulator::start(config).await.unwrap();
     sim.settle(chrono::Duration::seconds(200)).await;
     let t = TestDb::migrated().await;
-    service::connection::upsert(
+    service::amazon_account::upsert(
         &t.db,
         ConnectionInput {
             seller_id: "A2SIM".into(),
@@ -61,7 +61,7 @@ pub async fn setup_with(
     )
     .await
     .unwrap();
-    service::connection::set_credential(
+    service::amazon_account::set_credential(
         &t.db,
         &EncryptionKey::from_bytes(KEY),
         CredentialInput {

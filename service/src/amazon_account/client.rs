@@ -1,10 +1,10 @@
-//! The stored Amazon connection and its sealed credentials, made into a client.
+//! The stored connection and its sealed credentials, made into an SP-API client:
+//! the one place the credentials are opened.
 
-use super::SpApiError;
-use super::client::{ClientConfig, EndpointPolicy, SpApiClient};
-use super::lwa::LwaCredentials;
-use crate::credentials::EncryptionKey;
-use crate::credentials::{self, CredentialError, Field, Sealed};
+use super::seal::{self, CredentialError, EncryptionKey, Field, Sealed};
+use crate::spapi::SpApiError;
+use crate::spapi::client::{ClientConfig, EndpointPolicy, SpApiClient};
+use crate::spapi::lwa::LwaCredentials;
 use entity::{amazon_connection, amazon_credential};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
@@ -30,11 +30,9 @@ pub enum AccountError {
 /// # Errors
 /// [`AccountError::NotConfigured`] when no connection is stored; database errors.
 pub async fn connection(db: &DatabaseConnection) -> Result<amazon_connection::Model, AccountError> {
-    crate::connection::get(db)
-        .await?
-        .ok_or(AccountError::NotConfigured(
-            "no Amazon connection is stored: set one with upsertAmazonConnection",
-        ))
+    super::get(db).await?.ok_or(AccountError::NotConfigured(
+        "no Amazon connection is stored: set one with upsertAmazonConnection",
+    ))
 }
 
 /// The LWA credentials of the connection, opened.
@@ -42,7 +40,7 @@ pub async fn connection(db: &DatabaseConnection) -> Result<amazon_connection::Mo
 /// # Errors
 /// [`AccountError::NotConfigured`] when none are stored; [`AccountError::Credentials`]
 /// when they cannot be opened with the configured key.
-pub async fn lwa_credentials(
+async fn lwa_credentials(
     db: &DatabaseConnection,
     key: &EncryptionKey,
     conn: &amazon_connection::Model,
@@ -54,7 +52,7 @@ pub async fn lwa_credentials(
         .ok_or(AccountError::NotConfigured(
             "no LWA credentials are stored: set them with setAmazonCredential",
         ))?;
-    let client_secret = credentials::open(
+    let client_secret = seal::open(
         key,
         &cred.key_id,
         conn.id,
@@ -64,7 +62,7 @@ pub async fn lwa_credentials(
             nonce: cred.client_secret_nonce,
         },
     )?;
-    let refresh_token = credentials::open(
+    let refresh_token = seal::open(
         key,
         &cred.key_id,
         conn.id,

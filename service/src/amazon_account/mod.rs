@@ -1,11 +1,18 @@
-//! The one Amazon seller account this installation syncs (`amazon_connection`, id 1)
-//! and its LWA credentials (`amazon_credential`, sealed with [`crate::credentials`]).
+//! The one Amazon seller account this installation syncs, in one place: the
+//! connection (`amazon_connection`, id 1) and where its calls may go, its LWA
+//! credentials sealed at rest ([`seal`]: the key, seal and open), the summary the
+//! API may show, and the SP-API client built from them ([`client`]).
 //!
-//! Credentials go in and never come back out through this module: callers learn
-//! only whether they are configured and the (public) LWA client id.
+//! Credentials go in and never come back out of this module: callers learn only
+//! whether they are configured and the (public) LWA client id; only [`client`]
+//! opens them, to hand them to the SP-API client.
 
-use crate::credentials::EncryptionKey;
-use crate::credentials::{self, CredentialError, Field};
+pub mod client;
+pub mod seal;
+
+pub use client::{AccountError, client, client_config};
+pub use seal::EncryptionKey;
+
 use crate::spapi::EndpointPolicy;
 use chrono::Utc;
 use entity::amazon_connection::{self, SINGLETON_ID};
@@ -16,6 +23,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, Set, TransactionTrait,
 };
+use seal::{CredentialError, Field};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeSet;
 
@@ -343,8 +351,8 @@ pub async fn set_credential(
     let client_secret =
         SecretString::from(input.lwa_client_secret.expose_secret().trim().to_owned());
     let refresh_token = SecretString::from(input.refresh_token.expose_secret().trim().to_owned());
-    let secret = credentials::seal(key, SINGLETON_ID, Field::ClientSecret, &client_secret)?;
-    let token = credentials::seal(key, SINGLETON_ID, Field::RefreshToken, &refresh_token)?;
+    let secret = seal::seal(key, SINGLETON_ID, Field::ClientSecret, &client_secret)?;
+    let token = seal::seal(key, SINGLETON_ID, Field::RefreshToken, &refresh_token)?;
 
     let txn = db.begin().await?;
     let Some(connection) = get(&txn).await? else {
