@@ -380,3 +380,49 @@ pub fn error_codes(response: &serde_json::Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Saves a connection to the simulated seller `sim` (its endpoint and token URL,
+/// so the settings must allow custom endpoints) with the simulator's LWA client
+/// and `refresh_token`, sealed with `key`: what every test and benchmark that runs
+/// a real sync against spapi-sim starts from.
+///
+/// # Errors
+/// When the connection or the credentials cannot be saved.
+pub async fn connect_to_simulator(
+    db: &DatabaseConnection,
+    key: &service::amazon_account::EncryptionKey,
+    sim: &spapi_sim::SimHandle,
+    seller_id: &str,
+    marketplace_ids: Vec<String>,
+    version: entity::enums::OrdersApiVersion,
+    refresh_token: &str,
+) -> Result<(), service::amazon_account::ConnectionError> {
+    use secrecy::SecretString;
+    use service::amazon_account::{ConnectionInput, CredentialInput};
+    service::amazon_account::upsert(
+        db,
+        ConnectionInput {
+            seller_id: seller_id.to_owned(),
+            region: entity::enums::Region::Na,
+            sandbox: false,
+            marketplace_ids,
+            orders_api_version: version,
+            endpoint: Some(sim.base_url()),
+            token_url: Some(sim.token_url()),
+            timezone: None,
+        },
+        service::spapi::EndpointPolicy::AllowCustom,
+    )
+    .await?;
+    service::amazon_account::set_credential(
+        db,
+        key,
+        CredentialInput {
+            lwa_client_id: spapi_sim::DEFAULT_CLIENT_ID.to_owned(),
+            lwa_client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
+            refresh_token: SecretString::from(refresh_token.to_owned()),
+        },
+    )
+    .await?;
+    Ok(())
+}

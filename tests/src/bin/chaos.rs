@@ -24,13 +24,11 @@ use chrono::Utc;
 use clap::{Parser, ValueEnum};
 use e2e::TestDb;
 use e2e::truth::Comparison;
-use entity::enums::{OrdersApiVersion, Region};
+use entity::enums::OrdersApiVersion;
 use entity::sync_runs;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use secrecy::SecretString;
 use service::amazon_account::EncryptionKey;
-use service::amazon_account::{ConnectionInput, CredentialInput};
 use spapi_sim::{FaultKind, Faults, LiveConfig, ScheduledFault, SimConfig, SimHandle, Simulator};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -402,33 +400,17 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
 }
 
 async fn store_connection(t: &TestDb, sim: &SimHandle, version: OrdersApiVersion) -> Result<()> {
-    service::amazon_account::upsert(
-        &t.db,
-        ConnectionInput {
-            seller_id: "A2CHAOS".into(),
-            region: Region::Na,
-            sandbox: false,
-            marketplace_ids: sim.config().marketplaces.clone(),
-            orders_api_version: version,
-            endpoint: Some(sim.base_url()),
-            token_url: Some(sim.token_url()),
-            timezone: None,
-        },
-        service::spapi::EndpointPolicy::AllowCustom,
-    )
-    .await
-    .context("store the connection")?;
-    service::amazon_account::set_credential(
+    e2e::connect_to_simulator(
         &t.db,
         &EncryptionKey::from_bytes(KEY),
-        CredentialInput {
-            lwa_client_id: spapi_sim::DEFAULT_CLIENT_ID.into(),
-            lwa_client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
-            refresh_token: SecretString::from(spapi_sim::DEFAULT_REFRESH_TOKEN.to_owned()),
-        },
+        sim,
+        "A2CHAOS",
+        sim.config().marketplaces.clone(),
+        version,
+        spapi_sim::DEFAULT_REFRESH_TOKEN,
     )
     .await
-    .context("store the sealed credentials")?;
+    .context("store the connection and its sealed credentials")?;
     Ok(())
 }
 

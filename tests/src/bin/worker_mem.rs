@@ -19,11 +19,9 @@
 
 use base64::Engine as _;
 use clap::Parser;
-use entity::enums::{OrdersApiVersion, Region};
+use entity::enums::OrdersApiVersion;
 use sea_orm::ConnectionTrait;
-use secrecy::SecretString;
 use service::amazon_account::EncryptionKey;
-use service::amazon_account::{ConnectionInput, CredentialInput};
 use spapi_sim::{SimConfig, Simulator};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -124,30 +122,14 @@ async fn one(args: &Args, version: &str, n: usize) -> Row {
         .unwrap();
     let key_bytes: [u8; 32] = rand::random();
     let key = EncryptionKey::from_bytes(key_bytes);
-    service::amazon_account::upsert(
-        &db,
-        ConnectionInput {
-            seller_id: "A2MEMBENCH".to_owned(),
-            region: Region::Na,
-            sandbox: false,
-            marketplace_ids: sim.config().marketplaces.clone(),
-            orders_api_version: api_version,
-            endpoint: Some(sim.base_url()),
-            token_url: Some(sim.token_url()),
-            timezone: None,
-        },
-        service::spapi::EndpointPolicy::AllowCustom,
-    )
-    .await
-    .unwrap();
-    service::amazon_account::set_credential(
+    e2e::connect_to_simulator(
         &db,
         &key,
-        CredentialInput {
-            lwa_client_id: spapi_sim::DEFAULT_CLIENT_ID.to_owned(),
-            lwa_client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
-            refresh_token: SecretString::from(spapi_sim::DEFAULT_REFRESH_TOKEN.to_owned()),
-        },
+        &sim,
+        "A2MEMBENCH",
+        sim.config().marketplaces.clone(),
+        api_version,
+        spapi_sim::DEFAULT_REFRESH_TOKEN,
     )
     .await
     .unwrap();

@@ -8,10 +8,8 @@
 
 use base64::Engine as _;
 use e2e::TestDb;
-use entity::enums::{OrdersApiVersion, Region};
-use secrecy::SecretString;
+use entity::enums::OrdersApiVersion;
 use service::amazon_account::EncryptionKey;
-use service::amazon_account::{ConnectionInput, CredentialInput};
 use spapi_sim::{SimConfig, SimHandle, Simulator};
 
 pub const KEY: [u8; 32] = [42; 32];
@@ -45,30 +43,14 @@ pub async fn setup_with(
     let sim = Simulator::start(config).await.unwrap();
     sim.settle(chrono::Duration::seconds(200)).await;
     let t = TestDb::migrated().await;
-    service::amazon_account::upsert(
-        &t.db,
-        ConnectionInput {
-            seller_id: "A2SIM".into(),
-            region: Region::Na,
-            sandbox: false,
-            marketplace_ids: vec!["ATVPDKIKX0DER".into()],
-            orders_api_version: version,
-            endpoint: Some(sim.base_url()),
-            token_url: Some(sim.token_url()),
-            timezone: None,
-        },
-        service::spapi::EndpointPolicy::AllowCustom,
-    )
-    .await
-    .unwrap();
-    service::amazon_account::set_credential(
+    e2e::connect_to_simulator(
         &t.db,
         &EncryptionKey::from_bytes(KEY),
-        CredentialInput {
-            lwa_client_id: spapi_sim::DEFAULT_CLIENT_ID.into(),
-            lwa_client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
-            refresh_token: SecretString::from(refresh_token.to_owned()),
-        },
+        &sim,
+        "A2SIM",
+        vec!["ATVPDKIKX0DER".into()],
+        version,
+        refresh_token,
     )
     .await
     .unwrap();
