@@ -9,6 +9,7 @@ pub mod auth;
 pub mod db;
 pub mod lease;
 pub mod monitor;
+pub mod orders;
 pub mod ping;
 pub mod reports;
 pub mod settings;

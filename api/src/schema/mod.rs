@@ -12,6 +12,7 @@ pub mod error;
 pub mod live;
 pub mod marketplaces;
 pub mod monitor;
+pub mod order_items;
 pub mod orders;
 mod paging;
 pub mod reports;
