@@ -11,6 +11,7 @@
 
 pub mod budget;
 mod record;
+pub mod windows;
 mod write;
 
 pub use record::{Failure, RunMetadata};
@@ -92,9 +93,6 @@ impl Default for SyncTuning {
         }
     }
 }
-
-/// Amazon refuses windows ending later than its now minus two minutes.
-const AMAZON_LAG: Duration = Duration::from_secs(120);
 
 /// Where a run stands, for progress bars and subscriptions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -264,10 +262,6 @@ impl From<LeaseError> for SyncError {
             LeaseError::Database(e) => Self::Database(e),
         }
     }
-}
-
-fn chrono_dur(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 /// Runs one orders sync for the stored connection with the given client.
@@ -588,26 +582,25 @@ async fn sync_windows(
     if !api.clock_known() {
         api.marketplace_participations().await?;
     }
-    let end = api.amazon_now() - chrono_dur(AMAZON_LAG) - chrono_dur(settings.end_margin);
-    let start = match options.since {
-        Some(since) => since,
-        None => match stored_watermark(db, &marketplace_ids, version_str).await? {
-            Some(mark) => mark - chrono_dur(settings.overlap),
-            None => end - chrono_dur(settings.first_lookback),
-        },
+    let watermark = match options.since {
+        Some(_) => None,
+        None => stored_watermark(db, &marketplace_ids, version_str).await?,
     };
-    state.window_start = start;
-    state.window_end = end.max(start);
-    if start >= end {
+    let span = windows::span(
+        api.amazon_now(),
+        options.since,
+        watermark,
+        windows::Reach {
+            overlap: settings.overlap,
+            first_lookback: settings.first_lookback,
+            end_margin: settings.end_margin,
+        },
+    );
+    state.window_start = span.start;
+    state.window_end = span.end;
+    let windows = windows::windows(span, settings.max_window);
+    if windows.is_empty() {
         return Ok(());
-    }
-    let step = chrono_dur(settings.max_window);
-    let mut windows = Vec::new();
-    let mut from = start;
-    while from < end {
-        let to = (from + step).min(end);
-        windows.push((from, to));
-        from = to;
     }
     state.progress.windows_total = u32::try_from(windows.len()).unwrap_or(u32::MAX);
     let mut fresh_tables = write::FreshTables::check(db, options.dry_run).await?;
