@@ -351,10 +351,14 @@ async fn every_error_body_matches_the_model_of_its_operation() {
 
 #[tokio::test]
 async fn embedded_models_are_identical_to_the_shared_ones() {
+    if !std::path::Path::new(SHARED_MODELS).is_dir() {
+        // A clone on its own: the embedded copies are all there is to test against.
+        eprintln!("{SHARED_MODELS} is not beside the repository: nothing to compare");
+        return;
+    }
     for file in [V0, V2026, SELLERS] {
-        let shared = std::fs::read(format!("{MODELS}/{file}")).unwrap();
-        let embedded =
-            std::fs::read(format!("{}/models/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let shared = std::fs::read(format!("{SHARED_MODELS}/{file}")).unwrap();
+        let embedded = std::fs::read(format!("{MODELS}/{file}")).unwrap();
         assert!(
             shared == embedded,
             "models/{file} differs from shared/spapi/{file}"
