@@ -253,18 +253,12 @@ async fn graphql_ws(
         .on_upgrade(move |stream| async move {
             let _slot = slot;
             let (initialised, init_seen) = tokio::sync::oneshot::channel::<()>();
-            let initialised = std::sync::Mutex::new(Some(initialised));
             let serve = GraphQLWebSocket::new(stream, schema, protocol)
                 .keepalive_timeout(idle_timeout)
                 .on_connection_init(move |payload| async move {
                     let auth = authenticate_init(&state, &payload).await?;
-                    if let Some(tx) = initialised
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .take()
-                    {
-                        let _ = tx.send(());
-                    }
+                    // The callback runs once per socket (a second init is refused).
+                    let _ = initialised.send(());
                     let mut data = async_graphql::Data::default();
                     data.insert(auth);
                     if let Some(client) = client {
