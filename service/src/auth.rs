@@ -123,6 +123,16 @@ pub struct Claims {
     pub aud: String,
 }
 
+impl Claims {
+    /// The user id in `sub`.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidToken`] when `sub` is not one.
+    pub fn user_id(&self) -> Result<i64, AuthError> {
+        self.sub.parse().map_err(|_| AuthError::InvalidToken)
+    }
+}
+
 /// A freshly signed token.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
@@ -235,10 +245,7 @@ impl Tokens {
             tracing::debug!("rejected a sign-in token living longer than configured");
             return Err(AuthError::InvalidToken);
         }
-        claims
-            .sub
-            .parse::<i64>()
-            .map_err(|_| AuthError::InvalidToken)?;
+        claims.user_id()?;
         Ok(claims)
     }
 }
@@ -511,22 +518,10 @@ pub async fn change_password(
     new: &str,
     client: Option<IpAddr>,
 ) -> Result<(users::Model, IssuedToken), AuthError> {
-    use sea_orm::sea_query::ExprTrait as _;
     check_password(new)?;
     let user = check_credentials(db, throttle, &user.email, current, client).await?;
     let hash = hash_off_thread(new.to_owned()).await?;
-    let updated = users::Entity::update_many()
-        .col_expr(users::Column::PasswordHash, Expr::value(hash))
-        .col_expr(
-            users::Column::TokenVersion,
-            Expr::col(users::Column::TokenVersion).add(1),
-        )
-        .filter(Expr::col(users::Column::Id).eq(user.id))
-        .exec(db)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(AuthError::UnknownUser);
-    }
+    revoke_tokens(db, user.id, Some(hash)).await?;
     let user = users::Entity::find_by_id(user.id)
         .one(db)
         .await?
@@ -539,24 +534,38 @@ pub async fn change_password(
     Ok((user, token))
 }
 
-/// Revokes every token of the user `user_id` (signs out everywhere).
-///
-/// # Errors
-/// [`AuthError::UnknownUser`] when the user is gone.
-#[tracing::instrument(skip(db))]
-pub async fn sign_out_everywhere(db: &DatabaseConnection, user_id: i64) -> Result<(), AuthError> {
+/// Adds one to the user's token version, which revokes every token signed before,
+/// and sets a new password hash with it when given.
+async fn revoke_tokens(
+    db: &DatabaseConnection,
+    user_id: i64,
+    password_hash: Option<String>,
+) -> Result<(), AuthError> {
     use sea_orm::sea_query::ExprTrait as _;
-    let updated = users::Entity::update_many()
-        .col_expr(
-            users::Column::TokenVersion,
-            Expr::col(users::Column::TokenVersion).add(1),
-        )
+    let mut update = users::Entity::update_many().col_expr(
+        users::Column::TokenVersion,
+        Expr::col(users::Column::TokenVersion).add(1),
+    );
+    if let Some(hash) = password_hash {
+        update = update.col_expr(users::Column::PasswordHash, Expr::value(hash));
+    }
+    let updated = update
         .filter(Expr::col(users::Column::Id).eq(user_id))
         .exec(db)
         .await?;
     if updated.rows_affected == 0 {
         return Err(AuthError::UnknownUser);
     }
+    Ok(())
+}
+
+/// Revokes every token of the user `user_id` (signs out everywhere).
+///
+/// # Errors
+/// [`AuthError::UnknownUser`] when the user is gone.
+#[tracing::instrument(skip(db))]
+pub async fn sign_out_everywhere(db: &DatabaseConnection, user_id: i64) -> Result<(), AuthError> {
+    revoke_tokens(db, user_id, None).await?;
     tracing::info!(user_id, "signed out everywhere; earlier tokens revoked");
     Ok(())
 }
@@ -596,11 +605,7 @@ pub async fn authenticate(
     token: &str,
 ) -> Result<users::Model, AuthError> {
     let claims = tokens.verify(token)?;
-    let id = claims
-        .sub
-        .parse::<i64>()
-        .map_err(|_| AuthError::InvalidToken)?;
-    let user = users::Entity::find_by_id(id)
+    let user = users::Entity::find_by_id(claims.user_id()?)
         .one(db)
         .await?
         .ok_or(AuthError::UnknownUser)?;

@@ -90,6 +90,16 @@ pub struct LoginLockout {
     pub until: DateTime<Utc>,
 }
 
+impl AuthPayload {
+    fn new(user: &users::Model, token: service::auth::IssuedToken) -> Self {
+        Self {
+            token: token.token,
+            expires_at: token.expires_at,
+            user: user.into(),
+        }
+    }
+}
+
 /// Queries about the signed-in user.
 #[derive(Default)]
 pub struct AuthQuery;
@@ -201,11 +211,7 @@ impl AuthMutation {
             client_addr(ctx),
         )
         .await?;
-        Ok(AuthPayload {
-            token: token.token,
-            expires_at: token.expires_at,
-            user: (&user).into(),
-        })
+        Ok(AuthPayload::new(&user, token))
     }
 
     /// Signs the signed-in user out everywhere: every token of theirs, this
@@ -242,11 +248,7 @@ async fn sign_in(ctx: &Context<'_>, email: &str, password: &str) -> Result<AuthP
         client_addr(ctx),
     )
     .await?;
-    Ok(AuthPayload {
-        token: token.token,
-        expires_at: token.expires_at,
-        user: (&user).into(),
-    })
+    Ok(AuthPayload::new(&user, token))
 }
 
 /// The fields that check a password and sign in.
