@@ -426,3 +426,79 @@ pub async fn connect_to_simulator(
     .await?;
     Ok(())
 }
+
+/// The api served over HTTP on 127.0.0.1 (port 0) on a fresh migrated database,
+/// for tests that need the real transport: headers, status codes, WebSockets.
+pub struct TestServer {
+    /// The bound address.
+    pub addr: std::net::SocketAddr,
+    /// `http://` and the address.
+    pub base: String,
+    /// A client for it.
+    pub client: reqwest::Client,
+    /// The database it serves.
+    pub t: TestDb,
+    _data: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// The api with the test settings.
+    ///
+    /// # Panics
+    /// When the database or the server cannot be started.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}, |_| {}).await
+    }
+
+    /// The api with the test settings as `settings` changes them, and the built
+    /// application as `app` changes it before it serves.
+    ///
+    /// # Panics
+    /// When the database or the server cannot be started.
+    pub async fn start_with(
+        settings: impl FnOnce(&mut service::Settings),
+        app: impl FnOnce(&mut api::Application),
+    ) -> Self {
+        let t = TestDb::migrated().await;
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut s = self::settings(&t.url, data.path(), false);
+        settings(&mut s);
+        let mut application = api::Application::with_database(&s, t.db.clone())
+            .await
+            .expect("the api starts");
+        app(&mut application);
+        let addr = application.addr();
+        tokio::spawn(application.run());
+        Self {
+            addr,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            t,
+            _data: data,
+        }
+    }
+
+    /// Registers the owner over HTTP and returns their token.
+    ///
+    /// # Panics
+    /// When registration fails.
+    pub async fn owner_token(&self) -> String {
+        let r: serde_json::Value = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&serde_json::json!({
+                "query": "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }",
+                "variables": { "e": OWNER_EMAIL, "p": OWNER_PASSWORD },
+            }))
+            .send()
+            .await
+            .expect("register answers")
+            .json()
+            .await
+            .expect("register answers JSON");
+        r["data"]["register"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("register failed: {r}"))
+            .to_owned()
+    }
+}

@@ -12,7 +12,7 @@
     reason = "tests: a failed unwrap is a failed test"
 )]
 
-use e2e::{OWNER_EMAIL, OWNER_PASSWORD, TestDb};
+use e2e::{OWNER_EMAIL, TestServer};
 use futures_util::StreamExt as _;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom as _;
@@ -21,45 +21,24 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// The api over HTTP with a registered owner.
 struct App {
-    base: String,
-    client: reqwest::Client,
+    server: TestServer,
     token: String,
-    _t: TestDb,
-    _data: tempfile::TempDir,
+}
+
+impl std::ops::Deref for App {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
 }
 
 impl App {
     async fn start() -> Self {
-        let t = TestDb::migrated().await;
-        let data = tempfile::tempdir().unwrap();
-        let settings = e2e::settings(&t.url, data.path(), false);
-        let app = api::Application::with_database(&settings, t.db.clone())
-            .await
-            .unwrap();
-        let base = format!("http://{}", app.addr());
-        tokio::spawn(app.run());
-        let client = reqwest::Client::new();
-        let r: Value = client
-            .post(format!("{base}/graphql"))
-            .json(&json!({
-                "query": "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }",
-                "variables": { "e": OWNER_EMAIL, "p": OWNER_PASSWORD },
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = r["data"]["register"]["token"].as_str().unwrap().to_owned();
-        Self {
-            base,
-            client,
-            token,
-            _t: t,
-            _data: data,
-        }
+        let server = TestServer::start().await;
+        let token = server.owner_token().await;
+        Self { server, token }
     }
 }
 

@@ -5,17 +5,20 @@
     reason = "tests: a failed unwrap is a failed test"
 )]
 
-use e2e::{OWNER_EMAIL, OWNER_PASSWORD, TestDb, error_codes};
+use e2e::{OWNER_EMAIL, OWNER_PASSWORD, TestServer, error_codes};
 use entity::enums::{SyncStatus, SyncTrigger};
 use entity::sync_runs;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 
-struct App {
-    base: String,
-    client: reqwest::Client,
-    t: TestDb,
-    _data: tempfile::TempDir,
+/// The api over HTTP, with the requests these tests send.
+struct App(TestServer);
+
+impl std::ops::Deref for App {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.0
+    }
 }
 
 impl App {
@@ -24,21 +27,7 @@ impl App {
     }
 
     async fn start_with(configure: impl FnOnce(&mut service::Settings)) -> Self {
-        let t = TestDb::migrated().await;
-        let data = tempfile::tempdir().unwrap();
-        let mut settings = e2e::settings(&t.url, data.path(), false);
-        configure(&mut settings);
-        let app = api::Application::with_database(&settings, t.db.clone())
-            .await
-            .unwrap();
-        let base = format!("http://{}", app.addr());
-        tokio::spawn(app.run());
-        Self {
-            base,
-            client: reqwest::Client::new(),
-            t,
-            _data: data,
-        }
+        Self(TestServer::start_with(configure, |_| {}).await)
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
@@ -235,19 +224,12 @@ async fn a_query_nested_deeper_than_the_limit_is_refused() {
 
 #[tokio::test]
 async fn browsers_may_call_the_api_only_from_the_configured_origins() {
-    let t = TestDb::migrated().await;
-    let data = tempfile::tempdir().unwrap();
-    let mut settings = e2e::settings(&t.url, data.path(), false);
-    settings.cors_allowed_origins = vec!["https://admin.example.com".to_owned()];
-    let app = api::Application::with_database(&settings, t.db.clone())
-        .await
-        .unwrap();
-    let base = format!("http://{}", app.addr());
-    tokio::spawn(app.run());
-    let client = reqwest::Client::new();
+    let app =
+        App::start_with(|s| s.cors_allowed_origins = vec!["https://admin.example.com".to_owned()])
+            .await;
     let preflight = |origin: &'static str| {
-        client
-            .request(reqwest::Method::OPTIONS, format!("{base}/graphql"))
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
             .header("Origin", origin)
             .header("Access-Control-Request-Method", "POST")
             .header(

@@ -6,7 +6,7 @@
     reason = "tests: a failed unwrap is a failed test"
 )]
 
-use e2e::{OWNER_EMAIL, OWNER_PASSWORD, TestDb};
+use e2e::TestServer;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -15,11 +15,15 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 const REGISTER: &str = r#"{"query":"mutation { register(email: \"attacker@example.com\", password: \"attacker-password-1\") { token } }"}"#;
 
-struct App {
-    addr: std::net::SocketAddr,
-    client: reqwest::Client,
-    t: TestDb,
-    _data: tempfile::TempDir,
+/// The api over HTTP, allowing `https://admin.example.com`, with the requests these
+/// tests send.
+struct App(TestServer);
+
+impl std::ops::Deref for App {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.0
+    }
 }
 
 impl App {
@@ -28,22 +32,13 @@ impl App {
     }
 
     async fn start_with(limits: impl FnOnce(&mut api::SocketLimits)) -> Self {
-        let t = TestDb::migrated().await;
-        let data = tempfile::tempdir().unwrap();
-        let mut settings = e2e::settings(&t.url, data.path(), false);
-        settings.cors_allowed_origins = vec!["https://admin.example.com".to_owned()];
-        let mut app = api::Application::with_database(&settings, t.db.clone())
-            .await
-            .unwrap();
-        limits(app.socket_limits_mut());
-        let addr = app.addr();
-        tokio::spawn(app.run());
-        Self {
-            addr,
-            client: reqwest::Client::new(),
-            t,
-            _data: data,
-        }
+        Self(
+            TestServer::start_with(
+                |s| s.cors_allowed_origins = vec!["https://admin.example.com".to_owned()],
+                |app| limits(app.socket_limits_mut()),
+            )
+            .await,
+        )
     }
 
     fn post(
@@ -65,23 +60,6 @@ impl App {
 
     async fn users(&self) -> usize {
         self.t.strings("SELECT email FROM users").await.len()
-    }
-
-    async fn owner_token(&self) -> String {
-        let r: Value = self
-            .client
-            .post(format!("http://{}/graphql", self.addr))
-            .json(&json!({
-                "query": "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }",
-                "variables": { "e": OWNER_EMAIL, "p": OWNER_PASSWORD },
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["data"]["register"]["token"].as_str().unwrap().to_owned()
     }
 
     async fn socket(
