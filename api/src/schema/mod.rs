@@ -11,6 +11,7 @@ pub mod documents;
 pub mod error;
 pub mod live;
 pub mod marketplaces;
+pub mod money;
 pub mod monitor;
 pub mod order_items;
 pub mod orders;

@@ -1,11 +1,79 @@
-//! An order's items as one resolved list: `AmazonOrder.items` builds the whole
-//! `[AmazonOrderItem!]!` value in one pass over the selection (see [`ItemList`]).
+//! An order's lines: the `AmazonOrderItem` type, and the list `AmazonOrder.items`
+//! builds as one value in one pass over the selection (see [`ItemList`]).
 
 use super::ApiError;
-use super::orders::{AmazonOrderItem, Money};
+use super::money::{Money, money};
 use async_graphql::indexmap::IndexMap;
+use async_graphql::{ComplexObject, SimpleObject};
 use async_graphql::{Name, Value};
+use rust_decimal::Decimal;
+use service::orders::ItemRow;
 use std::borrow::Cow;
+
+/// One line of an order.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
+pub struct AmazonOrderItem {
+    /// Amazon's id of the line.
+    pub order_item_id: String,
+    /// The seller's SKU.
+    pub seller_sku: Option<String>,
+    /// The product's ASIN.
+    pub asin: Option<String>,
+    /// The product title.
+    pub title: Option<String>,
+    /// Units ordered.
+    pub quantity_ordered: i32,
+    /// Units shipped.
+    pub quantity_shipped: i32,
+    /// The line total as v0's `ItemPrice` means it: unit price times quantity
+    /// ordered, shipping and tax excluded. Null while the order is pending.
+    pub item_price: Option<Money>,
+}
+
+#[ComplexObject]
+impl AmazonOrderItem {
+    /// The price of one unit: `itemPrice` divided by `quantityOrdered`.
+    async fn unit_price(&self) -> Option<Money> {
+        self.unit_price_value()
+    }
+}
+
+impl AmazonOrderItem {
+    /// `itemPrice / quantityOrdered`, at the line's scale when that is exact.
+    pub(crate) fn unit_price_value(&self) -> Option<Money> {
+        let line = self.item_price.as_ref()?;
+        let qty = Decimal::from(self.quantity_ordered);
+        if qty.is_zero() {
+            return None;
+        }
+        let exact = line.amount.checked_div(qty)?;
+        let rounded = exact.round_dp(line.amount.scale());
+        let amount = if rounded * qty == line.amount {
+            rounded
+        } else {
+            exact.normalize()
+        };
+        Some(Money {
+            amount,
+            currency_code: line.currency_code.clone(),
+        })
+    }
+}
+
+impl From<ItemRow> for AmazonOrderItem {
+    fn from(i: ItemRow) -> Self {
+        Self {
+            item_price: money(i.item_price_amount, i.item_price_currency.as_ref()),
+            order_item_id: i.order_item_id,
+            seller_sku: i.seller_sku,
+            asin: i.asin,
+            title: i.title,
+            quantity_ordered: i.quantity_ordered,
+            quantity_shipped: i.quantity_shipped,
+        }
+    }
+}
 
 /// An order's items, resolved in one pass over the selection instead of a future
 /// per field.

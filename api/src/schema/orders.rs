@@ -1,15 +1,14 @@
 //! Orders as Amazon reports them: `amazonOrders` (newest purchase first, keyset
 //! paged, filtered) and `amazonOrder`. Amounts are exact decimals with currency.
 
-use super::order_items::ItemList;
+use super::money::{Money, money};
+use super::order_items::{AmazonOrderItem, ItemList};
 use super::paging::{PageInfo, decode_time_id, encode_time_id, page_rows, page_size};
 use super::{ApiError, SignedIn, api_context};
-use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::Amount;
-use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
-use service::orders::{self, ItemRow, OrderKey, OrderRow};
+use service::orders::{self, OrderKey, OrderRow};
 use std::collections::HashMap;
 
 /// Most orders one page may hold.
@@ -83,22 +82,6 @@ impl OrderStatus {
     }
 }
 
-/// An exact amount of money.
-#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
-pub struct Money {
-    /// The amount as a decimal string, exactly as Amazon reported it (e.g. "19.90").
-    pub amount: Decimal,
-    /// ISO 4217 currency code.
-    pub currency_code: String,
-}
-
-fn money(amount: Option<Amount>, currency: Option<&String>) -> Option<Money> {
-    Some(Money {
-        amount: amount?.decimal(),
-        currency_code: currency?.clone(),
-    })
-}
-
 /// Which orders to list. All given conditions must hold.
 #[derive(InputObject, Debug, Default, Clone)]
 pub struct AmazonOrderFilter {
@@ -114,71 +97,6 @@ pub struct AmazonOrderFilter {
     pub sku: Option<String>,
     /// With an item of this ASIN.
     pub asin: Option<String>,
-}
-
-/// One line of an order.
-#[derive(SimpleObject, Debug, Clone)]
-#[graphql(complex)]
-pub struct AmazonOrderItem {
-    /// Amazon's id of the line.
-    pub order_item_id: String,
-    /// The seller's SKU.
-    pub seller_sku: Option<String>,
-    /// The product's ASIN.
-    pub asin: Option<String>,
-    /// The product title.
-    pub title: Option<String>,
-    /// Units ordered.
-    pub quantity_ordered: i32,
-    /// Units shipped.
-    pub quantity_shipped: i32,
-    /// The line total as v0's `ItemPrice` means it: unit price times quantity
-    /// ordered, shipping and tax excluded. Null while the order is pending.
-    pub item_price: Option<Money>,
-}
-
-#[ComplexObject]
-impl AmazonOrderItem {
-    /// The price of one unit: `itemPrice` divided by `quantityOrdered`.
-    async fn unit_price(&self) -> Option<Money> {
-        self.unit_price_value()
-    }
-}
-
-impl AmazonOrderItem {
-    /// `itemPrice / quantityOrdered`, at the line's scale when that is exact.
-    pub(crate) fn unit_price_value(&self) -> Option<Money> {
-        let line = self.item_price.as_ref()?;
-        let qty = Decimal::from(self.quantity_ordered);
-        if qty.is_zero() {
-            return None;
-        }
-        let exact = line.amount.checked_div(qty)?;
-        let rounded = exact.round_dp(line.amount.scale());
-        let amount = if rounded * qty == line.amount {
-            rounded
-        } else {
-            exact.normalize()
-        };
-        Some(Money {
-            amount,
-            currency_code: line.currency_code.clone(),
-        })
-    }
-}
-
-impl From<ItemRow> for AmazonOrderItem {
-    fn from(i: ItemRow) -> Self {
-        Self {
-            item_price: money(i.item_price_amount, i.item_price_currency.as_ref()),
-            order_item_id: i.order_item_id,
-            seller_sku: i.seller_sku,
-            asin: i.asin,
-            title: i.title,
-            quantity_ordered: i.quantity_ordered,
-            quantity_shipped: i.quantity_shipped,
-        }
-    }
 }
 
 /// An order as Amazon reports it.
