@@ -9,6 +9,7 @@ use serde_json::Value;
 const ORDERS_V0: &str = include_str!("../models/ordersV0.json");
 const ORDERS_2026: &str = include_str!("../models/orders_2026-01-01.json");
 const SELLERS: &str = include_str!("../models/sellers.json");
+const FBA_INVENTORY: &str = include_str!("../models/fbaInventory.json");
 
 /// The operations the simulator serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,16 +20,18 @@ pub enum Op {
     SearchOrders,
     GetOrder2026,
     GetMarketplaceParticipations,
+    GetInventorySummaries,
 }
 
 impl Op {
-    pub const ALL: [Op; 6] = [
+    pub const ALL: [Op; 7] = [
         Op::GetOrders,
         Op::GetOrder,
         Op::GetOrderItems,
         Op::SearchOrders,
         Op::GetOrder2026,
         Op::GetMarketplaceParticipations,
+        Op::GetInventorySummaries,
     ];
 
     /// The key used in stats, faults and rate overrides: the model's operationId, with the
@@ -41,6 +44,7 @@ impl Op {
             Op::SearchOrders => "searchOrders",
             Op::GetOrder2026 => "getOrder2026",
             Op::GetMarketplaceParticipations => "getMarketplaceParticipations",
+            Op::GetInventorySummaries => "getInventorySummaries",
         }
     }
 
@@ -54,6 +58,7 @@ impl Op {
             Op::GetMarketplaceParticipations => {
                 ("sellers", "/sellers/v1/marketplaceParticipations", "get")
             }
+            Op::GetInventorySummaries => ("fbaInventory", "/fba/inventory/v1/summaries", "get"),
         }
     }
 }
@@ -88,6 +93,7 @@ impl Models {
             ("v0", ORDERS_V0),
             ("2026", ORDERS_2026),
             ("sellers", SELLERS),
+            ("fbaInventory", FBA_INVENTORY),
         ]
         .into_iter()
         .map(|(k, text)| {
@@ -165,9 +171,10 @@ impl Models {
     }
 }
 
-/// Reads `| 0.0167 | 20 |` from the "Usage Plan" table of an operation's description.
+/// Reads `| 0.0167 | 20 |` from the "Usage Plan" table of an operation's description. The
+/// orders and sellers models write the heading `**Usage Plan:**`, fbaInventory `Usage Plan:`.
 fn usage_plan(description: &str) -> Option<(f64, u32)> {
-    let after = description.split("**Usage Plan:**").nth(1)?;
+    let after = description.split("Usage Plan:").nth(1)?;
     after.lines().find_map(|line| {
         let cells: Vec<&str> = line
             .trim()
@@ -196,5 +203,6 @@ mod tests {
         assert_eq!(plan(Op::SearchOrders), (0.0056, 20));
         assert_eq!(plan(Op::GetOrder2026), (0.5, 30));
         assert_eq!(plan(Op::GetMarketplaceParticipations), (0.016, 15));
+        assert_eq!(plan(Op::GetInventorySummaries), (2.0, 2));
     }
 }
