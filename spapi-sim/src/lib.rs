@@ -5,6 +5,7 @@
 //! - Orders v0 `getOrders`, `getOrder`, `getOrderItems`,
 //! - Orders 2026-01-01 `searchOrders` and `getOrder`,
 //! - Sellers `getMarketplaceParticipations`,
+//! - FBA Inventory `getInventorySummaries` (stock that follows the AFN orders),
 //! - a control API under `/_sim/`.
 //!
 //! The official models (compiled in from `models/`) are the specification: usage plans,
@@ -17,6 +18,7 @@ mod clock;
 mod control;
 mod data;
 mod faults;
+mod inventory;
 mod limits;
 mod live;
 pub mod marketplaces;
@@ -36,6 +38,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use data::{Money, OrderStatus, SimItem, SimOrder};
 pub use faults::{FaultKind, Faults, ScheduledFault};
+pub use inventory::SimInventory;
+pub use ops::inventory::NO_FBA_INVENTORY_MESSAGE;
 pub use paging::UNDECODABLE as NEXT_TOKEN_UNDECODABLE_MESSAGE;
 pub use state::{OpStats, SimStats};
 
@@ -98,6 +102,18 @@ pub struct SimConfig {
     pub sandbox: bool,
     pub faults: Faults,
     pub live: Option<LiveConfig>,
+    /// Whether the seller sells with FBA. Without it there is no inventory and
+    /// getInventorySummaries answers 400 `InvalidInput` [`NO_FBA_INVENTORY_MESSAGE`], as Amazon
+    /// does for an account without FBA SKUs. The orders are the same either way.
+    pub fba_inventory: bool,
+    /// getInventorySummaries nextToken lifetime in simulated seconds (Amazon: 30).
+    pub inventory_next_token_ttl_secs: u64,
+    /// Simulated seconds an inbound shipment spends, on average, in each of working, shipped
+    /// and receiving before its units become fulfillable.
+    pub inbound_stage_secs: u64,
+    /// Live mode: units that become unfulfillable (damaged, defective, damaged returns) per
+    /// simulated hour.
+    pub inventory_damage_per_hour: f64,
 }
 
 impl Default for SimConfig {
@@ -120,6 +136,10 @@ impl Default for SimConfig {
             sandbox: true,
             faults: Faults::default(),
             live: None,
+            fba_inventory: true,
+            inventory_next_token_ttl_secs: 30,
+            inbound_stage_secs: 86_400,
+            inventory_damage_per_hour: 1.0,
         }
     }
 }
@@ -143,6 +163,15 @@ pub enum SimError {
     UnknownOrder(String),
     #[error("invalid order status: {0}")]
     InvalidStatus(String),
+    #[error(
+        "no FBA inventory of SKU {seller_sku:?} in marketplace {marketplace_id} (read /_sim/inventory for the SKUs)"
+    )]
+    UnknownInventory {
+        marketplace_id: String,
+        seller_sku: String,
+    },
+    #[error("invalid inventory change: {0}")]
+    InvalidUnits(String),
 }
 
 /// Starts simulators.
@@ -257,28 +286,51 @@ impl SimHandle {
     }
 
     /// Moves an order one step: Pending -> Unshipped -> PartiallyShipped -> Shipped, bumping
-    /// its LastUpdateDate. Returns false when the order is unknown or already final.
+    /// its LastUpdateDate (shipped AFN units leave the inventory). Returns false when the order
+    /// is unknown or already final.
     pub fn advance_order(&self, id: &str) -> bool {
         let now = self.now();
-        self.shared
-            .lock()
-            .orders
-            .get_mut(id)
-            .is_some_and(|o| o.advance(now))
+        self.shared.lock().advance_order(id, now) == Some(true)
     }
 
     /// Forces an order's status (`Canceled`, `Shipped`, … or the 2026 spellings), bumping its
-    /// LastUpdateDate.
+    /// LastUpdateDate (an AFN order's reserved units follow: released when Canceled).
     pub fn update_order_status(&self, id: &str, status: &str) -> Result<(), SimError> {
         let status: OrderStatus = status.parse().map_err(SimError::InvalidStatus)?;
         let now = self.now();
-        let mut inner = self.shared.lock();
-        let order = inner
-            .orders
-            .get_mut(id)
-            .ok_or_else(|| SimError::UnknownOrder(id.to_string()))?;
-        order.set_status(status, now);
-        Ok(())
+        self.shared
+            .lock()
+            .set_order_status(id, status, now)
+            .map(|_| ())
+            .ok_or_else(|| SimError::UnknownOrder(id.to_string()))
+    }
+
+    /// Every FBA inventory summary as it stands now (with inbound shipments moved up to now),
+    /// ordered by (marketplace id, seller SKU). Empty when the seller has no FBA.
+    pub fn inventory_ground_truth(&self) -> Vec<SimInventory> {
+        control::inventory_ground_truth(&self.shared)
+    }
+
+    /// `units` of a SKU arrive at a fulfillment center of the marketplace and are fulfillable
+    /// now; the summary's lastUpdatedTime becomes now.
+    pub fn receive_inbound(
+        &self,
+        marketplace_id: &str,
+        seller_sku: &str,
+        units: i64,
+    ) -> Result<(), SimError> {
+        control::receive_inbound(&self.shared, marketplace_id, seller_sku, units).map(|_| ())
+    }
+
+    /// `units` of a SKU's fulfillable stock are damaged in the warehouse (fulfillable ->
+    /// unfulfillable, warehouseDamagedQuantity); the summary's lastUpdatedTime becomes now.
+    pub fn damage_units(
+        &self,
+        marketplace_id: &str,
+        seller_sku: &str,
+        units: i64,
+    ) -> Result<(), SimError> {
+        control::damage_units(&self.shared, marketplace_id, seller_sku, units).map(|_| ())
     }
 
     /// Waits (on the simulated clock) until every order's last update is older than

@@ -1,4 +1,5 @@
-//! Live mode: new orders arrive and existing ones advance, at rates per simulated hour.
+//! Live mode: new orders arrive and existing ones advance, at rates per simulated hour; the FBA
+//! inventory follows them, and now and then a unit becomes unfulfillable.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use crate::state::Shared;
 
 pub(crate) async fn run(shared: Arc<Shared>, live: LiveConfig, shutdown: CancellationToken) {
     let mut last = shared.clock.sim_secs();
-    let (mut new_due, mut update_due) = (0.0_f64, 0.0_f64);
+    let (mut new_due, mut update_due, mut damage_due) = (0.0_f64, 0.0_f64, 0.0_f64);
     let tick = live.tick.max(std::time::Duration::from_millis(10));
     loop {
         tokio::select! {
@@ -22,12 +23,13 @@ pub(crate) async fn run(shared: Arc<Shared>, live: LiveConfig, shutdown: Cancell
         last = now_secs;
         new_due += live.orders_per_hour * hours;
         update_due += live.updates_per_hour * hours;
+        damage_due += shared.config.inventory_damage_per_hour * hours;
         let now = shared.clock.now();
         let mut inner = shared.lock();
         while new_due >= 1.0 {
             new_due -= 1.0;
             let o = inner.generator.order_at(now);
-            inner.orders.insert(o.id.clone(), o);
+            inner.insert_order(o, now);
         }
         while update_due >= 1.0 {
             update_due -= 1.0;
@@ -50,13 +52,16 @@ pub(crate) async fn run(shared: Arc<Shared>, live: LiveConfig, shutdown: Cancell
             let pick = inner.generator.pick(open.len());
             // A small share of open orders gets canceled instead of advanced.
             let cancel = inner.rng.random_bool(0.03);
-            if let Some(o) = inner.orders.get_mut(&open[pick]) {
-                if cancel {
-                    o.set_status(crate::OrderStatus::Canceled, now);
-                } else {
-                    o.advance(now);
-                }
+            if cancel {
+                inner.set_order_status(&open[pick], crate::OrderStatus::Canceled, now);
+            } else {
+                inner.advance_order(&open[pick], now);
             }
+        }
+        // The inventory's own RNG: the orders above draw exactly as they did without it.
+        while damage_due >= 1.0 {
+            damage_due -= 1.0;
+            inner.inventory.random_damage(now);
         }
     }
 }

@@ -53,6 +53,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/sellers/v1/marketplaceParticipations",
             get(get_marketplace_participations),
         )
+        .route("/fba/inventory/v1/summaries", get(get_inventory_summaries))
         .nest("/_sim", crate::control::routes())
         .fallback(not_found)
         .with_state(shared)
@@ -133,6 +134,18 @@ async fn get_marketplace_participations(
         &headers,
         |sh, _, _| ops::sellers::get_marketplace_participations(sh, &query),
     )
+    .await
+}
+
+async fn get_inventory_summaries(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let query = Query::parse(q.as_deref());
+    sp_call(&s, Op::GetInventorySummaries, &headers, |sh, inner, now| {
+        ops::inventory::get_inventory_summaries(sh, inner, now, &query)
+    })
     .await
 }
 
@@ -312,14 +325,14 @@ where
     )
 }
 
-/// Breaks the model in a well-formed orders page: the last order loses its last-update
-/// time and its id becomes a number. Other bodies get a number where an object was.
+/// Breaks the model in a well-formed listing page: the last order (or inventory summary)
+/// loses its last-update time and its id (or seller SKU) becomes a number. Other bodies get a
+/// number where an object was.
 fn malform(body: &mut Value) {
-    let path = if body.pointer("/payload/Orders").is_some() {
-        "/payload/Orders"
-    } else {
-        "/orders"
-    };
+    let path = ["/payload/Orders", "/payload/inventorySummaries"]
+        .into_iter()
+        .find(|p| body.pointer(p).is_some())
+        .unwrap_or("/orders");
     let orders = body.pointer_mut(path).and_then(Value::as_array_mut);
     if let Some(last) = orders
         .and_then(|o| o.last_mut())
@@ -328,7 +341,7 @@ fn malform(body: &mut Value) {
         for field in ["LastUpdateDate", "lastUpdatedTime"] {
             last.remove(field);
         }
-        for field in ["AmazonOrderId", "orderId"] {
+        for field in ["AmazonOrderId", "orderId", "sellerSku"] {
             if last.contains_key(field) {
                 last.insert(field.to_owned(), Value::from(12345));
             }

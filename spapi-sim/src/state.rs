@@ -1,4 +1,5 @@
-//! The simulator's shared state: orders, issued tokens, NextTokens, buckets, stats, faults.
+//! The simulator's shared state: orders, FBA inventory, issued tokens, NextTokens, buckets,
+//! stats, faults.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -12,9 +13,11 @@ use crate::SimConfig;
 use crate::clock::SimClock;
 use crate::data::{self, Generator, OrderRec, OrderStatus};
 use crate::faults::{FaultState, Faults};
+use crate::inventory::Inventory;
 use crate::limits::Bucket;
 use crate::marketplaces::Marketplace;
 use crate::models::{Models, Op};
+use crate::ops::inventory::SummariesQuery;
 use crate::paging::PageTable;
 
 /// Calls and outcomes of one operation.
@@ -45,7 +48,7 @@ pub struct OpStats {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimStats {
     /// Keyed by operation name (`getOrders`, `getOrder`, `getOrderItems`, `searchOrders`,
-    /// `getOrder2026`, `getMarketplaceParticipations`).
+    /// `getOrder2026`, `getMarketplaceParticipations`, `getInventorySummaries`).
     pub operations: BTreeMap<String, OpStats>,
     /// Requests to `/auth/o2/token`, and how many of them issued an access token.
     pub token_requests: u64,
@@ -126,10 +129,15 @@ impl ListQuery {
 pub(crate) struct Inner {
     pub orders: BTreeMap<String, OrderRec>,
     pub generator: Generator,
+    /// Changed only together with the orders (see the order methods below), so it follows them.
+    pub inventory: Inventory,
     pub access_tokens: HashMap<String, AccessToken>,
     pub token_requests: u64,
     pub tokens_issued: u64,
     pub pages: PageTable<ListQuery>,
+    /// getInventorySummaries nextTokens: their own table, under a key of their own, so an
+    /// orders token is not mistaken for one.
+    pub inventory_pages: PageTable<SummariesQuery>,
     pub buckets: HashMap<Op, Bucket>,
     pub stats: HashMap<Op, OpStats>,
     pub faults: FaultState,
@@ -146,6 +154,35 @@ pub(crate) struct Shared {
     /// another simulator fails to decode and one from before a reset is unknown.
     page_key: [u8; 32],
     inner: Mutex<Inner>,
+}
+
+impl Inner {
+    /// Adds a new order; an AFN order reserves its units.
+    pub fn insert_order(&mut self, o: OrderRec, now: DateTime<Utc>) {
+        self.inventory.follow(&o, now);
+        self.orders.insert(o.id.clone(), o);
+    }
+
+    /// [`OrderRec::advance`], with the stock following. `None` when the order is unknown.
+    pub fn advance_order(&mut self, id: &str, now: DateTime<Utc>) -> Option<bool> {
+        let order = self.orders.get_mut(id)?;
+        let advanced = order.advance(now);
+        self.inventory.follow(order, now);
+        Some(advanced)
+    }
+
+    /// [`OrderRec::set_status`], with the stock following. `None` when the order is unknown.
+    pub fn set_order_status(
+        &mut self,
+        id: &str,
+        status: OrderStatus,
+        now: DateTime<Utc>,
+    ) -> Option<&OrderRec> {
+        let order = self.orders.get_mut(id)?;
+        order.set_status(status, now);
+        self.inventory.follow(order, now);
+        Some(order)
+    }
 }
 
 impl Shared {
@@ -172,12 +209,25 @@ impl Shared {
         page_key: [u8; 32],
     ) -> Inner {
         let mut generator = Generator::new(config.seed, marketplaces.to_vec());
-        let orders = data::generate(&mut generator, config.orders, config.days, clock.now());
+        let now = clock.now();
+        let orders = data::generate(&mut generator, config.orders, config.days, now);
+        let inventory = Inventory::build(
+            config.fba_inventory,
+            config.seed,
+            config.inbound_stage_secs,
+            config.days,
+            &orders,
+            now,
+        );
         let rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x005E_ED0F_5AA5);
         let pages = PageTable::new(page_key);
+        let mut inventory_key = page_key;
+        inventory_key.iter_mut().for_each(|b| *b ^= 0x5A);
         let mut inner = Inner {
             orders,
             generator,
+            inventory,
+            inventory_pages: PageTable::new(inventory_key),
             access_tokens: HashMap::new(),
             token_requests: 0,
             tokens_issued: 0,
