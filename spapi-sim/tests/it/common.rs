@@ -19,13 +19,14 @@ pub const US: &str = "ATVPDKIKX0DER";
 pub const UK: &str = "A1F83G8C2ARO7P";
 pub const JP: &str = "A1VC38T7YXB528";
 
-pub const OPS: [&str; 6] = [
+pub const OPS: [&str; 7] = [
     "getOrders",
     "getOrder",
     "getOrderItems",
     "searchOrders",
     "getOrder2026",
     "getMarketplaceParticipations",
+    "getInventorySummaries",
 ];
 
 /// A config for functional tests: three marketplaces, generous buckets, long-lived tokens.

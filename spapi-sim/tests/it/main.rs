@@ -11,6 +11,7 @@ mod common;
 mod control;
 mod faults;
 mod generator;
+mod inventory;
 mod limits;
 mod lwa;
 mod paging;
