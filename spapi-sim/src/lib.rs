@@ -356,8 +356,9 @@ impl SimHandle {
         self.shared.reset_stats();
     }
 
-    /// Back to the state right after start (orders regenerated, tokens and NextTokens
-    /// forgotten, buckets full, configured faults, counters zero). The clock keeps running.
+    /// Back to the state right after start (orders and inventory regenerated, tokens and
+    /// NextTokens forgotten, buckets full, configured faults, counters zero). The clock keeps
+    /// running.
     pub fn reset(&self) {
         self.shared.reset_all();
     }

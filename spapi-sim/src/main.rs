@@ -40,6 +40,9 @@ struct Args {
     live: bool,
     #[arg(long, default_value_t = 120.0)]
     live_orders_per_hour: f64,
+    /// A seller without FBA: no inventory, getInventorySummaries answers 400 InvalidInput.
+    #[arg(long)]
+    no_fba: bool,
 }
 
 #[tokio::main]
@@ -66,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
             orders_per_hour: args.live_orders_per_hour,
             ..LiveConfig::default()
         }),
+        fba_inventory: !args.no_fba,
         ..SimConfig::default()
     };
     let sim = Simulator::start(config)
@@ -84,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
         cfg.orders, cfg.seed, cfg.time_scale
     );
     println!(
-        "  control API     : {}/_sim/ (ground-truth, stats, faults, reset)",
+        "  control API     : {}/_sim/ (ground-truth, inventory, stats, faults, reset)",
         sim.base_url()
     );
     tokio::signal::ctrl_c()
