@@ -778,3 +778,31 @@ async fn live_orders_reserve_stock_too() {
     let touched = stock.iter().filter(|s| s.last_updated >= started).count();
     assert!(touched > 0, "live mode changed no summary");
 }
+
+#[tokio::test]
+async fn a_malformed_page_fault_breaks_an_inventory_page_against_the_model() {
+    let env = start(config()).await;
+    env.sim.set_faults(spapi_sim::Faults {
+        schedule: vec![spapi_sim::ScheduledFault {
+            operation: "getInventorySummaries".into(),
+            fault: spapi_sim::FaultKind::MalformedPage,
+            count: 1,
+        }],
+        ..Default::default()
+    });
+    let r = env.get(SUMMARIES, &params(US, &[])).await;
+    assert_eq!(r.status, 200);
+    let v = response_validator(MODEL, SUMMARIES, 200, true);
+    assert!(!v.is_valid(&r.body), "{}", r.body);
+    let last = r.body["payload"]["inventorySummaries"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap();
+    assert!(last.get("lastUpdatedTime").is_none());
+    assert!(last["sellerSku"].is_number());
+    assert_eq!(
+        env.sim.stats().faults_by_kind.get("malformed_page"),
+        Some(&1)
+    );
+}
