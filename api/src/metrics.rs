@@ -72,7 +72,7 @@ struct SyncTotals {
 impl SyncTotals {
     fn fold(&mut self, r: &sync_runs::Model) {
         *self.by_status.entry(r.status.as_str()).or_default() += 1.0;
-        self.upserted += (r.orders_inserted + r.orders_updated) as f64;
+        self.upserted += (r.inserted + r.updated) as f64;
         if r.status == SyncStatus::Succeeded {
             self.last_success = r.finished_at.max(self.last_success);
         }

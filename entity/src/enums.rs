@@ -69,6 +69,20 @@ pub enum SyncKind {
     /// Orders and their items.
     #[sea_orm(string_value = "orders")]
     Orders,
+    /// FBA inventory summaries.
+    #[sea_orm(string_value = "inventory")]
+    Inventory,
+}
+
+impl SyncKind {
+    /// The stored spelling, e.g. `orders`, also used in logs and messages.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Orders => "orders",
+            Self::Inventory => "inventory",
+        }
+    }
 }
 
 /// What started a sync run.

@@ -10,13 +10,14 @@ pub mod amazon_credential;
 pub mod amazon_order;
 pub mod amazon_order_item;
 pub mod enums;
+pub mod fba_inventory;
 pub mod marketplaces;
 pub mod money;
 pub mod order_items;
 pub mod orders;
+pub mod sync_cursor;
 pub mod sync_lease;
 pub mod sync_runs;
-pub mod sync_watermark;
 pub mod users;
 
 pub use money::Amount;
@@ -28,11 +29,12 @@ pub mod prelude {
     pub use crate::amazon_credential::Entity as AmazonCredential;
     pub use crate::amazon_order::Entity as AmazonOrder;
     pub use crate::amazon_order_item::Entity as AmazonOrderItem;
+    pub use crate::fba_inventory::Entity as FbaInventory;
     pub use crate::marketplaces::Entity as Marketplaces;
     pub use crate::order_items::Entity as OrderItems;
     pub use crate::orders::Entity as Orders;
+    pub use crate::sync_cursor::Entity as SyncCursor;
     pub use crate::sync_lease::Entity as SyncLease;
     pub use crate::sync_runs::Entity as SyncRuns;
-    pub use crate::sync_watermark::Entity as SyncWatermark;
     pub use crate::users::Entity as Users;
 }

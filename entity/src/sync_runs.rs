@@ -21,10 +21,14 @@ pub struct Model {
     pub api_calls: i64,
     /// 429 responses seen.
     pub throttled: i64,
-    pub orders_found: i64,
-    pub orders_inserted: i64,
-    pub orders_updated: i64,
-    pub orders_unchanged: i64,
+    /// Records Amazon returned (orders, inventory summaries…).
+    pub found: i64,
+    /// Records new to us.
+    pub inserted: i64,
+    /// Records that changed.
+    pub updated: i64,
+    /// Records already up to date.
+    pub unchanged: i64,
     pub items_upserted: i64,
     pub error: Option<String>,
     #[sea_orm(column_type = "JsonBinary", nullable)]

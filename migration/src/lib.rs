@@ -30,6 +30,8 @@ mod m0015_amazon_connection_timezone;
 mod m0016_orders_listing_indexes;
 mod m0017_item_order_purchase_date;
 mod m0018_users_token_version;
+mod m0019_sync_datasets;
+mod m0020_fba_inventory;
 
 /// The embedded database a fresh checkout uses when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/app.sqlite?mode=rwc";
@@ -59,6 +61,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_orders_listing_indexes::Migration),
             Box::new(m0017_item_order_purchase_date::Migration),
             Box::new(m0018_users_token_version::Migration),
+            Box::new(m0019_sync_datasets::Migration),
+            Box::new(m0020_fba_inventory::Migration),
         ]
     }
 }

@@ -302,7 +302,7 @@ async fn run_row(db: &sea_orm::DatabaseConnection, status: SyncStatus, inserted:
         status: Set(status),
         dry_run: Set(false),
         include_items: Set(true),
-        orders_inserted: Set(inserted),
+        inserted: Set(inserted),
         metadata: Set(Some(json!({ "calls_by_operation": { "searchOrders": 2 } }))),
         started_at: Set(chrono::Utc::now()),
         finished_at: Set((status != SyncStatus::Running).then(chrono::Utc::now)),

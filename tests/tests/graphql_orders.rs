@@ -727,10 +727,10 @@ async fn run_row(api: &TestApi, started: DateTime<Utc>, status: SyncStatus) -> i
         pages: Set(2),
         api_calls: Set(3),
         throttled: Set(1),
-        orders_found: Set(10),
-        orders_inserted: Set(4),
-        orders_updated: Set(5),
-        orders_unchanged: Set(1),
+        found: Set(10),
+        inserted: Set(4),
+        updated: Set(5),
+        unchanged: Set(1),
         items_upserted: Set(12),
         error: Set(
             (status == SyncStatus::Failed).then(|| "LWA rejected the refresh token".to_owned())

@@ -9,10 +9,10 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use e2e::{Backend, TestDb};
-use entity::enums::{OrdersApiVersion, Region, Role, SyncStatus, SyncTrigger};
+use entity::enums::{OrdersApiVersion, Region, Role, SyncKind, SyncStatus, SyncTrigger};
 use entity::{
     Amount, amazon_connection, amazon_credential, amazon_order, amazon_order_item, marketplaces,
-    order_items, orders, sync_lease, sync_runs, sync_watermark, users,
+    order_items, orders, sync_cursor, sync_lease, sync_runs, users,
 };
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -21,18 +21,19 @@ use sea_orm::{
 };
 use serde_json::json;
 
-const APP_TABLES: [&str; 12] = [
+const APP_TABLES: [&str; 13] = [
     "alerts",
     "amazon_connection",
     "amazon_credential",
     "amazon_order",
     "amazon_order_item",
+    "fba_inventory",
     "marketplaces",
     "order_items",
     "orders",
+    "sync_cursor",
     "sync_lease",
     "sync_runs",
-    "sync_watermark",
     "users",
 ];
 
@@ -58,7 +59,7 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         Migrator::get_applied_migrations(&t.db).await.unwrap().len(),
-        18
+        20
     );
 
     Migrator::down(&t.db, None).await.unwrap();
@@ -130,8 +131,8 @@ async fn marketplace_currency_is_nullable_after_phase_11_and_restored_by_its_dow
     .insert(&t.db)
     .await
     .unwrap();
-    // Revert 0018 to 0011: the NOT NULL comes back without losing the row.
-    Migrator::down(&t.db, Some(8)).await.unwrap();
+    // Revert 0020 to 0011: the NOT NULL comes back without losing the row.
+    Migrator::down(&t.db, Some(10)).await.unwrap();
     let currency = t
         .strings("SELECT currency FROM marketplaces WHERE marketplace_id = 'TESTMARKET'")
         .await;
@@ -147,6 +148,55 @@ async fn marketplace_currency_is_nullable_after_phase_11_and_restored_by_its_dow
         "currency must be NOT NULL before phase 11"
     );
     Migrator::up(&t.db, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn phase_19_keeps_the_orders_watermarks_and_run_counts_and_its_down_restores_them() {
+    let t = TestDb::empty().await;
+    Migrator::up(&t.db, Some(18)).await.unwrap();
+    t.db.execute_unprepared(
+        "INSERT INTO sync_watermark (marketplace_id, api_version, watermark, updated_at) \
+         VALUES ('ATVPDKIKX0DER', 'v0', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
+    )
+    .await
+    .unwrap();
+    t.db.execute_unprepared(
+        "INSERT INTO sync_runs (kind, trigger, status, dry_run, include_items, pages, api_calls, \
+         throttled, orders_found, orders_inserted, orders_updated, orders_unchanged, \
+         items_upserted, started_at) \
+         VALUES ('orders', 'manual', 'succeeded', false, true, 1, 2, 0, 7, 4, 2, 1, 9, \
+         '2026-11-01T00:00:00Z')",
+    )
+    .await
+    .unwrap();
+
+    Migrator::up(&t.db, None).await.unwrap();
+    let cursor = sync_cursor::Entity::find().all(&t.db).await.unwrap();
+    assert_eq!(cursor.len(), 1);
+    assert_eq!(cursor[0].kind, SyncKind::Orders);
+    assert_eq!(cursor[0].marketplace_id, "ATVPDKIKX0DER");
+    assert_eq!(cursor[0].scope, "v0");
+    assert_eq!(
+        cursor[0].watermark,
+        "2026-11-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+    );
+    let run = sync_runs::Entity::find().one(&t.db).await.unwrap().unwrap();
+    assert_eq!(
+        (run.found, run.inserted, run.updated, run.unchanged),
+        (7, 4, 2, 1)
+    );
+
+    Migrator::down(&t.db, Some(2)).await.unwrap();
+    assert_eq!(
+        t.strings("SELECT api_version FROM sync_watermark WHERE marketplace_id = 'ATVPDKIKX0DER'")
+            .await,
+        ["v0"]
+    );
+    assert_eq!(
+        t.strings("SELECT CAST(orders_found AS TEXT) FROM sync_runs")
+            .await,
+        ["7"]
+    );
 }
 
 #[tokio::test]
@@ -422,20 +472,22 @@ async fn one_credential_per_connection_and_one_watermark_per_marketplace_and_ver
     cred().insert(&t.db).await.unwrap();
     assert!(cred().insert(&t.db).await.is_err());
 
-    let mark = |version: &str| sync_watermark::ActiveModel {
+    let mark = |kind: SyncKind, scope: &str| sync_cursor::ActiveModel {
+        kind: Set(kind),
         marketplace_id: Set("ATVPDKIKX0DER".into()),
-        api_version: Set(version.into()),
+        scope: Set(scope.into()),
         watermark: Set(at(0)),
         updated_at: Set(at(0)),
         ..Default::default()
     };
-    mark("2026-01-01").insert(&t.db).await.unwrap();
-    mark("v0").insert(&t.db).await.unwrap();
-    assert!(mark("v0").insert(&t.db).await.is_err());
-    assert!(
-        mark("v3").insert(&t.db).await.is_err(),
-        "unknown API version accepted"
-    );
+    mark(SyncKind::Orders, "2026-01-01")
+        .insert(&t.db)
+        .await
+        .unwrap();
+    mark(SyncKind::Orders, "v0").insert(&t.db).await.unwrap();
+    mark(SyncKind::Inventory, "").insert(&t.db).await.unwrap();
+    assert!(mark(SyncKind::Orders, "v0").insert(&t.db).await.is_err());
+    assert!(mark(SyncKind::Inventory, "").insert(&t.db).await.is_err());
 }
 
 #[tokio::test]
@@ -558,7 +610,11 @@ async fn every_entity_has_exactly_the_columns_and_nullability_of_its_table() {
             "amazon_order_item",
             entity_columns::<amazon_order_item::Entity>(),
         ),
-        ("sync_watermark", entity_columns::<sync_watermark::Entity>()),
+        ("sync_cursor", entity_columns::<sync_cursor::Entity>()),
+        (
+            "fba_inventory",
+            entity_columns::<entity::fba_inventory::Entity>(),
+        ),
         ("sync_lease", entity_columns::<sync_lease::Entity>()),
     ];
     assert_eq!(
@@ -657,7 +713,7 @@ async fn every_entity_round_trips_a_fully_populated_row() {
     );
 
     let run = sync_runs::ActiveModel {
-        kind: Set(entity::enums::SyncKind::Orders),
+        kind: Set(SyncKind::Orders),
         trigger: Set(SyncTrigger::Schedule),
         status: Set(SyncStatus::Interrupted),
         dry_run: Set(true),
@@ -668,10 +724,10 @@ async fn every_entity_round_trips_a_fully_populated_row() {
         pages: Set(3),
         api_calls: Set(7),
         throttled: Set(1),
-        orders_found: Set(250),
-        orders_inserted: Set(200),
-        orders_updated: Set(40),
-        orders_unchanged: Set(10),
+        found: Set(250),
+        inserted: Set(200),
+        updated: Set(40),
+        unchanged: Set(10),
         items_upserted: Set(600),
         error: Set(Some("cancelled".into())),
         metadata: Set(Some(json!({"retries": 2, "waits_ms": [100, 200]}))),
@@ -710,9 +766,10 @@ async fn every_entity_round_trips_a_fully_populated_row() {
         Some(i)
     );
 
-    let w = sync_watermark::ActiveModel {
+    let w = sync_cursor::ActiveModel {
+        kind: Set(SyncKind::Orders),
         marketplace_id: Set("ATVPDKIKX0DER".into()),
-        api_version: Set("2026-01-01".into()),
+        scope: Set("2026-01-01".into()),
         watermark: Set(at(100)),
         updated_at: Set(at(101)),
         ..Default::default()
@@ -721,10 +778,7 @@ async fn every_entity_round_trips_a_fully_populated_row() {
     .await
     .unwrap();
     assert_eq!(
-        sync_watermark::Entity::find_by_id(w.id)
-            .one(db)
-            .await
-            .unwrap(),
+        sync_cursor::Entity::find_by_id(w.id).one(db).await.unwrap(),
         Some(w)
     );
 

@@ -62,7 +62,7 @@ async fn no_token_secret_or_refresh_token_reaches_the_logs_of_a_full_sync() {
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
-        logs.contains("orders sync finished"),
+        logs.contains("sync finished"),
         "logs were captured: {} bytes: {}",
         logs.len(),
         logs.chars().take(600).collect::<String>()

@@ -12,7 +12,7 @@ mod common;
 use common::{Harness, both_versions, sim_config};
 
 use entity::enums::{OrdersApiVersion, SyncStatus, SyncTrigger};
-use entity::{amazon_connection, amazon_order, amazon_order_item, sync_runs, sync_watermark};
+use entity::{amazon_connection, amazon_order, amazon_order_item, sync_cursor, sync_runs};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use service::sync::{SyncError, SyncOptions};
 use spapi_sim::Faults;
@@ -34,7 +34,7 @@ async fn a_full_sync_makes_our_tables_equal_to_amazon_for_both_api_versions() {
             "{version:?}: a quiet account must see no 429"
         );
         h.assert_equal_to_truth().await;
-        assert_eq!(outcome.progress.orders_inserted, 150);
+        assert_eq!(outcome.progress.inserted, 150);
         // JPY has no decimals; the exact strings went through.
         let jpy = amazon_order::Entity::find().all(&h.t.db).await.unwrap();
         assert!(jpy.iter().any(|o| {
@@ -48,7 +48,7 @@ async fn a_full_sync_makes_our_tables_equal_to_amazon_for_both_api_versions() {
             .unwrap()
             .unwrap();
         assert_eq!(run.status, SyncStatus::Succeeded);
-        assert_eq!(run.orders_inserted, 150);
+        assert_eq!(run.inserted, 150);
         assert!(run.finished_at.is_some());
         let conn = amazon_connection::Entity::find_by_id(1)
             .one(&h.t.db)
@@ -96,10 +96,7 @@ async fn a_second_sync_without_changes_makes_one_orders_call_and_writes_no_order
                 .map_or(0, |s| s.calls),
             0
         );
-        assert_eq!(
-            second.progress.orders_inserted + second.progress.orders_updated,
-            0
-        );
+        assert_eq!(second.progress.inserted + second.progress.updated, 0);
         assert_eq!(second.progress.items_upserted, 0);
         assert_eq!(h.ours().await, before);
     }
@@ -122,7 +119,7 @@ async fn a_pending_order_gets_its_prices_when_it_becomes_unshipped() {
         assert!(h.sim.advance_order(&id));
         h.settle().await;
         let outcome = h.sync(SyncOptions::default()).await;
-        assert_eq!(outcome.progress.orders_updated, 1, "{version:?}");
+        assert_eq!(outcome.progress.updated, 1, "{version:?}");
         h.assert_equal_to_truth().await;
         let stored = amazon_order::Entity::find().all(&h.t.db).await.unwrap();
         let priced = stored.iter().find(|o| o.amazon_order_id == id).unwrap();
@@ -141,10 +138,7 @@ async fn a_dry_run_reports_what_it_would_do_and_writes_only_its_run_row() {
         })
         .await;
     assert_eq!(outcome.status, SyncStatus::Succeeded);
-    assert_eq!(
-        outcome.progress.orders_inserted, 80,
-        "would insert every order"
-    );
+    assert_eq!(outcome.progress.inserted, 80, "would insert every order");
     assert_eq!(
         amazon_order::Entity::find().count(&h.t.db).await.unwrap(),
         0
@@ -156,10 +150,7 @@ async fn a_dry_run_reports_what_it_would_do_and_writes_only_its_run_row() {
             .unwrap(),
         0
     );
-    assert_eq!(
-        sync_watermark::Entity::find().count(&h.t.db).await.unwrap(),
-        0
-    );
+    assert_eq!(sync_cursor::Entity::find().count(&h.t.db).await.unwrap(), 0);
     let conn = amazon_connection::Entity::find_by_id(1)
         .one(&h.t.db)
         .await
@@ -184,7 +175,7 @@ async fn include_items_false_writes_orders_but_no_items() {
                 ..SyncOptions::default()
             })
             .await;
-        assert_eq!(outcome.progress.orders_inserted, 40);
+        assert_eq!(outcome.progress.inserted, 40);
         assert_eq!(
             amazon_order_item::Entity::find()
                 .count(&h.t.db)
@@ -335,7 +326,7 @@ async fn a_repeating_next_token_ends_the_sync_with_an_error_instead_of_looping()
     assert_eq!(outcome.status, SyncStatus::Failed);
     assert!(outcome.error.unwrap().contains("same page token twice"));
     // Windows committed before the failing one may have moved it; the failing one not.
-    for mark in sync_watermark::Entity::find().all(&h.t.db).await.unwrap() {
+    for mark in sync_cursor::Entity::find().all(&h.t.db).await.unwrap() {
         assert!(
             mark.watermark < outcome.window_end,
             "watermark moved past the failed window"
@@ -377,7 +368,7 @@ async fn a_sync_cancelled_mid_way_is_interrupted_and_the_next_run_converges() {
     };
     let first = h.sync(options).await;
     assert_eq!(first.status, SyncStatus::Interrupted);
-    assert!(first.progress.orders_found < 300);
+    assert!(first.progress.found < 300);
     let second = h.sync(SyncOptions::default()).await;
     assert_eq!(second.status, SyncStatus::Succeeded, "{:?}", second.error);
     h.assert_equal_to_truth().await;
@@ -511,7 +502,7 @@ async fn a_malformed_page_fails_the_run_cleanly_with_nothing_of_it_written() {
             "{what}: failed in the first window"
         );
         assert_eq!(
-            sync_watermark::Entity::find().count(&h.t.db).await.unwrap(),
+            sync_cursor::Entity::find().count(&h.t.db).await.unwrap(),
             0,
             "{what}: the watermark moved past the bad window"
         );
@@ -551,7 +542,7 @@ async fn a_first_back_fill_into_empty_tables_has_postgresql_analyze_them_once() 
     let h = Harness::start(sim_config(1_200), OrdersApiVersion::V2026_01_01).await;
     let outcome = h.sync(SyncOptions::default()).await;
     assert_eq!(outcome.status, SyncStatus::Succeeded, "{:?}", outcome.error);
-    assert_eq!(outcome.progress.orders_inserted, 1_200);
+    assert_eq!(outcome.progress.inserted, 1_200);
     h.assert_equal_to_truth().await;
     if h.t.db.get_database_backend() != DatabaseBackend::Postgres {
         return; // SQLite plans every statement afresh: nothing to analyze
@@ -625,7 +616,7 @@ async fn an_order_rewritten_without_its_items_brings_its_items_purchase_date_bac
             })
             .await;
         assert_eq!(outcome.status, SyncStatus::Succeeded, "{:?}", outcome.error);
-        assert_eq!(outcome.progress.orders_updated, 1, "{version:?}");
+        assert_eq!(outcome.progress.updated, 1, "{version:?}");
         let order = amazon_order::Entity::find()
             .filter(amazon_order::Column::AmazonOrderId.eq(&changed))
             .one(&h.t.db)

@@ -41,9 +41,9 @@ impl Reporter {
             None => Arc::new(|p: &SyncProgress| {
                 tracing::info!(
                     pages = p.pages,
-                    found = p.orders_found,
-                    inserted = p.orders_inserted,
-                    updated = p.orders_updated,
+                    found = p.found,
+                    inserted = p.inserted,
+                    updated = p.updated,
                     windows = format!("{}/{}", p.windows_done, p.windows_total),
                     api_calls = p.api_calls,
                     quota_wait_s = p.quota_wait_ms / 1000,
@@ -66,9 +66,9 @@ fn describe(p: &SyncProgress) -> String {
     format!(
         "{} pages, {} orders ({} new, {} changed), {} API calls, {}s waiting for quota",
         p.pages,
-        p.orders_found,
-        p.orders_inserted,
-        p.orders_updated,
+        p.found,
+        p.inserted,
+        p.updated,
         p.api_calls,
         p.quota_wait_ms / 1000
     )
@@ -82,9 +82,9 @@ mod tests {
     fn the_bar_says_pages_orders_calls_and_quota_waits() {
         let p = SyncProgress {
             pages: 3,
-            orders_found: 250,
-            orders_inserted: 200,
-            orders_updated: 10,
+            found: 250,
+            inserted: 200,
+            updated: 10,
             api_calls: 4,
             quota_wait_ms: 61_500,
             ..SyncProgress::default()

@@ -131,7 +131,7 @@ pub async fn scheduler(
                 );
                 false
             }
-            Err(SyncError::AlreadyRunning { run_id, holder }) => {
+            Err(SyncError::AlreadyRunning { run_id, holder, .. }) => {
                 tracing::info!(
                     ?run_id,
                     %holder,

@@ -3,10 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::enums::OrdersApiVersion;
-use entity::{sync_runs, sync_watermark};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use entity::enums::SyncKind;
+use entity::sync_runs;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
 use serde::Serialize;
 use service::spapi::Operation;
 
@@ -19,7 +18,7 @@ pub struct RunLine {
     dry_run: bool,
     started_at: DateTime<Utc>,
     seconds: Option<i64>,
-    orders_found: i64,
+    found: i64,
     inserted: i64,
     updated: i64,
     api_calls: i64,
@@ -66,14 +65,7 @@ pub async fn report(
     let connection = service::amazon_account::get(db).await?;
     let health = service::monitor::health(db, alerts).await?;
     let watermark = match &connection {
-        Some(c) => sync_watermark::Entity::find()
-            .filter(sync_watermark::Column::ApiVersion.eq(c.orders_api_version.as_str()))
-            .filter(sync_watermark::Column::MarketplaceId.is_in(c.marketplace_id_list()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|w| w.watermark)
-            .min(),
+        Some(c) => service::sync::watermark(db, SyncKind::Orders, c).await?,
         None => None,
     };
     let runs: Vec<RunLine> = sync_runs::Entity::find()
@@ -89,9 +81,9 @@ pub async fn report(
             dry_run: r.dry_run,
             started_at: r.started_at,
             seconds: r.finished_at.map(|f| (f - r.started_at).num_seconds()),
-            orders_found: r.orders_found,
-            inserted: r.orders_inserted,
-            updated: r.orders_updated,
+            found: r.found,
+            inserted: r.inserted,
+            updated: r.updated,
             api_calls: r.api_calls,
             throttled: r.throttled,
             error: r.error,
@@ -222,7 +214,7 @@ impl Report {
                 r.trigger,
                 r.started_at.format("%Y-%m-%d %H:%M:%S"),
                 r.seconds.map_or("-".to_owned(), |s| s.to_string()),
-                r.orders_found,
+                r.found,
                 r.inserted,
                 r.updated,
                 r.api_calls,

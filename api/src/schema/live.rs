@@ -61,10 +61,7 @@ struct Follow {
 fn with_progress(mut run: SyncRun, p: &SyncProgress) -> SyncRun {
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     run.pages = n(p.pages);
-    run.orders_found = n(p.orders_found);
-    run.orders_inserted = n(p.orders_inserted);
-    run.orders_updated = n(p.orders_updated);
-    run.orders_unchanged = n(p.orders_unchanged);
+    run.set_counts(n(p.found), n(p.inserted), n(p.updated), n(p.unchanged));
     run.items_upserted = n(p.items_upserted);
     run.api_calls = n(p.api_calls);
     run
@@ -96,7 +93,7 @@ async fn next(mut f: Follow) -> Option<(SyncRun, Follow)> {
         } else {
             f.done = true;
         }
-        let key = (run.pages, run.orders_found, run.items_upserted, run.status);
+        let key = (run.pages, run.found, run.items_upserted, run.status);
         if f.last != Some(key) || f.done {
             f.last = Some(key);
             return Some((run, f));

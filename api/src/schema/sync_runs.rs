@@ -61,12 +61,16 @@ pub enum SyncKind {
     /// Orders and their items.
     #[graphql(name = "ORDERS")]
     Orders,
+    /// FBA inventory summaries.
+    #[graphql(name = "INVENTORY")]
+    Inventory,
 }
 
 impl From<enums::SyncKind> for SyncKind {
     fn from(k: enums::SyncKind) -> Self {
         match k {
             enums::SyncKind::Orders => Self::Orders,
+            enums::SyncKind::Inventory => Self::Inventory,
         }
     }
 }
@@ -126,13 +130,21 @@ pub struct SyncRun {
     pub api_calls: i64,
     /// 429 (throttled) responses seen.
     pub throttled: i64,
-    /// Orders read.
+    /// Records read: orders, inventory summaries…, by `kind`.
+    pub found: i64,
+    /// Records new to the database.
+    pub inserted: i64,
+    /// Records that had changed.
+    pub updated: i64,
+    /// Records that had not changed.
+    pub unchanged: i64,
+    /// Orders read (`found` of an orders run; 0 for other datasets).
     pub orders_found: i64,
-    /// Orders new to the database.
+    /// Orders new to the database (0 for other datasets).
     pub orders_inserted: i64,
-    /// Orders that had changed.
+    /// Orders that had changed (0 for other datasets).
     pub orders_updated: i64,
-    /// Orders that had not changed.
+    /// Orders that had not changed (0 for other datasets).
     pub orders_unchanged: i64,
     /// Items written.
     pub items_upserted: i64,
@@ -144,9 +156,25 @@ pub struct SyncRun {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+impl SyncRun {
+    /// Sets the counts, generic and (for an orders run) orders-named.
+    pub(crate) fn set_counts(&mut self, found: i64, inserted: i64, updated: i64, unchanged: i64) {
+        self.found = found;
+        self.inserted = inserted;
+        self.updated = updated;
+        self.unchanged = unchanged;
+        let orders = matches!(self.kind, SyncKind::Orders);
+        let only = |n: i64| if orders { n } else { 0 };
+        self.orders_found = only(found);
+        self.orders_inserted = only(inserted);
+        self.orders_updated = only(updated);
+        self.orders_unchanged = only(unchanged);
+    }
+}
+
 impl From<sync_runs::Model> for SyncRun {
     fn from(r: sync_runs::Model) -> Self {
-        Self {
+        let mut run = Self {
             id: ID(r.id.to_string()),
             kind: r.kind.into(),
             status: r.status.into(),
@@ -163,15 +191,21 @@ impl From<sync_runs::Model> for SyncRun {
             pages: r.pages,
             api_calls: r.api_calls,
             throttled: r.throttled,
-            orders_found: r.orders_found,
-            orders_inserted: r.orders_inserted,
-            orders_updated: r.orders_updated,
-            orders_unchanged: r.orders_unchanged,
+            found: 0,
+            inserted: 0,
+            updated: 0,
+            unchanged: 0,
+            orders_found: 0,
+            orders_inserted: 0,
+            orders_updated: 0,
+            orders_unchanged: 0,
             items_upserted: r.items_upserted,
             error: r.error,
             started_at: r.started_at,
             finished_at: r.finished_at,
-        }
+        };
+        run.set_counts(r.found, r.inserted, r.updated, r.unchanged);
+        run
     }
 }
 

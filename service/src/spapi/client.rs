@@ -11,7 +11,7 @@ use super::limits::Limits;
 use super::lwa::{LwaCredentials, TokenCache};
 use super::model::{self, DecodeError};
 use super::{
-    ClientStats, Operation, OrdersApi, OrdersPage, OrdersQuery, Participation, RemoteItem,
+    ClientStats, Operation, OrdersApi, OrdersPage, OrdersQuery, Participation, RemoteItem, SpApi,
     SpApiError,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -211,12 +211,12 @@ impl std::fmt::Debug for SpApiClient {
     }
 }
 
-struct Answer {
-    body: bytes::Bytes,
-    request_id: String,
+pub(super) struct Answer {
+    pub(super) body: bytes::Bytes,
+    pub(super) request_id: String,
 }
 
-fn iso(t: DateTime<Utc>) -> String {
+pub(super) fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -296,7 +296,7 @@ impl SpApiClient {
     }
 
     #[tracing::instrument(skip(self, query), fields(operation = op.name()))]
-    async fn call(
+    pub(super) async fn call(
         &self,
         op: Operation,
         path: &str,
@@ -454,7 +454,7 @@ impl SpApiClient {
         }
     }
 
-    fn decode<T>(
+    pub(super) fn decode<T>(
         op: Operation,
         answer: &Answer,
         r: Result<T, DecodeError>,
@@ -549,7 +549,10 @@ impl OrdersApi for SpApiClient {
             }
         }
     }
+}
 
+#[async_trait::async_trait]
+impl SpApi for SpApiClient {
     async fn marketplace_participations(&self) -> Result<Vec<Participation>, SpApiError> {
         let op = Operation::GetMarketplaceParticipations;
         let answer = self

@@ -6,6 +6,7 @@
 //! API versions are decoded into one shape, [`RemoteOrder`], in [`model`].
 
 pub mod client;
+pub mod inventory;
 pub mod limits;
 pub mod lwa;
 pub mod model;
@@ -17,6 +18,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub use client::{ClientConfig, EndpointPolicy, RetryPolicy, SpApiClient};
+pub use inventory::{InventoryApi, InventoryPage, InventoryQuery, RemoteInventory};
 
 /// The operations this product calls, with the usage plan the models document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,6 +31,8 @@ pub enum Operation {
     SearchOrders,
     /// Sellers `getMarketplaceParticipations` (the ping).
     GetMarketplaceParticipations,
+    /// FBA Inventory v1 `getInventorySummaries`.
+    GetInventorySummaries,
 }
 
 impl Operation {
@@ -40,6 +44,7 @@ impl Operation {
             Self::GetOrderItems => "getOrderItems",
             Self::SearchOrders => "searchOrders",
             Self::GetMarketplaceParticipations => "getMarketplaceParticipations",
+            Self::GetInventorySummaries => "getInventorySummaries",
         }
     }
 
@@ -51,15 +56,17 @@ impl Operation {
             Self::GetOrderItems => (0.5, 30),
             Self::SearchOrders => (0.0056, 20),
             Self::GetMarketplaceParticipations => (0.016, 15),
+            Self::GetInventorySummaries => (2.0, 2),
         }
     }
 
     /// Every operation.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::GetOrders,
         Self::GetOrderItems,
         Self::SearchOrders,
         Self::GetMarketplaceParticipations,
+        Self::GetInventorySummaries,
     ];
 }
 
@@ -329,20 +336,9 @@ impl SpApiError {
     }
 }
 
-/// What the orders sync needs from Amazon.
+/// What every sync needs of its Amazon client, whatever the dataset.
 #[async_trait::async_trait]
-pub trait OrdersApi: Send + Sync {
-    /// One page of orders updated within the query's window, or the page `token` names.
-    async fn orders_page(
-        &self,
-        version: OrdersApiVersion,
-        query: &OrdersQuery,
-        token: Option<&str>,
-    ) -> Result<OrdersPage, SpApiError>;
-
-    /// Every item of a v0 order (following `getOrderItems` pages).
-    async fn order_items(&self, amazon_order_id: &str) -> Result<Vec<RemoteItem>, SpApiError>;
-
+pub trait SpApi: Send + Sync {
     /// The marketplaces the seller participates in (a cheap call that proves the credentials).
     async fn marketplace_participations(&self) -> Result<Vec<Participation>, SpApiError>;
 
@@ -354,4 +350,19 @@ pub trait OrdersApi: Send + Sync {
 
     /// Counters since the client was made.
     fn stats(&self) -> ClientStats;
+}
+
+/// What the orders sync needs from Amazon.
+#[async_trait::async_trait]
+pub trait OrdersApi: SpApi {
+    /// One page of orders updated within the query's window, or the page `token` names.
+    async fn orders_page(
+        &self,
+        version: OrdersApiVersion,
+        query: &OrdersQuery,
+        token: Option<&str>,
+    ) -> Result<OrdersPage, SpApiError>;
+
+    /// Every item of a v0 order (following `getOrderItems` pages).
+    async fn order_items(&self, amazon_order_id: &str) -> Result<Vec<RemoteItem>, SpApiError>;
 }

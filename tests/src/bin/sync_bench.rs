@@ -163,7 +163,7 @@ async fn ours(args: &Args, name: &'static str, version: OrdersApiVersion) -> Row
         calls,
         throttled,
         inc_calls,
-        inc_rows: p.orders_inserted + p.orders_updated + p.items_upserted,
+        inc_rows: p.inserted + p.updated + p.items_upserted,
     }
 }
 

@@ -1,0 +1,302 @@
+//! The sync framework: Amazon's data into our database, incrementally,
+//! idempotently, without wasting a call of the quota.
+//!
+//! [`runner`] holds what every dataset shares (the lease, the `sync_runs` row, the
+//! typed run record); [`cursor`] the watermarks; [`windows`] the window planning;
+//! [`budget`] the quota earlier runs left. Each dataset is one module plugged into
+//! the runner: [`orders`] (orders and items).
+
+pub mod budget;
+mod cursor;
+mod orders;
+mod record;
+mod runner;
+pub mod windows;
+mod write;
+
+pub use orders::run_orders_sync_with;
+pub use record::{Failure, RunMetadata};
+
+use crate::spapi::SpApiError;
+use chrono::{DateTime, Utc};
+use entity::enums::{SyncKind, SyncStatus, SyncTrigger};
+use sea_orm::{DatabaseConnection, DbErr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Knobs of the sync, with production defaults.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// How far before the watermark each run starts again (late-arriving updates).
+    pub overlap: Duration,
+    /// How far back the first run looks.
+    pub first_lookback: Duration,
+    /// Extra distance from Amazon's "now minus two minutes" limit.
+    pub end_margin: Duration,
+    /// Longest window committed as one unit.
+    pub max_window: Duration,
+    /// Orders per page (1..=100).
+    pub page_size: u32,
+    /// A window needing more pages than this is an error, not a loop.
+    pub max_pages_per_window: u32,
+    /// Time to live of the sync lease; renewed at a third of it.
+    pub lease_ttl: Duration,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            overlap: Duration::from_secs(5 * 60),
+            first_lookback: Duration::from_secs(30 * 24 * 3600),
+            end_margin: Duration::from_secs(30),
+            max_window: Duration::from_secs(7 * 24 * 3600),
+            page_size: 100,
+            max_pages_per_window: 10_000,
+            lease_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What an operator may tune about a scheduled sync: the lease and how patiently the
+/// client waits. Production defaults; the chaos test shortens them because its
+/// simulated Amazon runs many times faster than real time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncTuning {
+    /// Time to live of the sync lease: how long a killed worker blocks the next one.
+    pub lease_ttl: Duration,
+    /// Whole-request timeout of one SP-API call.
+    pub request_timeout: Duration,
+    /// First retry back-off after a 5xx, timeout or broken response.
+    pub retry_base_delay: Duration,
+    /// How far back the first run (no watermark yet) looks.
+    pub first_lookback: Duration,
+    /// Where the client may send the credentials (`SPAPI_ALLOW_CUSTOM_ENDPOINTS`).
+    pub endpoints: crate::spapi::EndpointPolicy,
+}
+
+impl Default for SyncTuning {
+    fn default() -> Self {
+        let client = crate::spapi::RetryPolicy::default();
+        Self {
+            lease_ttl: SyncSettings::default().lease_ttl,
+            request_timeout: Duration::from_secs(60),
+            retry_base_delay: client.base_delay,
+            first_lookback: SyncSettings::default().first_lookback,
+            endpoints: crate::spapi::EndpointPolicy::default(),
+        }
+    }
+}
+
+/// Where a run stands, for progress bars and subscriptions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncProgress {
+    /// Pages fetched.
+    pub pages: u64,
+    /// Records seen (orders, inventory summaries…).
+    pub found: u64,
+    /// Records new to us.
+    pub inserted: u64,
+    /// Records that changed.
+    pub updated: u64,
+    /// Records already up to date.
+    pub unchanged: u64,
+    /// Item rows written.
+    pub items_upserted: u64,
+    /// Windows committed.
+    pub windows_done: u32,
+    /// Windows in the run.
+    pub windows_total: u32,
+    /// SP-API requests sent so far (retries included).
+    pub api_calls: u64,
+    /// Milliseconds spent so far waiting for Amazon's quota (rate limiter and back-off).
+    pub quota_wait_ms: u64,
+}
+
+/// Called after each page.
+pub type ProgressFn = Arc<dyn Fn(&SyncProgress) + Send + Sync>;
+
+/// What to sync and how.
+#[derive(Clone)]
+pub struct SyncOptions {
+    /// Read Amazon and our database, report, write nothing but the run row.
+    pub dry_run: bool,
+    /// Write order items too.
+    pub include_items: bool,
+    /// Start here instead of the watermark.
+    pub since: Option<DateTime<Utc>>,
+    /// What started the run.
+    pub trigger: SyncTrigger,
+    /// Progress callback.
+    pub progress: Option<ProgressFn>,
+    /// Cancels the run after its current page.
+    pub cancel: CancellationToken,
+    /// Called with the `sync_runs` id once the run holds the lease and is recorded.
+    pub on_start: Option<Arc<dyn Fn(i64) + Send + Sync>>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            dry_run: false,
+            include_items: true,
+            since: None,
+            trigger: SyncTrigger::Manual,
+            progress: None,
+            cancel: CancellationToken::new(),
+            on_start: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SyncOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncOptions")
+            .field("dry_run", &self.dry_run)
+            .field("include_items", &self.include_items)
+            .field("since", &self.since)
+            .field("trigger", &self.trigger)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// The `sync_runs` row.
+    pub run_id: i64,
+    /// Succeeded, failed or interrupted.
+    pub status: SyncStatus,
+    /// First instant covered.
+    pub window_start: DateTime<Utc>,
+    /// Last instant covered.
+    pub window_end: DateTime<Utc>,
+    /// Counts.
+    pub progress: SyncProgress,
+    /// SP-API requests made.
+    pub api_calls: u64,
+    /// 429 answers seen.
+    pub throttled: u64,
+    /// The error that ended a failed run.
+    pub error: Option<String>,
+    /// What kind of failure ended it, for callers that react to it.
+    pub failure: Option<Failure>,
+}
+
+impl Failure {
+    fn of(error: &SyncError) -> Option<Self> {
+        match error {
+            SyncError::Cancelled => None,
+            SyncError::Api(e)
+                if e.is_credentials_rejected() || matches!(e, SpApiError::Forbidden { .. }) =>
+            {
+                Some(Self::AmazonAuth)
+            }
+            SyncError::Api(_) => Some(Self::AmazonUnavailable),
+            _ => Some(Self::Other),
+        }
+    }
+}
+
+/// Why a sync did not run or did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// Another run of the dataset holds the lease.
+    #[error("an {} sync is already running (run {run_id:?}, held by {holder})", kind.as_str())]
+    AlreadyRunning {
+        /// The dataset.
+        kind: SyncKind,
+        /// Its `sync_runs` id, when known.
+        run_id: Option<i64>,
+        /// Its holder.
+        holder: String,
+    },
+    /// Nothing to sync with.
+    #[error(transparent)]
+    Account(#[from] crate::amazon_account::AccountError),
+    /// Amazon failed.
+    #[error(transparent)]
+    Api(#[from] SpApiError),
+    /// Amazon kept handing back a NextToken it had already given.
+    #[error(
+        "Amazon returned the same page token twice in window {window_start}..{window_end}: stopping instead of looping"
+    )]
+    RepeatingToken {
+        /// The window.
+        window_start: DateTime<Utc>,
+        /// The window.
+        window_end: DateTime<Utc>,
+    },
+    /// More pages than a window can hold.
+    #[error(
+        "window {window_start}..{window_end} needed more than {max} pages: stopping instead of looping"
+    )]
+    TooManyPages {
+        /// The window.
+        window_start: DateTime<Utc>,
+        /// The window.
+        window_end: DateTime<Utc>,
+        /// The limit.
+        max: u32,
+    },
+    /// The run was cancelled (shutdown or request).
+    #[error("cancelled")]
+    Cancelled,
+    /// The lease was lost mid-run.
+    #[error("the sync lease was lost (another process took over after it expired)")]
+    LeaseLost,
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// The lowest committed watermark of a dataset over the connection's marketplaces,
+/// if every marketplace has one (what `worker status` shows as freshness).
+///
+/// # Errors
+/// The database error.
+pub async fn watermark(
+    db: &DatabaseConnection,
+    kind: SyncKind,
+    conn: &entity::amazon_connection::Model,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let scope = match kind {
+        SyncKind::Orders => conn.orders_api_version.as_str(),
+        SyncKind::Inventory => "",
+    };
+    cursor::Cursor { kind, scope }
+        .stored(db, &conn.marketplace_id_list())
+        .await
+}
+
+/// Runs one orders sync against Amazon for the stored connection and credentials,
+/// with the lease, first look-back and client timings of `tuning` (configuration:
+/// `SYNC_LEASE_TTL_SECS`, `SYNC_FIRST_LOOKBACK_DAYS`, `SPAPI_REQUEST_TIMEOUT_MS`,
+/// `SPAPI_RETRY_BASE_MS`).
+///
+/// # Errors
+/// See [`run_orders_sync_with`]; also [`SyncError::Account`] when Amazon is not
+/// configured or the credentials cannot be opened.
+pub async fn run_orders_sync(
+    db: &DatabaseConnection,
+    key: &crate::amazon_account::seal::EncryptionKey,
+    tuning: &SyncTuning,
+    options: SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
+    let (conn, mut config) =
+        crate::amazon_account::client_config(db, key, tuning.endpoints).await?;
+    if let Err(e) = budget::seed(db, &mut config, Utc::now()).await {
+        tracing::warn!(error = %e, "could not read the quota earlier runs left; assuming full buckets");
+    }
+    config.request_timeout = tuning.request_timeout;
+    config.retry.base_delay = tuning.retry_base_delay;
+    config.retry.max_delay = config.retry.max_delay.max(tuning.retry_base_delay);
+    let client = crate::spapi::SpApiClient::new(config)
+        .map_err(crate::amazon_account::AccountError::from)?;
+    let settings = SyncSettings {
+        lease_ttl: tuning.lease_ttl,
+        first_lookback: tuning.first_lookback,
+        ..SyncSettings::default()
+    };
+    run_orders_sync_with(db, &client, &conn, &settings, options).await
+}
