@@ -63,8 +63,7 @@ pub struct Application {
     state: AppState,
     cors: tower_http::cors::CorsLayer,
     addr: SocketAddr,
-    shutdown: tokio_util::sync::CancellationToken,
-    tasks: tokio_util::task::TaskTracker,
+    syncer: service::sync::Syncer,
 }
 
 /// How long shutdown waits for a background sync to record itself as interrupted.
@@ -96,8 +95,7 @@ impl Application {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
         let context = schema::ApiContext::new(db.clone(), settings);
-        let shutdown = context.shutdown.clone();
-        let tasks = context.tasks.clone();
+        let syncer = context.syncer.clone();
         let schema = schema::build(context, settings.graphql_introspection);
         let state = AppState {
             db,
@@ -114,8 +112,7 @@ impl Application {
             state,
             cors: cors(&settings.cors_allowed_origins),
             addr,
-            shutdown,
-            tasks,
+            syncer,
         })
     }
 
@@ -135,7 +132,7 @@ impl Application {
     /// # Errors
     /// The I/O error that stopped the server.
     pub async fn run(self) -> std::io::Result<()> {
-        let shutdown = self.shutdown.clone();
+        let syncer = self.syncer.clone();
         let router = router(self.state).layer(self.cors);
         let served = axum::serve(
             self.listener,
@@ -144,14 +141,10 @@ impl Application {
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             // Background syncs stop after their current page.
-            shutdown.cancel();
+            syncer.cancel();
         })
         .await;
-        self.tasks.close();
-        if tokio::time::timeout(SYNC_GRACE, self.tasks.wait())
-            .await
-            .is_err()
-        {
+        if !self.syncer.shut_down(SYNC_GRACE).await {
             tracing::warn!(
                 "a background sync did not stop within {SYNC_GRACE:?}; its run stays 'running' until the next start"
             );

@@ -20,7 +20,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use entity::enums::SyncStatus;
+use entity::enums::{SyncKind, SyncStatus};
 use entity::sync_runs;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -71,10 +71,13 @@ struct SyncTotals {
 
 impl SyncTotals {
     fn fold(&mut self, r: &sync_runs::Model) {
-        *self.by_status.entry(r.status.as_str()).or_default() += 1.0;
-        self.upserted += (r.inserted + r.updated) as f64;
-        if r.status == SyncStatus::Succeeded {
-            self.last_success = r.finished_at.max(self.last_success);
+        // The `orders_*` series are the orders sync's; every run's calls count.
+        if r.kind == SyncKind::Orders {
+            *self.by_status.entry(r.status.as_str()).or_default() += 1.0;
+            self.upserted += (r.inserted + r.updated) as f64;
+            if r.status == SyncStatus::Succeeded {
+                self.last_success = r.finished_at.max(self.last_success);
+            }
         }
         if let Some(meta) = service::sync::RunMetadata::of(r) {
             for (from, into) in [

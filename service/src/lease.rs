@@ -1,4 +1,4 @@
-//! One orders sync at a time across processes: a lease row in `sync_lease`.
+//! One sync of a dataset at a time across processes: a lease row in `sync_lease`.
 //!
 //! Whoever holds an unexpired lease may run the job; the holder renews it while it
 //! runs and deletes it when done. A holder that dies (kill -9) blocks others only
@@ -14,6 +14,9 @@ use std::time::Duration;
 
 /// The lease of the orders sync.
 pub const ORDERS_SYNC: &str = "orders_sync";
+
+/// The lease of the inventory sync (its own quota, so it may run beside orders).
+pub const INVENTORY_SYNC: &str = "inventory_sync";
 
 /// Why the lease is not ours.
 #[derive(Debug, thiserror::Error)]

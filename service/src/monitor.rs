@@ -6,8 +6,9 @@
 //! often it is evaluated and by whichever process. [`notify`] POSTs the
 //! transitions to a webhook, bounded and retried, off the caller's path.
 
+use crate::inventory::SkuKey;
 use chrono::{DateTime, Duration, Utc};
-use entity::enums::SyncStatus;
+use entity::enums::{SyncKind, SyncStatus};
 use entity::{alerts, amazon_order, sync_runs};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -29,6 +30,9 @@ pub struct AlertSettings {
     pub throttled_per_day: u64,
     /// `ALERT_WEBHOOK_URL`: where transitions are POSTed as JSON (none by default).
     pub webhook_url: Option<String>,
+    /// `STOCK_VELOCITY_DAYS`, `ALERT_STOCK_DAYS`, `ALERT_STOCK_UNITS`: when an FBA
+    /// SKU is low on stock.
+    pub stock: crate::inventory::StockSettings,
 }
 
 impl Default for AlertSettings {
@@ -39,6 +43,7 @@ impl Default for AlertSettings {
             failures_in_a_row: 3,
             throttled_per_day: 10,
             webhook_url: None,
+            stock: crate::inventory::StockSettings::default(),
         }
     }
 }
@@ -50,6 +55,7 @@ impl std::fmt::Debug for AlertSettings {
             .field("freshness_slo", &self.freshness_slo)
             .field("failures_in_a_row", &self.failures_in_a_row)
             .field("throttled_per_day", &self.throttled_per_day)
+            .field("stock", &self.stock)
             .field(
                 "webhook_url",
                 &self.webhook_url.as_ref().map(|_| "[redacted]"),
@@ -72,16 +78,19 @@ pub enum AlertKind {
     Freshness,
     /// Amazon rejected the credentials in the last sync.
     CredentialsRejected,
+    /// An FBA SKU runs out soon (one alert per marketplace and SKU).
+    LowStock,
 }
 
 impl AlertKind {
     /// Every kind.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::NoNewOrders,
         Self::SyncFailures,
         Self::Throttling,
         Self::Freshness,
         Self::CredentialsRejected,
+        Self::LowStock,
     ];
 
     /// The stored name.
@@ -93,6 +102,51 @@ impl AlertKind {
             Self::Throttling => "throttling",
             Self::Freshness => "freshness",
             Self::CredentialsRejected => "credentials_rejected",
+            Self::LowStock => "low_stock",
+        }
+    }
+
+    fn of_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// A condition that holds now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Condition {
+    kind: AlertKind,
+    sku: Option<SkuKey>,
+    message: String,
+}
+
+impl Condition {
+    fn new(kind: AlertKind, message: String) -> Self {
+        Self {
+            kind,
+            sku: None,
+            message,
+        }
+    }
+}
+
+/// The `alerts` row of an alert: its kind, or `low_stock/<marketplace>/<SKU>`.
+fn alert_key(kind: AlertKind, sku: Option<&SkuKey>) -> String {
+    match sku {
+        Some((mp, sku)) => format!("{}/{mp}/{sku}", kind.name()),
+        None => kind.name().to_owned(),
+    }
+}
+
+/// The kind and SKU of an `alerts` row (marketplace ids hold no `/`; SKUs may).
+fn parse_key(key: &str) -> Option<(AlertKind, Option<SkuKey>)> {
+    match key.split_once('/') {
+        None => AlertKind::of_name(key).map(|k| (k, None)),
+        Some((kind, rest)) => {
+            let (mp, sku) = rest.split_once('/')?;
+            Some((
+                AlertKind::of_name(kind)?,
+                Some((mp.to_owned(), sku.to_owned())),
+            ))
         }
     }
 }
@@ -102,6 +156,8 @@ impl AlertKind {
 pub struct ActiveAlert {
     /// What.
     pub kind: AlertKind,
+    /// The marketplace and SKU a stock alert is about.
+    pub sku: Option<SkuKey>,
     /// Since when (the first evaluation that saw it; now if never recorded).
     pub since: DateTime<Utc>,
     /// For a person.
@@ -132,6 +188,9 @@ pub struct Health {
 pub struct Transition {
     /// What.
     pub kind: AlertKind,
+    /// The marketplace and SKU a stock alert is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<SkuKey>,
     /// `fired` or `cleared`.
     pub state: &'static str,
     /// For a person.
@@ -153,7 +212,7 @@ async fn conditions(
     db: &DatabaseConnection,
     s: &AlertSettings,
     now: DateTime<Utc>,
-) -> Result<(Vec<(AlertKind, String)>, Figures), DbErr> {
+) -> Result<(Vec<Condition>, Figures), DbErr> {
     let last_order_at = amazon_order::Entity::find()
         .select_only()
         .column_as(amazon_order::Column::PurchaseDate.max(), "m")
@@ -161,7 +220,10 @@ async fn conditions(
         .one(db)
         .await?
         .flatten();
+    // Freshness, failures and credentials are the orders sync's; the inventory
+    // sync has its own quota and its stock alerts.
     let recent = sync_runs::Entity::find()
+        .filter(sync_runs::Column::Kind.eq(SyncKind::Orders))
         .filter(sync_runs::Column::DryRun.eq(false))
         .filter(sync_runs::Column::Status.ne(SyncStatus::Running))
         .order_by_desc(sync_runs::Column::StartedAt)
@@ -176,6 +238,7 @@ async fn conditions(
     )
     .unwrap_or(u32::MAX);
     let last_success = sync_runs::Entity::find()
+        .filter(sync_runs::Column::Kind.eq(SyncKind::Orders))
         .filter(sync_runs::Column::DryRun.eq(false))
         .filter(sync_runs::Column::Status.eq(SyncStatus::Succeeded))
         .order_by_desc(sync_runs::Column::StartedAt)
@@ -195,7 +258,7 @@ async fn conditions(
     if let Some(t) = last_order_at
         && now - t > s.no_order_after
     {
-        found.push((
+        found.push(Condition::new(
             AlertKind::NoNewOrders,
             format!(
                 "no new order since {t} ({} h): check the listings in Seller Central",
@@ -208,13 +271,13 @@ async fn conditions(
             .first()
             .and_then(|r| r.error.clone())
             .unwrap_or_default();
-        found.push((
+        found.push(Condition::new(
             AlertKind::SyncFailures,
             format!("{failures} syncs failed in a row; the last: {last}"),
         ));
     }
     if u64::try_from(throttled).unwrap_or(0) > s.throttled_per_day {
-        found.push((
+        found.push(Condition::new(
             AlertKind::Throttling,
             format!("{throttled} throttled calls (429) in the last 24 h: another app may share this seller's quota"),
         ));
@@ -224,7 +287,7 @@ async fn conditions(
         None => !recent.is_empty(),
     };
     if stale {
-        found.push((
+        found.push(Condition::new(
             AlertKind::Freshness,
             match lag {
                 Some(l) => format!(
@@ -245,7 +308,32 @@ async fn conditions(
             .first()
             .and_then(|r| r.error.clone())
             .unwrap_or_default();
-        found.push((AlertKind::CredentialsRejected, error));
+        found.push(Condition::new(AlertKind::CredentialsRejected, error));
+    }
+    for low in crate::inventory::low_stock(db, &s.stock, now).await? {
+        let r = &low.row;
+        let cover = match low.days_of_cover {
+            Some(d) => format!(
+                "{d:.1} days of cover at {:.2} sold a day",
+                low.units_sold_per_day
+            ),
+            None => "nothing sold lately".to_owned(),
+        };
+        found.push(Condition {
+            kind: AlertKind::LowStock,
+            sku: Some((r.marketplace_id.clone(), r.seller_sku.clone())),
+            message: format!(
+                "{} in {}: {} fulfillable units, {cover} (thresholds: {} days{})",
+                r.seller_sku,
+                r.marketplace_id,
+                r.fulfillable_quantity,
+                s.stock.alert_days,
+                s.stock
+                    .alert_units
+                    .map(|u| format!(", {u} units"))
+                    .unwrap_or_default()
+            ),
+        });
     }
     Ok((
         found,
@@ -268,13 +356,17 @@ pub async fn health(db: &DatabaseConnection, s: &AlertSettings) -> Result<Health
     let stored = alerts::Entity::find().all(db).await?;
     let active_alerts = found
         .into_iter()
-        .map(|(kind, message)| ActiveAlert {
-            kind,
-            since: stored
-                .iter()
-                .find(|a| a.kind == kind.name() && a.active)
-                .map_or(now, |a| a.since),
-            message,
+        .map(|c| {
+            let key = alert_key(c.kind, c.sku.as_ref());
+            ActiveAlert {
+                kind: c.kind,
+                since: stored
+                    .iter()
+                    .find(|a| a.kind == key && a.active)
+                    .map_or(now, |a| a.since),
+                sku: c.sku,
+                message: c.message,
+            }
         })
         .collect::<Vec<_>>();
     Ok(Health {
@@ -299,64 +391,72 @@ pub async fn evaluate(
 ) -> Result<Vec<Transition>, DbErr> {
     let now = Utc::now();
     let (found, ..) = conditions(db, s, now).await?;
+    let mut stored: std::collections::HashMap<String, alerts::Model> = alerts::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.kind.clone(), a))
+        .collect();
     let mut transitions = Vec::new();
-    for kind in AlertKind::ALL {
-        let holding = found
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, m)| m.clone());
-        let row = alerts::Entity::find_by_id(kind.name().to_owned())
-            .one(db)
-            .await?;
-        match (holding, row) {
-            (Some(message), Some(row)) if !row.active => {
+    for c in found {
+        let key = alert_key(c.kind, c.sku.as_ref());
+        match stored.remove(&key) {
+            Some(row) if row.active => {}
+            Some(row) => {
                 let mut row = row.into_active_model();
                 row.active = Set(true);
                 row.since = Set(now);
-                row.message = Set(message.clone());
+                row.message = Set(c.message.clone());
                 row.updated_at = Set(now);
                 row.update(db).await?;
                 transitions.push(Transition {
-                    kind,
+                    kind: c.kind,
+                    sku: c.sku,
                     state: "fired",
-                    message,
+                    message: c.message,
                     at: now,
                 });
             }
-            (Some(message), None) => {
+            None => {
                 alerts::ActiveModel {
-                    kind: Set(kind.name().to_owned()),
+                    kind: Set(key),
                     active: Set(true),
                     since: Set(now),
-                    message: Set(message.clone()),
+                    message: Set(c.message.clone()),
                     cleared_at: Set(None),
                     updated_at: Set(now),
                 }
                 .insert(db)
                 .await?;
                 transitions.push(Transition {
-                    kind,
+                    kind: c.kind,
+                    sku: c.sku,
                     state: "fired",
-                    message,
+                    message: c.message,
                     at: now,
                 });
             }
-            (None, Some(row)) if row.active => {
-                let message = row.message.clone();
-                let mut row = row.into_active_model();
-                row.active = Set(false);
-                row.cleared_at = Set(Some(now));
-                row.updated_at = Set(now);
-                row.update(db).await?;
-                transitions.push(Transition {
-                    kind,
-                    state: "cleared",
-                    message,
-                    at: now,
-                });
-            }
-            _ => {}
         }
+    }
+    // What is left and still active no longer holds.
+    for row in stored.into_values().filter(|r| r.active) {
+        let Some((kind, sku)) = parse_key(&row.kind) else {
+            tracing::warn!(alert = %row.kind, "an alert of a kind this version does not know stays as it is");
+            continue;
+        };
+        let message = row.message.clone();
+        let mut row = row.into_active_model();
+        row.active = Set(false);
+        row.cleared_at = Set(Some(now));
+        row.updated_at = Set(now);
+        row.update(db).await?;
+        transitions.push(Transition {
+            kind,
+            sku,
+            state: "cleared",
+            message,
+            at: now,
+        });
     }
     for t in &transitions {
         tracing::warn!(alert = t.kind.name(), state = t.state, message = %t.message, "sync alert");

@@ -27,7 +27,7 @@ pub const MAX_DAYS: u64 = 366;
 pub const NO_CURRENCY: &str = "XXX";
 
 /// Stored spellings of a canceled order (v0, 2026-01-01 and British).
-const CANCELED: [&str; 4] = ["Canceled", "CANCELED", "Cancelled", "CANCELLED"];
+pub(crate) const CANCELED: [&str; 4] = ["Canceled", "CANCELED", "Cancelled", "CANCELLED"];
 
 /// The time zone Amazon reports a marketplace's days in; `None` for an unknown id.
 #[must_use]

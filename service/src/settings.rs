@@ -71,6 +71,12 @@ pub struct Settings {
     /// `COMPREHENSIVE_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
     /// daily re-sync of the last 48 hours (default 3).
     pub comprehensive_sync_hour: u32,
+    /// `INVENTORY_INTERVAL_MINUTES`: the worker's incremental FBA inventory sync
+    /// period in the default plan (default 60; 0 turns the inventory jobs off).
+    pub inventory_interval: Option<std::time::Duration>,
+    /// `INVENTORY_FULL_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
+    /// daily full inventory scan in the default plan (default 4).
+    pub inventory_full_sync_hour: u32,
     /// `SELLER_TIMEZONE`: the seller's IANA time zone for the daily schedule (default UTC).
     pub seller_timezone: chrono_tz::Tz,
     /// `SYNC_SCHEDULE`: the worker's plan instead of the interval above: `seed-000`, or
@@ -252,6 +258,22 @@ impl Settings {
             0..=23,
         )?)
         .unwrap_or(3);
+        let inventory_interval = match parse_u64_in(
+            "INVENTORY_INTERVAL_MINUTES",
+            get("INVENTORY_INTERVAL_MINUTES"),
+            60,
+            0..=24 * 60,
+        )? {
+            0 => None,
+            minutes => Some(std::time::Duration::from_secs(60 * minutes)),
+        };
+        let inventory_full_sync_hour = u32::try_from(parse_u64_in(
+            "INVENTORY_FULL_SYNC_HOUR",
+            get("INVENTORY_FULL_SYNC_HOUR"),
+            4,
+            0..=23,
+        )?)
+        .unwrap_or(4);
         let seller_timezone = match get("SELLER_TIMEZONE") {
             None => chrono_tz::UTC,
             Some(name) => name.parse().map_err(|_| ConfigError::Invalid {
@@ -329,6 +351,34 @@ impl Settings {
                         .to_string(),
                 ),
             },
+            stock: crate::inventory::StockSettings {
+                velocity_days: u32::try_from(parse_u64_in(
+                    "STOCK_VELOCITY_DAYS",
+                    get("STOCK_VELOCITY_DAYS"),
+                    28,
+                    1..=365,
+                )?)
+                .unwrap_or(28),
+                alert_days: u32::try_from(parse_u64_in(
+                    "ALERT_STOCK_DAYS",
+                    get("ALERT_STOCK_DAYS"),
+                    14,
+                    0..=365,
+                )?)
+                .unwrap_or(14),
+                alert_units: match get("ALERT_STOCK_UNITS") {
+                    None => None,
+                    Some(v) => Some(
+                        i64::try_from(parse_u64_in(
+                            "ALERT_STOCK_UNITS",
+                            Some(v),
+                            0,
+                            0..=1_000_000,
+                        )?)
+                        .unwrap_or(0),
+                    ),
+                },
+            },
         };
 
         let not_production = app_env != AppEnv::Production;
@@ -398,6 +448,8 @@ impl Settings {
             sync_interval,
             sync_tuning,
             comprehensive_sync_hour,
+            inventory_interval,
+            inventory_full_sync_hour,
             seller_timezone,
             sync_schedule,
             cors_allowed_origins,
@@ -433,6 +485,8 @@ impl fmt::Debug for Settings {
             .field("sync_interval", &self.sync_interval)
             .field("sync_tuning", &self.sync_tuning)
             .field("comprehensive_sync_hour", &self.comprehensive_sync_hour)
+            .field("inventory_interval", &self.inventory_interval)
+            .field("inventory_full_sync_hour", &self.inventory_full_sync_hour)
             .field("seller_timezone", &self.seller_timezone)
             .field("sync_schedule", &self.sync_schedule)
             .field("cors_allowed_origins", &self.cors_allowed_origins)

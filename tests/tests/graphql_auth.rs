@@ -15,16 +15,17 @@ const ME: &str = "{ me { id email role } }";
 
 /// Every owner-only mutation (the Amazon ones answer NOT_CONFIGURED to the owner
 /// until a connection is saved; what matters here is who may call them).
-const OWNER_MUTATIONS: [&str; 5] = [
+const OWNER_MUTATIONS: [&str; 6] = [
     r#"mutation { createUser(email: "x@example.com", password: "long-enough-1", role: VIEWER) { id } }"#,
     r#"mutation { upsertAmazonConnection(input: { sellerId: "A1SELLER", region: NA, marketplaceIds: ["ATVPDKIKX0DER"] }) { sellerId } }"#,
     r#"mutation { setAmazonCredential(input: { lwaClientId: "id", lwaClientSecret: "s", refreshToken: "t" }) { credentialConfigured } }"#,
     r#"mutation { pingSpApi { lastCheckOk } }"#,
     r#"mutation { syncAmazonOrders(dryRun: true) { id } }"#,
+    r#"mutation { syncAmazonInventory(dryRun: true) { id kind } }"#,
 ];
 
 /// Every query, each needing a signed-in user.
-const QUERIES: [&str; 7] = [
+const QUERIES: [&str; 8] = [
     "{ me { id } }",
     "{ amazonConnection { sellerId } }",
     "{ amazonOrders { totalCount } }",
@@ -32,6 +33,7 @@ const QUERIES: [&str; 7] = [
     "{ syncRuns { totalCount } }",
     r#"{ syncRun(id: "1") { id } }"#,
     "{ marketplaces { marketplaceId } }",
+    "{ amazonInventory { totalCount edges { node { sellerSku daysOfCover lowStock } } } }",
 ];
 
 fn forge(claims: &Value, secret: &str) -> String {

@@ -99,6 +99,7 @@ async fn an_unreachable_alert_webhook_is_logged_without_its_url() {
     let secret = "T000-B000-webhook-secret-path";
     let transition = service::monitor::Transition {
         kind: service::monitor::AlertKind::SyncFailures,
+        sku: None,
         state: "fired",
         message: "3 failed syncs in a row".to_owned(),
         at: chrono::Utc::now(),

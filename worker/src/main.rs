@@ -12,7 +12,8 @@ use clap::{Parser, Subcommand};
 use entity::enums::{SyncStatus, SyncTrigger};
 use migration::MigratorTrait as _;
 use service::Settings;
-use service::sync::{SyncOptions, SyncOutcome};
+use service::amazon_account::EncryptionKey;
+use service::sync::{InventoryScan, SyncOptions, SyncOutcome, SyncRequest};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -25,31 +26,41 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the scheduler until SIGTERM or Ctrl-C. Default plan: an incremental orders
-    /// sync every SYNC_INTERVAL_MINUTES (default 15, the first at once) and a re-sync of
-    /// the last 48 hours daily at COMPREHENSIVE_SYNC_HOUR (default 3) in SELLER_TIMEZONE
-    /// (default UTC). Before each run the quota Amazon has left is estimated from the
+    /// sync every SYNC_INTERVAL_MINUTES (default 15, the first at once), a re-sync of
+    /// the last 48 hours daily at COMPREHENSIVE_SYNC_HOUR (default 3), an incremental
+    /// FBA inventory sync every INVENTORY_INTERVAL_MINUTES (default 60, the first at
+    /// once) and a full inventory scan daily at INVENTORY_FULL_SYNC_HOUR (default 4),
+    /// in SELLER_TIMEZONE (default UTC). Before each run the quota Amazon has left is estimated from the
     /// recorded runs; a run that could only wait for it is skipped (logged, counted).
     /// Failures are retried after 1, 2, 4 … minutes and never stop the loop; a sync
     /// already running elsewhere (the api, another replica) is skipped, not doubled.
     Run {
-        /// The plan instead of the default: `seed-000` (every 2 h 09:00-19:00, every 4 h
-        /// at night, comprehensive at 03:00), `default`, or cron entries such as
-        /// "0 */2 * * * incremental; 0 3 * * * comprehensive" (seller's time zone;
-        /// an optional seconds field first). Overrides SYNC_SCHEDULE.
+        /// The plan instead of the default: `seed-000` (orders only: every 2 h
+        /// 09:00-19:00, every 4 h at night, comprehensive at 03:00), `default`, or cron
+        /// entries such as "0 */2 * * * incremental; 0 3 * * * comprehensive; 30 * * * *
+        /// inventory; 0 4 * * * inventory-full" (seller's time zone; an optional seconds
+        /// field first). Overrides SYNC_SCHEDULE.
         #[arg(long, value_name = "PLAN")]
         schedule: Option<String>,
     },
-    /// One orders sync now, with a summary; exit code 0 when it succeeded.
+    /// One sync now, with a summary; exit code 0 when it succeeded. `orders` (the
+    /// default; then the stock of the FBA SKUs it sold) or `inventory`.
     Sync {
+        /// What to sync.
+        #[arg(value_enum, default_value_t = Dataset::Orders)]
+        dataset: Dataset,
         /// Read Amazon and the database and report, writing nothing but the run.
         #[arg(long)]
         dry_run: bool,
-        /// Write orders only, no items.
+        /// Orders: write orders only, no items.
         #[arg(long)]
         no_items: bool,
-        /// Start from this instant (RFC 3339) instead of the stored watermark.
+        /// Orders: start from this instant (RFC 3339) instead of the stored watermark.
         #[arg(long)]
         since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Inventory: read every SKU and mark those Amazon no longer lists as gone.
+        #[arg(long)]
+        full: bool,
     },
     /// Check the stored credentials with Amazon (the Sellers quota, never the orders quota).
     Ping,
@@ -61,6 +72,15 @@ enum Command {
     },
     /// Apply every pending database migration and exit.
     Migrate,
+}
+
+/// The datasets `worker sync` can sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Dataset {
+    /// Orders and their items.
+    Orders,
+    /// FBA inventory.
+    Inventory,
 }
 
 #[tokio::main]
@@ -102,10 +122,10 @@ fn shutdown_token() -> CancellationToken {
     token
 }
 
-fn summary(o: &SyncOutcome) -> String {
+fn summary(o: &SyncOutcome, records: &str) -> String {
     let p = &o.progress;
-    format!(
-        "run {}: {:?}\n  window      {} .. {}\n  pages       {}\n  orders      {} found, {} inserted, {} updated, {} unchanged\n  items       {} written\n  API calls   {} ({} throttled)\n{}",
+    let mut out = format!(
+        "run {}: {:?}\n  window      {} .. {}\n  pages       {}\n  {records:<11} {} found, {} inserted, {} updated, {} unchanged\n",
         o.run_id,
         o.status,
         o.window_start.to_rfc3339(),
@@ -115,14 +135,27 @@ fn summary(o: &SyncOutcome) -> String {
         p.inserted,
         p.updated,
         p.unchanged,
-        p.items_upserted,
-        o.api_calls,
-        o.throttled,
-        o.error
-            .as_deref()
-            .map(|e| format!("  error       {e}\n"))
-            .unwrap_or_default()
-    )
+    );
+    if records == "orders" {
+        out += &format!("  items       {} written\n", p.items_upserted);
+    }
+    out += &format!(
+        "  API calls   {} ({} throttled)\n",
+        o.api_calls, o.throttled
+    );
+    if let Some(id) = o.stock_refresh_run_id {
+        out += &format!(
+            "  stock       run {id} refreshed {} FBA SKU(s) sold\n",
+            o.stock_skus.len()
+        );
+    }
+    for note in &o.notes {
+        out += &format!("  note        {note}\n");
+    }
+    if let Some(e) = &o.error {
+        out += &format!("  error       {e}\n");
+    }
+    out
 }
 
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
@@ -148,12 +181,18 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Command::Migrate => Ok(std::process::ExitCode::SUCCESS),
         Command::Run { schedule } => {
-            let default = schedule::Schedule::interval(
+            let mut default = schedule::Schedule::interval(
                 chrono::Duration::from_std(settings.sync_interval)
                     .unwrap_or(chrono::Duration::minutes(15)),
                 settings.comprehensive_sync_hour,
                 settings.seller_timezone,
             );
+            if let Some(every) = settings.inventory_interval {
+                default = default.with_inventory(
+                    chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1)),
+                    settings.inventory_full_sync_hour,
+                );
+            }
             let plan = match schedule.as_deref().or(settings.sync_schedule.as_deref()) {
                 None => default,
                 Some(spec) => schedule::Schedule::parse(spec, default).with_context(|| {
@@ -164,10 +203,18 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Sync {
+            dataset,
             dry_run,
             no_items,
             since,
+            full,
         } => {
+            if dataset == Dataset::Inventory && (no_items || since.is_some()) {
+                anyhow::bail!("--no-items and --since are for orders; inventory takes --full");
+            }
+            if dataset == Dataset::Orders && full {
+                anyhow::bail!("--full is for inventory (`worker sync inventory --full`)");
+            }
             let reporter = progress::Reporter::new();
             let options = SyncOptions {
                 dry_run,
@@ -178,16 +225,26 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 progress: Some(reporter.callback()),
                 ..SyncOptions::default()
             };
-            let outcome = service::sync::run_orders_sync(
-                &db,
-                &settings.encryption_key,
-                &settings.sync_tuning,
-                options,
-            )
-            .await;
+            let syncer = service::sync::Syncer::new(
+                db.clone(),
+                std::sync::Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
+                settings.sync_tuning.clone(),
+            );
+            let (request, records) = match dataset {
+                Dataset::Orders => (SyncRequest::Orders, "orders"),
+                Dataset::Inventory => (
+                    SyncRequest::Inventory(if full {
+                        InventoryScan::Full
+                    } else {
+                        InventoryScan::Incremental
+                    }),
+                    "SKUs",
+                ),
+            };
+            let outcome = syncer.run(request, options).await;
             reporter.finish();
             let outcome = outcome?;
-            print!("{}", summary(&outcome));
+            print!("{}", summary(&outcome, records));
             Ok(if outcome.status == SyncStatus::Succeeded {
                 std::process::ExitCode::SUCCESS
             } else {

@@ -1,4 +1,4 @@
-//! `worker run`: the loop around one testable pass, `service::sync::run_orders_sync`.
+//! `worker run`: the loop around one testable pass, `service::sync::Syncer::run`.
 //! It adds the schedule, the quota check, back-off after failures and shutdown; it
 //! never dies of a failed sync.
 
@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use entity::enums::{OrdersApiVersion, SyncStatus, SyncTrigger};
 use sea_orm::DatabaseConnection;
 use service::Settings;
+use service::amazon_account::EncryptionKey;
 use service::spapi::Operation;
 use service::sync::budget::{self, Budget};
-use service::sync::{SyncError, SyncOptions};
+use service::sync::{InventoryScan, SyncError, SyncOptions, SyncRequest, Syncer};
 use tokio_util::sync::CancellationToken;
 
 /// How often alerts are evaluated while waiting for the next run.
@@ -60,6 +61,11 @@ pub async fn scheduler(
     shutdown: CancellationToken,
 ) {
     let sync_settings = &settings.sync_tuning;
+    let syncer = Syncer::new(
+        db.clone(),
+        std::sync::Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
+        sync_settings.clone(),
+    );
     let start = Utc::now();
     let mut due: Vec<DateTime<Utc>> = (0..schedule.entries.len())
         .map(|i| schedule.first(i, start))
@@ -86,7 +92,9 @@ pub async fn scheduler(
             continue;
         }
         let now = Utc::now();
-        if let Some(b) = spent_quota(db, now).await {
+        if job.is_orders()
+            && let Some(b) = spent_quota(db, now).await
+        {
             skipped_for_quota += 1;
             let refill = b.time_until(1.0);
             let retry = now + chrono::Duration::from_std(refill).unwrap_or(chrono::TimeDelta::MAX);
@@ -103,9 +111,11 @@ pub async fn scheduler(
             );
             continue;
         }
-        let since = match job {
-            Job::Incremental => None,
-            Job::Comprehensive => Some(now - COMPREHENSIVE_SPAN),
+        let (request, since) = match job {
+            Job::Incremental => (SyncRequest::Orders, None),
+            Job::Comprehensive => (SyncRequest::Orders, Some(now - COMPREHENSIVE_SPAN)),
+            Job::Inventory => (SyncRequest::Inventory(InventoryScan::Incremental), None),
+            Job::InventoryFull => (SyncRequest::Inventory(InventoryScan::Full), None),
         };
         let options = SyncOptions {
             since,
@@ -114,9 +124,7 @@ pub async fn scheduler(
             ..SyncOptions::default()
         };
         tracing::info!(job = job.name(), "scheduled sync starting");
-        let result =
-            service::sync::run_orders_sync(db, &settings.encryption_key, sync_settings, options)
-                .await;
+        let result = syncer.run(request, options).await;
         check_alerts(db, settings).await;
         let now = Utc::now();
         let ok = match &result {
@@ -147,10 +155,10 @@ pub async fn scheduler(
         };
         if ok {
             failures = 0;
-            // The run covered every entry already due that it includes: any
-            // incremental one, and a comprehensive one only if it was one.
+            // The run covered every entry already due that it includes: one of
+            // the same job, and a narrower one of the same dataset.
             for (k, entry) in schedule.entries.iter().enumerate() {
-                if k == i || (due[k] <= now && (job == Job::Comprehensive || entry.job == job)) {
+                if k == i || (due[k] <= now && job.covers(entry.job)) {
                     due[k] = schedule.next(k, now);
                 }
             }

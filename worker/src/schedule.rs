@@ -7,13 +7,17 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 
-/// The two kinds of scheduled sync.
+/// The kinds of scheduled sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
-    /// From the watermark (minus the overlap) to now.
+    /// Orders from the watermark (minus the overlap) to now.
     Incremental,
-    /// The last 48 hours again, whatever the watermark says.
+    /// Orders of the last 48 hours again, whatever the watermark says.
     Comprehensive,
+    /// FBA inventory changed since its watermark (a full scan the first time).
+    Inventory,
+    /// Every FBA inventory summary; SKUs Amazon no longer lists are marked gone.
+    InventoryFull,
 }
 
 impl Job {
@@ -21,6 +25,8 @@ impl Job {
         match word.to_ascii_lowercase().as_str() {
             "incremental" => Some(Self::Incremental),
             "comprehensive" => Some(Self::Comprehensive),
+            "inventory" => Some(Self::Inventory),
+            "inventory-full" => Some(Self::InventoryFull),
             _ => None,
         }
     }
@@ -31,7 +37,24 @@ impl Job {
         match self {
             Self::Incremental => "incremental",
             Self::Comprehensive => "comprehensive",
+            Self::Inventory => "inventory",
+            Self::InventoryFull => "inventory-full",
         }
+    }
+
+    /// Whether the job syncs orders (else FBA inventory).
+    #[must_use]
+    pub fn is_orders(self) -> bool {
+        matches!(self, Self::Incremental | Self::Comprehensive)
+    }
+
+    /// Whether a run of `self` also covers a due run of `other`: an orders run
+    /// covers due incremental ones, and a broader run of a dataset the narrower.
+    #[must_use]
+    pub fn covers(self, other: Self) -> bool {
+        self == other
+            || (self == Self::Comprehensive && other == Self::Incremental)
+            || (self == Self::InventoryFull && other == Self::Inventory)
     }
 }
 
@@ -67,7 +90,7 @@ pub struct Entry {
 pub enum ScheduleError {
     /// An entry does not end with the job to run.
     #[error(
-        "entry {n} ({entry:?}) must end with the job to run, `incremental` or `comprehensive`, e.g. \"0 */2 * * * incremental\""
+        "entry {n} ({entry:?}) must end with the job to run, `incremental`, `comprehensive`, `inventory` or `inventory-full`, e.g. \"0 */2 * * * incremental\""
     )]
     MissingJob {
         /// 1-based position.
@@ -121,6 +144,23 @@ impl Schedule {
             tz,
             retry_cap: interval,
         }
+    }
+
+    /// The plan plus an incremental inventory sync every `interval` (the first at
+    /// once) and a full inventory scan daily at `full_hour` in the plan's time zone.
+    #[must_use]
+    pub fn with_inventory(mut self, interval: Duration, full_hour: u32) -> Self {
+        self.entries.push(Entry {
+            job: Job::Inventory,
+            trigger: Trigger::Every(interval),
+        });
+        if let Ok(cron) = format!("0 {} * * *", full_hour.min(23)).parse::<Cron>() {
+            self.entries.push(Entry {
+                job: Job::InventoryFull,
+                trigger: Trigger::Cron(Box::new(cron)),
+            });
+        }
+        self
     }
 
     /// Reads a plan: `default` (the interval plan from configuration), `seed-000`, or

@@ -4,8 +4,11 @@
 use chrono::{DateTime, Utc};
 use entity::enums::OrdersApiVersion;
 use entity::enums::SyncKind;
-use entity::sync_runs;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
+use entity::{fba_inventory, sync_runs};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::Serialize;
 use service::spapi::Operation;
 
@@ -13,6 +16,7 @@ use service::spapi::Operation;
 #[derive(Debug, Serialize)]
 pub struct RunLine {
     id: i64,
+    kind: &'static str,
     status: String,
     trigger: String,
     dry_run: bool,
@@ -36,6 +40,20 @@ pub struct QuotaLine {
     full_in_seconds: u64,
 }
 
+/// The FBA inventory's freshness and stock.
+#[derive(Debug, Serialize)]
+pub struct InventoryLine {
+    /// SKUs Amazon lists (not gone).
+    skus: u64,
+    /// Of them, low on stock.
+    low_stock: usize,
+    /// Where the next incremental inventory sync starts (minus the overlap).
+    watermark: Option<DateTime<Utc>>,
+    watermark_lag_seconds: Option<i64>,
+    /// When the last inventory run succeeded.
+    last_success_at: Option<DateTime<Utc>>,
+}
+
 /// What the monitor reports.
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -48,6 +66,7 @@ pub struct Report {
     consecutive_failures: u32,
     throttled_last_day: i64,
     quota: Vec<QuotaLine>,
+    inventory: InventoryLine,
     runs: Vec<RunLine>,
     recommendations: Vec<String>,
 }
@@ -76,6 +95,7 @@ pub async fn report(
         .into_iter()
         .map(|r| RunLine {
             id: r.id,
+            kind: r.kind.as_str(),
             status: r.status.as_str().to_owned(),
             trigger: format!("{:?}", r.trigger).to_lowercase(),
             dry_run: r.dry_run,
@@ -107,6 +127,32 @@ pub async fn report(
         })
         .collect();
 
+    let inventory_watermark = match &connection {
+        Some(c) => service::sync::watermark(db, SyncKind::Inventory, c).await?,
+        None => None,
+    };
+    let inventory = InventoryLine {
+        skus: fba_inventory::Entity::find()
+            .filter(fba_inventory::Column::GoneAt.is_null())
+            .count(db)
+            .await?,
+        low_stock: health
+            .active_alerts
+            .iter()
+            .filter(|a| a.kind == service::monitor::AlertKind::LowStock)
+            .count(),
+        watermark: inventory_watermark,
+        watermark_lag_seconds: inventory_watermark.map(|w| (now - w).num_seconds()),
+        last_success_at: sync_runs::Entity::find()
+            .filter(sync_runs::Column::Kind.eq(SyncKind::Inventory))
+            .filter(sync_runs::Column::DryRun.eq(false))
+            .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
+            .order_by_desc(sync_runs::Column::StartedAt)
+            .one(db)
+            .await?
+            .and_then(|r| r.finished_at),
+    };
+
     let mut recommendations = Vec::new();
     if let Some(q) = quota.iter().find(|q| q.tokens < 1.0) {
         recommendations.push(format!(
@@ -136,6 +182,7 @@ pub async fn report(
         consecutive_failures: health.consecutive_failures,
         throttled_last_day: health.throttled_last_day,
         quota,
+        inventory,
         runs,
         recommendations,
     })
@@ -200,12 +247,29 @@ impl Report {
                 q.full_in_seconds / 60
             ));
         }
+        let inv = &self.inventory;
+        out.push_str(&format!(
+            "FBA inventory              {} SKUs, {} low on stock\n",
+            inv.skus, inv.low_stock
+        ));
+        out.push_str(&format!(
+            "inventory synced           {} ({})\n",
+            opt(inv.last_success_at),
+            ago(inv.last_success_at.map(|t| (now - t).num_seconds()))
+        ));
+        out.push_str(&format!(
+            "inventory watermark        {} ({})\n",
+            opt(inv.watermark),
+            inv.watermark_lag_seconds
+                .map_or("n/a".to_owned(), |s| format!("lag: {}", ago(Some(s))))
+        ));
         out.push_str("\nlast runs:\n");
-        out.push_str("    id  status       trigger   started (UTC)          secs  found  ins  upd  calls  429s  error\n");
+        out.push_str("    id  kind       status       trigger   started (UTC)          secs  found  ins  upd  calls  429s  error\n");
         for r in &self.runs {
             out.push_str(&format!(
-                "{:>6}  {:<11}  {:<8}  {}  {:>5}  {:>5}  {:>3}  {:>3}  {:>5}  {:>4}  {}\n",
+                "{:>6}  {:<9}  {:<11}  {:<8}  {}  {:>5}  {:>5}  {:>3}  {:>3}  {:>5}  {:>4}  {}\n",
                 r.id,
+                r.kind,
                 if r.dry_run {
                     format!("{} (dry)", r.status)
                 } else {

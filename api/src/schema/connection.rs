@@ -226,7 +226,7 @@ impl ConnectionMutation {
                 token_url: input.token_url,
                 timezone: input.timezone,
             },
-            api.sync.endpoints,
+            api.syncer.tuning().endpoints,
         )
         .await?;
         AmazonConnection::load(api).await?.ok_or(ApiError::Internal)

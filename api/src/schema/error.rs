@@ -194,7 +194,7 @@ impl From<service::sync::SyncError> for ApiError {
             SyncError::Account(a) => a.into(),
             SyncError::Database(db) => db.into(),
             // Every other failure ends the run as failed and is reported on the run.
-            other => Self::internal("orders sync", &other),
+            other => Self::internal("sync", &other),
         }
     }
 }

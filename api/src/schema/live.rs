@@ -1,7 +1,7 @@
 //! `syncRunUpdated(id)`: a run's progress pushed to the subscriber until it ends.
 //!
 //! A run started by this api process publishes its counters after every page through
-//! [`LiveRuns`]; a run started elsewhere (the worker) is followed through its
+//! its [`service::sync::Syncer`]; a run started elsewhere (the worker) is followed through its
 //! `sync_runs` row, which shows it running and then finished.
 
 use super::sync_runs::{SyncRun, SyncRunStatus};
@@ -11,47 +11,14 @@ use entity::sync_runs;
 use futures_util::Stream;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use service::sync::SyncProgress;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::watch;
-
-/// Progress of the runs this process is executing, by run id.
-#[derive(Clone, Default)]
-pub struct LiveRuns(Arc<Mutex<HashMap<i64, watch::Receiver<SyncProgress>>>>);
-
-impl LiveRuns {
-    /// Publishes a run's progress while it runs.
-    pub fn insert(&self, run_id: i64, progress: watch::Receiver<SyncProgress>) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(run_id, progress);
-    }
-
-    /// Stops publishing a finished run.
-    pub fn remove(&self, run_id: i64) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&run_id);
-    }
-
-    fn get(&self, run_id: i64) -> Option<watch::Receiver<SyncProgress>> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&run_id)
-            .cloned()
-    }
-}
 
 /// How often a run without live progress is looked up again.
 const POLL: Duration = Duration::from_millis(500);
 
 struct Follow {
     db: DatabaseConnection,
-    live: LiveRuns,
+    syncer: service::sync::Syncer,
     run_id: i64,
     last: Option<(i64, i64, i64, SyncRunStatus)>,
     first: bool,
@@ -73,7 +40,7 @@ async fn next(mut f: Follow) -> Option<(SyncRun, Follow)> {
             return None;
         }
         if !f.first {
-            match f.live.get(f.run_id) {
+            match f.syncer.progress_of(f.run_id) {
                 Some(mut rx) => {
                     let _ = tokio::time::timeout(POLL * 2, rx.changed()).await;
                 }
@@ -87,7 +54,7 @@ async fn next(mut f: Follow) -> Option<(SyncRun, Follow)> {
         };
         let mut run = SyncRun::from(row);
         if run.status == SyncRunStatus::Running {
-            if let Some(rx) = f.live.get(f.run_id) {
+            if let Some(rx) = f.syncer.progress_of(f.run_id) {
                 run = with_progress(run, &rx.borrow());
             }
         } else {
@@ -125,7 +92,7 @@ impl SyncSubscription {
             .ok_or_else(not_found)?;
         let follow = Follow {
             db: api.db.clone(),
-            live: api.live.clone(),
+            syncer: api.syncer.clone(),
             run_id,
             last: None,
             first: true,

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod connection;
 pub mod documents;
 pub mod error;
+pub mod inventory;
 pub mod live;
 pub mod marketplaces;
 pub mod money;
@@ -64,6 +65,7 @@ pub struct Query(
     auth::AuthQuery,
     connection::ConnectionQuery,
     orders::OrdersQuery,
+    inventory::InventoryQuery,
     sync_runs::SyncRunsQuery,
     marketplaces::MarketplacesQuery,
     monitor::MonitorQuery,
@@ -91,33 +93,28 @@ pub struct ApiContext {
     pub throttle: LoginThrottle,
     /// Seals the Amazon credentials.
     pub encryption_key: Arc<EncryptionKey>,
-    /// Cancelled at shutdown: background syncs stop after their current page and
-    /// are recorded as interrupted.
-    pub shutdown: tokio_util::sync::CancellationToken,
-    /// Background syncs, awaited at shutdown.
-    pub tasks: tokio_util::task::TaskTracker,
-    /// Progress of the syncs this process runs, for subscriptions.
-    pub live: live::LiveRuns,
+    /// Starts the syncs, follows their progress, stops them at shutdown.
+    pub syncer: service::sync::Syncer,
     /// Thresholds of the sync monitor.
     pub alerts: service::monitor::AlertSettings,
-    /// The sync's configured tunables (lease, client timings).
-    pub sync: service::sync::SyncTuning,
 }
 
 impl ApiContext {
     /// The context as configured.
     #[must_use]
     pub fn new(db: DatabaseConnection, settings: &Settings) -> Self {
+        let encryption_key = Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose()));
         Self {
+            syncer: service::sync::Syncer::new(
+                db.clone(),
+                Arc::clone(&encryption_key),
+                settings.sync_tuning.clone(),
+            ),
             db,
             tokens: Tokens::from_settings(settings),
             throttle: LoginThrottle::new(settings.login.clone()),
-            encryption_key: Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
-            shutdown: tokio_util::sync::CancellationToken::new(),
-            tasks: tokio_util::task::TaskTracker::new(),
-            live: live::LiveRuns::default(),
+            encryption_key,
             alerts: settings.alerts.clone(),
-            sync: settings.sync_tuning.clone(),
         }
     }
 }

@@ -7,8 +7,13 @@ use chrono::{DateTime, Utc};
 /// An alert whose condition holds now.
 #[derive(SimpleObject, Debug)]
 pub struct SyncAlert {
-    /// `no_new_orders`, `sync_failures`, `throttling`, `freshness` or `credentials_rejected`.
+    /// `no_new_orders`, `sync_failures`, `throttling`, `freshness`,
+    /// `credentials_rejected` or `low_stock`.
     pub kind: String,
+    /// The marketplace of a `low_stock` alert.
+    pub marketplace_id: Option<String>,
+    /// The seller SKU of a `low_stock` alert.
+    pub seller_sku: Option<String>,
     /// Since when it holds.
     pub since: DateTime<Utc>,
     /// What it is about, for a person.
@@ -36,7 +41,8 @@ pub struct MonitorQuery;
 
 #[Object]
 impl MonitorQuery {
-    /// The orders sync's freshness and active alerts (thresholds: `ALERT_*` settings).
+    /// The orders sync's freshness and the active alerts, low FBA stock included
+    /// (thresholds: `ALERT_*` and `STOCK_VELOCITY_DAYS` settings).
     #[graphql(
         guard = "SignedIn",
         complexity = "super::rows_cost(1, child_complexity)"
@@ -54,6 +60,8 @@ impl MonitorQuery {
                 .into_iter()
                 .map(|a| SyncAlert {
                     kind: a.kind.name().to_owned(),
+                    marketplace_id: a.sku.as_ref().map(|(mp, _)| mp.clone()),
+                    seller_sku: a.sku.map(|(_, sku)| sku),
                     since: a.since,
                     message: a.message,
                 })

@@ -93,10 +93,43 @@ pub fn decode_id(kind: &str, cursor: &str) -> Result<i64, ApiError> {
     id.parse().map_err(|_| bad_cursor())
 }
 
+/// A cursor on a (marketplace id, text key) pair, e.g. a seller SKU.
+pub fn encode_marketplace_key(kind: &str, marketplace_id: &str, key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{kind}|{marketplace_id}|{key}"))
+}
+
+/// Reads a cursor made by [`encode_marketplace_key`] for the same `kind`.
+pub fn decode_marketplace_key(kind: &str, cursor: &str) -> Result<(String, String), ApiError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.trim())
+        .map_err(|_| bad_cursor())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
+    // The key is last, so it may itself hold `|`.
+    let mut parts = text.splitn(3, '|');
+    if parts.next() != Some(kind) {
+        return Err(bad_cursor());
+    }
+    match (parts.next(), parts.next()) {
+        (Some(mp), Some(key)) if !mp.is_empty() => Ok((mp.to_owned(), key.to_owned())),
+        _ => Err(bad_cursor()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn marketplace_key_cursors_round_trip_keys_with_bars_and_refuse_other_lists() {
+        let c = encode_marketplace_key("inventory", "ATVPDKIKX0DER", "SKU|1");
+        assert_eq!(
+            decode_marketplace_key("inventory", &c).unwrap(),
+            ("ATVPDKIKX0DER".to_owned(), "SKU|1".to_owned())
+        );
+        assert!(decode_marketplace_key("orders", &c).is_err());
+        assert!(decode_marketplace_key("inventory", "not a cursor").is_err());
+    }
 
     #[test]
     fn cursors_round_trip_to_the_microsecond_and_refuse_other_lists() {

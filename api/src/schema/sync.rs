@@ -1,4 +1,4 @@
-//! Owner-only actions that talk to Amazon: the SP-API ping and the orders sync.
+//! Owner-only actions that talk to Amazon: the SP-API ping and the syncs.
 
 use super::connection::AmazonConnection;
 use super::sync_runs::SyncRun;
@@ -8,56 +8,11 @@ use chrono::{DateTime, Utc};
 use entity::enums::SyncTrigger;
 use entity::sync_runs;
 use sea_orm::{DatabaseConnection, EntityTrait};
-use service::sync::{Failure, SyncError, SyncOptions, SyncProgress};
-use std::sync::{Arc, Mutex, PoisonError};
+use service::sync::{Failure, InventoryScan, StartError, SyncOptions, SyncRequest};
 
 /// Ping and sync.
 #[derive(Default)]
 pub struct SyncMutation;
-
-/// The runtime the api's syncs run on: one thread of its own, beside the runtime
-/// that answers requests.
-///
-/// A sync decodes Amazon's pages and builds its writes between one await and the
-/// next, for milliseconds at a time; on the requests' runtime every page request
-/// that became ready meanwhile waited for it, which the operating system cannot
-/// preempt (a sync running beside the load test put 2.3 ms on a page's p99 that
-/// the same sync in the worker's process did not: docs/PERFORMANCE.md). On its own
-/// thread it is scheduled against the requests by the kernel. Started by the first
-/// sync and kept for the life of the process; the database pool is shared.
-fn sync_runtime() -> Result<&'static tokio::runtime::Handle, ApiError> {
-    static RUNTIME: std::sync::LazyLock<Result<tokio::runtime::Handle, String>> =
-        std::sync::LazyLock::new(start_sync_runtime);
-    RUNTIME.as_ref().map_err(|e| {
-        tracing::error!(error = %e, "the sync runtime could not be started");
-        ApiError::Internal
-    })
-}
-
-fn start_sync_runtime() -> Result<tokio::runtime::Handle, String> {
-    let (started, handle) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("api-sync".to_owned())
-        .spawn(move || {
-            match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => {
-                    let _ = started.send(Ok(runtime.handle().clone()));
-                    runtime.block_on(std::future::pending::<()>());
-                }
-                Err(e) => {
-                    let _ = started.send(Err(e));
-                }
-            }
-        })
-        .map_err(|e| format!("cannot start its thread: {e}"))?;
-    handle
-        .recv()
-        .map_err(|e| format!("its thread ended: {e}"))?
-        .map_err(|e| format!("cannot build it: {e}"))
-}
 
 async fn run_row(db: &DatabaseConnection, id: i64) -> Result<SyncRun, ApiError> {
     sync_runs::Entity::find_by_id(id)
@@ -65,6 +20,44 @@ async fn run_row(db: &DatabaseConnection, id: i64) -> Result<SyncRun, ApiError> 
         .await?
         .map(SyncRun::from)
         .ok_or(ApiError::Internal)
+}
+
+/// Starts a sync in the background and answers its run as RUNNING, or, with
+/// `wait`, the finished run (or the error Amazon ended it with).
+async fn start(
+    ctx: &Context<'_>,
+    request: SyncRequest,
+    options: SyncOptions,
+    wait: bool,
+) -> Result<SyncRun, ApiError> {
+    let api = api_context(ctx)?;
+    let started = api
+        .syncer
+        .start(request, options)
+        .await
+        .map_err(|e| match e {
+            StartError::Sync(e) => ApiError::from(e),
+            thread @ StartError::Thread(_) => ApiError::internal("the sync could not run", &thread),
+        })?;
+    if !wait {
+        return run_row(&api.db, started.run_id).await;
+    }
+    let outcome = match started.outcome.await {
+        Ok(result) => result?,
+        Err(e) => return Err(ApiError::internal("the sync task failed", &e)),
+    };
+    let message = outcome.error.clone().unwrap_or_default();
+    match outcome.failure {
+        Some(Failure::AmazonAuth) => Err(ApiError::SpApiAuthFailed {
+            run_id: outcome.run_id,
+            message,
+        }),
+        Some(Failure::AmazonUnavailable) => Err(ApiError::SpApiUnavailable {
+            run_id: outcome.run_id,
+            message,
+        }),
+        Some(Failure::Other) | None => run_row(&api.db, outcome.run_id).await,
+    }
 }
 
 #[Object]
@@ -76,7 +69,8 @@ impl SyncMutation {
     #[graphql(guard = "OwnerOnly")]
     async fn ping_sp_api(&self, ctx: &Context<'_>) -> Result<AmazonConnection, ApiError> {
         let api = api_context(ctx)?;
-        service::ping::ping_sp_api(&api.db, &api.encryption_key, api.sync.endpoints).await?;
+        let endpoints = api.syncer.tuning().endpoints;
+        service::ping::ping_sp_api(&api.db, &api.encryption_key, endpoints).await?;
         AmazonConnection::load(api).await?.ok_or(ApiError::Internal)
     }
 
@@ -87,6 +81,8 @@ impl SyncMutation {
     /// and writes nothing but the run; `includeItems: false` writes no items;
     /// `since` starts from that instant instead of the stored watermark. While a
     /// sync runs: `SYNC_ALREADY_RUNNING`, with `runningRunId` in the extensions.
+    /// When the run saw new or changed FBA orders, an inventory run refreshes the
+    /// stock of their SKUs right after it.
     #[graphql(guard = "OwnerOnly")]
     async fn sync_amazon_orders(
         &self,
@@ -96,84 +92,39 @@ impl SyncMutation {
         since: Option<DateTime<Utc>>,
         #[graphql(default = false)] wait: bool,
     ) -> Result<SyncRun, ApiError> {
-        let api = api_context(ctx)?;
-        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<i64>();
-        let started_tx = Mutex::new(Some(started_tx));
-        let (progress_tx, progress_rx) = tokio::sync::watch::channel(SyncProgress::default());
-        let live = api.live.clone();
-        let publish = api.live.clone();
         let options = SyncOptions {
             dry_run,
             include_items,
             since,
             trigger: SyncTrigger::Manual,
-            cancel: api.shutdown.child_token(),
-            progress: Some(Arc::new(move |p: &SyncProgress| {
-                progress_tx.send_replace(p.clone());
-            })),
-            on_start: Some(Arc::new(move |id| {
-                publish.insert(id, progress_rx.clone());
-                if let Some(tx) = started_tx
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take()
-                {
-                    let _ = tx.send(id);
-                }
-            })),
+            ..SyncOptions::default()
         };
-        let db = api.db.clone();
-        let key = Arc::clone(&api.encryption_key);
-        let sync_settings = api.sync.clone();
-        let mut task = api.tasks.spawn_on(
-            async move {
-                let result =
-                    service::sync::run_orders_sync(&db, &key, &sync_settings, options).await;
-                if let Ok(outcome) = &result {
-                    live.remove(outcome.run_id);
-                }
-                result
-            },
-            sync_runtime()?,
-        );
+        start(ctx, SyncRequest::Orders, options, wait).await
+    }
 
-        let finished = |joined: Result<
-            Result<service::sync::SyncOutcome, SyncError>,
-            tokio::task::JoinError,
-        >| {
-            match joined {
-                Ok(result) => result.map_err(ApiError::from),
-                Err(e) => Err(ApiError::internal("the sync task failed", &e)),
-            }
+    /// Starts an FBA inventory sync (`kind: INVENTORY`) like `syncAmazonOrders`,
+    /// with the same errors. By default it reads only what Amazon changed since the
+    /// last run (a full scan the first time); `full: true` reads every SKU and marks
+    /// the SKUs Amazon no longer returns as gone. `dryRun` writes nothing but the run.
+    #[graphql(guard = "OwnerOnly")]
+    async fn sync_amazon_inventory(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] dry_run: bool,
+        #[graphql(default = false)] full: bool,
+        #[graphql(default = false)] wait: bool,
+    ) -> Result<SyncRun, ApiError> {
+        let options = SyncOptions {
+            dry_run,
+            include_items: false,
+            trigger: SyncTrigger::Manual,
+            ..SyncOptions::default()
         };
-        if wait {
-            let outcome = finished(task.await)?;
-            let message = outcome.error.clone().unwrap_or_default();
-            return match outcome.failure {
-                Some(Failure::AmazonAuth) => Err(ApiError::SpApiAuthFailed {
-                    run_id: outcome.run_id,
-                    message,
-                }),
-                Some(Failure::AmazonUnavailable) => Err(ApiError::SpApiUnavailable {
-                    run_id: outcome.run_id,
-                    message,
-                }),
-                Some(Failure::Other) | None => run_row(&api.db, outcome.run_id).await,
-            };
-        }
-        tokio::select! {
-            started = started_rx => match started {
-                Ok(id) => run_row(&api.db, id).await,
-                // The run ended before it started: the task has the reason.
-                Err(_) => {
-                    let outcome = finished(task.await)?;
-                    run_row(&api.db, outcome.run_id).await
-                }
-            },
-            joined = &mut task => {
-                let outcome = finished(joined)?;
-                run_row(&api.db, outcome.run_id).await
-            }
-        }
+        let scan = if full {
+            InventoryScan::Full
+        } else {
+            InventoryScan::Incremental
+        };
+        start(ctx, SyncRequest::Inventory(scan), options, wait).await
     }
 }

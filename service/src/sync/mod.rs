@@ -4,18 +4,22 @@
 //! [`runner`] holds what every dataset shares (the lease, the `sync_runs` row, the
 //! typed run record); [`cursor`] the watermarks; [`windows`] the window planning;
 //! [`budget`] the quota earlier runs left. Each dataset is one module plugged into
-//! the runner: [`orders`] (orders and items).
+//! the runner: [`orders`] (orders and items) and [`inventory`] (FBA stock).
 
 pub mod budget;
 mod cursor;
+mod inventory;
 mod orders;
 mod record;
 mod runner;
+mod syncer;
 pub mod windows;
 mod write;
 
+pub use inventory::{InventoryScan, run_inventory_sync_with};
 pub use orders::run_orders_sync_with;
 pub use record::{Failure, RunMetadata};
+pub use syncer::{StartError, Started, SyncRequest, Syncer};
 
 use crate::spapi::SpApiError;
 use chrono::{DateTime, Utc};
@@ -181,6 +185,12 @@ pub struct SyncOutcome {
     pub error: Option<String>,
     /// What kind of failure ended it, for callers that react to it.
     pub failure: Option<Failure>,
+    /// AFN SKUs (marketplace, SKU) whose orders this run found new or changed.
+    pub stock_skus: Vec<(String, String)>,
+    /// What a person should know about the run.
+    pub notes: Vec<String>,
+    /// The inventory run that refreshed `stock_skus` after this orders run, if any.
+    pub stock_refresh_run_id: Option<i64>,
 }
 
 impl Failure {
@@ -269,20 +279,13 @@ pub async fn watermark(
         .await
 }
 
-/// Runs one orders sync against Amazon for the stored connection and credentials,
-/// with the lease, first look-back and client timings of `tuning` (configuration:
-/// `SYNC_LEASE_TTL_SECS`, `SYNC_FIRST_LOOKBACK_DAYS`, `SPAPI_REQUEST_TIMEOUT_MS`,
-/// `SPAPI_RETRY_BASE_MS`).
-///
-/// # Errors
-/// See [`run_orders_sync_with`]; also [`SyncError::Account`] when Amazon is not
-/// configured or the credentials cannot be opened.
-pub async fn run_orders_sync(
+/// The stored connection and a client for it, with the quota earlier runs left and
+/// the client timings of `tuning`.
+async fn connect(
     db: &DatabaseConnection,
     key: &crate::amazon_account::seal::EncryptionKey,
     tuning: &SyncTuning,
-    options: SyncOptions,
-) -> Result<SyncOutcome, SyncError> {
+) -> Result<(entity::amazon_connection::Model, crate::spapi::SpApiClient), SyncError> {
     let (conn, mut config) =
         crate::amazon_account::client_config(db, key, tuning.endpoints).await?;
     if let Err(e) = budget::seed(db, &mut config, Utc::now()).await {
@@ -293,10 +296,75 @@ pub async fn run_orders_sync(
     config.retry.max_delay = config.retry.max_delay.max(tuning.retry_base_delay);
     let client = crate::spapi::SpApiClient::new(config)
         .map_err(crate::amazon_account::AccountError::from)?;
-    let settings = SyncSettings {
+    Ok((conn, client))
+}
+
+fn settings_of(tuning: &SyncTuning) -> SyncSettings {
+    SyncSettings {
         lease_ttl: tuning.lease_ttl,
         first_lookback: tuning.first_lookback,
         ..SyncSettings::default()
+    }
+}
+
+/// Runs one orders sync against Amazon for the stored connection and credentials,
+/// with the lease, first look-back and client timings of `tuning` (configuration:
+/// `SYNC_LEASE_TTL_SECS`, `SYNC_FIRST_LOOKBACK_DAYS`, `SPAPI_REQUEST_TIMEOUT_MS`,
+/// `SPAPI_RETRY_BASE_MS`). When it succeeds and saw new or changed FBA orders, the
+/// stock of their SKUs is refreshed right after, in an inventory run of its own
+/// (`stock_refresh_run_id`), so stock follows sales within one orders sync.
+///
+/// # Errors
+/// See [`run_orders_sync_with`]; also [`SyncError::Account`] when Amazon is not
+/// configured or the credentials cannot be opened.
+pub async fn run_orders_sync(
+    db: &DatabaseConnection,
+    key: &crate::amazon_account::seal::EncryptionKey,
+    tuning: &SyncTuning,
+    options: SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
+    let (conn, client) = connect(db, key, tuning).await?;
+    let settings = settings_of(tuning);
+    let refresh = SyncOptions {
+        dry_run: false,
+        include_items: false,
+        since: None,
+        trigger: options.trigger,
+        progress: None,
+        cancel: options.cancel.clone(),
+        on_start: None,
     };
-    run_orders_sync_with(db, &client, &conn, &settings, options).await
+    let dry_run = options.dry_run;
+    let mut outcome = run_orders_sync_with(db, &client, &conn, &settings, options).await?;
+    if dry_run || outcome.status != SyncStatus::Succeeded || outcome.stock_skus.is_empty() {
+        return Ok(outcome);
+    }
+    let scan = InventoryScan::Skus(outcome.stock_skus.clone());
+    match run_inventory_sync_with(db, &client, &conn, &settings, scan, refresh).await {
+        Ok(r) => outcome.stock_refresh_run_id = Some(r.run_id),
+        Err(SyncError::AlreadyRunning { .. }) => {
+            tracing::info!("an inventory sync is running; it brings the stock of the sold SKUs");
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the stock refresh after the orders sync could not run")
+        }
+    }
+    Ok(outcome)
+}
+
+/// Runs one inventory sync against Amazon for the stored connection and
+/// credentials (see [`run_orders_sync`] for `tuning`).
+///
+/// # Errors
+/// See [`run_inventory_sync_with`]; also [`SyncError::Account`] when Amazon is not
+/// configured or the credentials cannot be opened.
+pub async fn run_inventory_sync(
+    db: &DatabaseConnection,
+    key: &crate::amazon_account::seal::EncryptionKey,
+    tuning: &SyncTuning,
+    scan: InventoryScan,
+    options: SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
+    let (conn, client) = connect(db, key, tuning).await?;
+    run_inventory_sync_with(db, &client, &conn, &settings_of(tuning), scan, options).await
 }

@@ -9,7 +9,7 @@
 
 use super::cursor::Cursor;
 use super::runner::{self, Dataset, RunState};
-use super::{SyncError, SyncOptions, SyncOutcome, SyncProgress, SyncSettings, windows, write};
+use super::{SyncError, SyncOptions, SyncOutcome, SyncSettings, windows, write};
 use crate::lease;
 use crate::spapi::{ClientStats, OrdersApi, OrdersQuery, RemoteOrder};
 use chrono::{DateTime, Utc};
@@ -202,7 +202,7 @@ async fn sync_windows(
             };
             state.progress.pages += 1;
             let next = page.next_token.clone();
-            apply_page(db, api, page.orders, options, &mut state.progress).await?;
+            apply_page(db, api, page.orders, options, state).await?;
             fresh_tables.after_page(db, state.progress.inserted).await?;
             state.report(options, &api.stats().since(&stats_base));
             match next {
@@ -248,8 +248,9 @@ async fn apply_page(
     api: &dyn OrdersApi,
     page: Vec<RemoteOrder>,
     options: &SyncOptions,
-    progress: &mut SyncProgress,
+    state: &mut RunState,
 ) -> Result<(), SyncError> {
+    let progress = &mut state.progress;
     if page.is_empty() {
         return Ok(());
     }
@@ -294,6 +295,15 @@ async fn apply_page(
         };
         if let Some(items) = &items {
             progress.items_upserted += items.len() as u64;
+        }
+        if remote.fulfillment_channel.as_deref() == Some("AFN")
+            && let Some(items) = &items
+        {
+            for sku in items.iter().filter_map(|i| i.seller_sku.clone()) {
+                state
+                    .stock_skus
+                    .insert((remote.marketplace_id.clone(), sku));
+            }
         }
         work.push((remote, items));
     }

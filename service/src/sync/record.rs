@@ -49,6 +49,14 @@ pub struct RunMetadata {
     pub failure: Option<Failure>,
     /// Where it started instead of the watermark, if asked to.
     pub since: Option<DateTime<Utc>>,
+    /// How an inventory run read Amazon: `full`, `incremental` or `skus`.
+    pub scan: Option<String>,
+    /// Rows a full scan no longer found and marked gone.
+    pub marked_gone: u64,
+    /// Scans started again because a page token expired.
+    pub restarts: u64,
+    /// What a person should know about the run (e.g. no FBA inventory).
+    pub notes: Vec<String>,
 }
 
 impl RunMetadata {

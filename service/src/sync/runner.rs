@@ -16,6 +16,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
     IntoActiveModel, QueryFilter,
 };
+use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +29,16 @@ pub(crate) struct RunState {
     pub window_start: DateTime<Utc>,
     /// Last instant covered.
     pub window_end: DateTime<Utc>,
+    /// How the dataset read Amazon, if it has several ways (`full`, `skus`…).
+    pub scan: Option<&'static str>,
+    /// Rows marked gone.
+    pub marked_gone: u64,
+    /// Scans started again (an expired page token).
+    pub restarts: u64,
+    /// What a person should know about the run.
+    pub notes: Vec<String>,
+    /// AFN SKUs whose orders were new or changed, by marketplace.
+    pub stock_skus: BTreeSet<(String, String)>,
 }
 
 impl RunState {
@@ -177,6 +188,11 @@ pub(crate) async fn run<D: Dataset>(
         progress: SyncProgress::default(),
         window_start: started,
         window_end: started,
+        scan: None,
+        marked_gone: 0,
+        restarts: 0,
+        notes: Vec::new(),
+        stock_skus: BTreeSet::new(),
     };
     let result = dataset.sync(db, &options, &lost, &mut state).await;
     renew_stop.cancel();
@@ -201,9 +217,12 @@ pub(crate) async fn run<D: Dataset>(
         throttled: stats.total_throttled(),
         error: error.clone(),
         failure: result.as_ref().err().and_then(Failure::of),
+        stock_skus: state.stock_skus.iter().cloned().collect(),
+        notes: state.notes.clone(),
+        stock_refresh_run_id: None,
     };
     let finished = Utc::now();
-    let record = finish_run(db, run, &outcome, &stats, &options, finished).await;
+    let record = finish_run(db, run, &outcome, &stats, &options, &state, finished).await;
     let _ = lease.release().await;
     record?;
     if !options.dry_run {
@@ -254,6 +273,7 @@ async fn finish_run(
     outcome: &SyncOutcome,
     stats: &ClientStats,
     options: &SyncOptions,
+    state: &RunState,
     finished: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let p = &outcome.progress;
@@ -290,6 +310,10 @@ async fn finish_run(
         windows_committed: u64::from(p.windows_done),
         failure: outcome.failure,
         since: options.since,
+        scan: state.scan.map(str::to_owned),
+        marked_gone: state.marked_gone,
+        restarts: state.restarts,
+        notes: state.notes.clone(),
     };
     run.metadata = Set(Some(metadata.to_json()));
     run.finished_at = Set(Some(finished));

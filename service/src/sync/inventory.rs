@@ -1,0 +1,409 @@
+//! The inventory dataset: Amazon's FBA inventory summaries into `fba_inventory`.
+//!
+//! Three ways to read Amazon ([`InventoryScan`]):
+//! - **full**: every summary of every marketplace; a SKU the scan no longer
+//!   returns is marked gone (never deleted). The first run is always full, and
+//!   the worker runs one daily as the safety net for what incremental reads miss
+//!   (Amazon's `startDateTime` does not see inbound-quantity changes, and sellers
+//!   report SKUs skipped across pages).
+//! - **incremental**: only summaries Amazon changed since the watermark minus an
+//!   overlap (`startDateTime`, at most 18 months back).
+//! - **SKUs**: the given SKUs, 50 per call, after an orders sync saw their orders
+//!   change, so stock follows sales within one orders sync.
+//!
+//! A page token lives 30 seconds and only with its first page's parameters; a
+//! token that Amazon no longer accepts starts the marketplace's scan again (writes
+//! are idempotent upserts, so nothing is lost or doubled). An account without FBA
+//! inventory answers `InvalidInput` to a well-formed first request: the run
+//! records "no FBA inventory" for that marketplace and succeeds.
+
+use super::cursor::Cursor;
+use super::runner::{self, Dataset, RunState};
+use super::{SyncError, SyncOptions, SyncOutcome, SyncSettings};
+use crate::inventory::SkuKey;
+use crate::lease;
+use crate::spapi::inventory::MAX_SKUS_PER_CALL;
+use crate::spapi::{ClientStats, InventoryApi, InventoryQuery, RemoteInventory, SpApiError};
+use chrono::{DateTime, Duration, Utc};
+use entity::enums::SyncKind;
+use entity::{amazon_connection, fba_inventory};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use tokio_util::sync::CancellationToken;
+
+/// How far back `startDateTime` may reach (Amazon: 18 months; a day's margin).
+const MAX_START_AGE: Duration = Duration::days(18 * 30 - 1);
+
+/// How often one marketplace's scan may start again after expired page tokens
+/// before the run gives up.
+const MAX_RESTARTS: u32 = 3;
+
+/// Which summaries an inventory run reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InventoryScan {
+    /// Changed since the watermark (a full scan when there is none yet).
+    Incremental,
+    /// Everything; SKUs no longer returned are marked gone.
+    Full,
+    /// Just these SKUs (marketplace, seller SKU).
+    Skus(Vec<SkuKey>),
+}
+
+struct Inventory<'a> {
+    api: &'a dyn InventoryApi,
+    conn: &'a amazon_connection::Model,
+    settings: &'a SyncSettings,
+    scan: InventoryScan,
+}
+
+#[async_trait::async_trait]
+impl Dataset for Inventory<'_> {
+    const KIND: SyncKind = SyncKind::Inventory;
+    const LEASE: &'static str = lease::INVENTORY_SYNC;
+
+    fn stats(&self) -> ClientStats {
+        self.api.stats()
+    }
+
+    async fn sync(
+        &self,
+        db: &DatabaseConnection,
+        options: &SyncOptions,
+        lost: &CancellationToken,
+        state: &mut RunState,
+    ) -> Result<(), SyncError> {
+        let marketplace_ids = self.conn.marketplace_id_list();
+        if marketplace_ids.is_empty() {
+            return Err(SyncError::Account(
+                crate::amazon_account::AccountError::NotConfigured(
+                    "the Amazon connection lists no marketplace ids",
+                ),
+            ));
+        }
+        if !self.api.clock_known() {
+            self.api.marketplace_participations().await?;
+        }
+        let now = self.api.amazon_now();
+        let mut scan = Scanner {
+            db,
+            api: self.api,
+            settings: self.settings,
+            options,
+            lost,
+            stats_base: self.api.stats(),
+        };
+        state.window_end = now;
+        if let InventoryScan::Skus(keys) = &self.scan {
+            state.scan = Some("skus");
+            state.window_start = now;
+            let mut by_marketplace: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+            for (mp, sku) in keys {
+                if marketplace_ids.contains(mp) {
+                    by_marketplace.entry(mp).or_default().insert(sku);
+                }
+            }
+            let chunks: Vec<(&str, Vec<String>)> = by_marketplace
+                .into_iter()
+                .flat_map(|(mp, skus)| {
+                    let skus: Vec<&str> = skus.into_iter().collect();
+                    skus.chunks(MAX_SKUS_PER_CALL)
+                        .map(|c| (mp, c.iter().map(|s| (*s).to_owned()).collect()))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            state.progress.windows_total = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
+            for (mp, skus) in chunks {
+                let query = InventoryQuery {
+                    marketplace_id: mp.to_owned(),
+                    start_date_time: None,
+                    seller_skus: skus,
+                };
+                scan.marketplace(&query, state).await?;
+                state.progress.windows_done += 1;
+            }
+            return Ok(());
+        }
+
+        let cursor = Cursor {
+            kind: SyncKind::Inventory,
+            scope: "",
+        };
+        let watermark = match self.scan {
+            InventoryScan::Full => None,
+            _ => cursor.stored(db, &marketplace_ids).await?,
+        };
+        let overlap = Duration::from_std(self.settings.overlap).unwrap_or(Duration::minutes(5));
+        let start = watermark.map(|w| (w - overlap).max(now - MAX_START_AGE));
+        state.scan = Some(if start.is_some() {
+            "incremental"
+        } else {
+            "full"
+        });
+        state.window_start = start.unwrap_or(now);
+        state.progress.windows_total = u32::try_from(marketplace_ids.len()).unwrap_or(u32::MAX);
+        for mp in &marketplace_ids {
+            let scan_started = Utc::now();
+            let query = InventoryQuery {
+                marketplace_id: mp.clone(),
+                start_date_time: start,
+                seller_skus: Vec::new(),
+            };
+            let has_fba = scan.marketplace(&query, state).await?;
+            if !options.dry_run {
+                if start.is_none() && has_fba {
+                    state.marked_gone += mark_gone(db, mp, scan_started).await?;
+                }
+                cursor.advance(db, std::slice::from_ref(mp), now).await?;
+            }
+            state.progress.windows_done += 1;
+        }
+        Ok(())
+    }
+}
+
+struct Scanner<'a> {
+    db: &'a DatabaseConnection,
+    api: &'a dyn InventoryApi,
+    settings: &'a SyncSettings,
+    options: &'a SyncOptions,
+    lost: &'a CancellationToken,
+    stats_base: ClientStats,
+}
+
+impl Scanner<'_> {
+    /// Reads every page of `query` and writes each as it comes. False when Amazon
+    /// says the account has no FBA inventory there.
+    async fn marketplace(
+        &mut self,
+        query: &InventoryQuery,
+        state: &mut RunState,
+    ) -> Result<bool, SyncError> {
+        let mut restarts = 0u32;
+        'scan: loop {
+            let mut token: Option<String> = None;
+            let mut seen_tokens = HashSet::new();
+            let mut pages = 0u32;
+            loop {
+                state.check(self.options, self.lost)?;
+                pages += 1;
+                if pages > self.settings.max_pages_per_window {
+                    return Err(SyncError::TooManyPages {
+                        window_start: state.window_start,
+                        window_end: state.window_end,
+                        max: self.settings.max_pages_per_window,
+                    });
+                }
+                let answer = tokio::select! {
+                    page = self.api.inventory_page(query, token.as_deref()) => page,
+                    () = self.options.cancel.cancelled() => return Err(SyncError::Cancelled),
+                };
+                let page = match answer {
+                    Ok(page) => page,
+                    Err(SpApiError::InvalidInput { message, .. }) if token.is_none() => {
+                        tracing::warn!(marketplace = %query.marketplace_id, %message, "Amazon refused a well-formed inventory request: no FBA inventory");
+                        state.notes.push(format!(
+                            "Amazon reports no FBA inventory in {} (it answers InvalidInput when the account has no FBA SKUs there or FBA is not enabled)",
+                            query.marketplace_id
+                        ));
+                        return Ok(false);
+                    }
+                    Err(SpApiError::InvalidInput { message, .. }) => {
+                        restarts += 1;
+                        state.restarts += 1;
+                        if restarts > MAX_RESTARTS {
+                            return Err(SyncError::Api(SpApiError::Upstream {
+                                operation: "getInventorySummaries",
+                                attempts: restarts,
+                                last: format!(
+                                    "page tokens kept being refused ({message}); the scan of {} started again {MAX_RESTARTS} times",
+                                    query.marketplace_id
+                                ),
+                            }));
+                        }
+                        tracing::warn!(marketplace = %query.marketplace_id, %message, restarts, "an inventory page token was refused (it lives 30 s); scanning the marketplace again");
+                        continue 'scan;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                state.progress.pages += 1;
+                let next = page.next_token;
+                apply_page(self.db, page.summaries, self.options, state).await?;
+                state.report(self.options, &self.api.stats().since(&self.stats_base));
+                match next {
+                    Some(t) if !seen_tokens.insert(t.clone()) => {
+                        return Err(SyncError::RepeatingToken {
+                            window_start: state.window_start,
+                            window_end: state.window_end,
+                        });
+                    }
+                    Some(t) => token = Some(t),
+                    None => return Ok(true),
+                }
+            }
+        }
+    }
+}
+
+fn unchanged(row: &fba_inventory::Model, s: &RemoteInventory) -> bool {
+    row.gone_at.is_none()
+        && row.fulfillable_quantity == s.fulfillable
+        && row.inbound_working_quantity == s.inbound_working
+        && row.inbound_shipped_quantity == s.inbound_shipped
+        && row.inbound_receiving_quantity == s.inbound_receiving
+        && row.reserved_quantity == s.reserved
+        && row.unfulfillable_quantity == s.unfulfillable
+        && row.researching_quantity == s.researching
+        && row.total_quantity == s.total
+        && row.last_updated_time == s.last_updated
+        && row.asin == s.asin
+        && row.fn_sku == s.fn_sku
+        && row.condition == s.condition
+        && row.product_name == s.product_name
+}
+
+fn fill(row: &mut fba_inventory::ActiveModel, s: RemoteInventory, now: DateTime<Utc>) {
+    row.asin = Set(s.asin);
+    row.fn_sku = Set(s.fn_sku);
+    row.condition = Set(s.condition);
+    row.product_name = Set(s.product_name);
+    row.fulfillable_quantity = Set(s.fulfillable);
+    row.inbound_working_quantity = Set(s.inbound_working);
+    row.inbound_shipped_quantity = Set(s.inbound_shipped);
+    row.inbound_receiving_quantity = Set(s.inbound_receiving);
+    row.reserved_quantity = Set(s.reserved);
+    row.unfulfillable_quantity = Set(s.unfulfillable);
+    row.researching_quantity = Set(s.researching);
+    row.total_quantity = Set(s.total);
+    row.last_updated_time = Set(s.last_updated);
+    row.raw = Set(s.raw);
+    row.seen_at = Set(now);
+    row.gone_at = Set(None);
+    row.updated_at = Set(now);
+}
+
+/// Writes one page in one transaction (or, dry, only counts what it would write).
+async fn apply_page(
+    db: &DatabaseConnection,
+    page: Vec<RemoteInventory>,
+    options: &SyncOptions,
+    state: &mut RunState,
+) -> Result<(), SyncError> {
+    // One marketplace per call; a SKU Amazon repeats within a page counts once.
+    let mut latest: BTreeMap<SkuKey, RemoteInventory> = BTreeMap::new();
+    for s in page {
+        state.progress.found += 1;
+        latest.insert((s.marketplace_id.clone(), s.seller_sku.clone()), s);
+    }
+    let Some(((marketplace_id, _), _)) = latest.first_key_value() else {
+        return Ok(());
+    };
+    let marketplace_id = marketplace_id.clone();
+    let skus: Vec<String> = latest.keys().map(|(_, sku)| sku.clone()).collect();
+    let existing: HashMap<String, fba_inventory::Model> = fba_inventory::Entity::find()
+        .filter(fba_inventory::Column::MarketplaceId.eq(&marketplace_id))
+        .filter(fba_inventory::Column::SellerSku.is_in(skus))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.seller_sku.clone(), r))
+        .collect();
+    let mut seen_unchanged = Vec::new();
+    let mut writes = Vec::new();
+    for ((_, sku), s) in latest {
+        match existing.get(&sku) {
+            Some(row) if unchanged(row, &s) => {
+                state.progress.unchanged += 1;
+                seen_unchanged.push(row.id);
+            }
+            Some(row) => {
+                state.progress.updated += 1;
+                writes.push((Some(row.clone()), s));
+            }
+            None => {
+                state.progress.inserted += 1;
+                writes.push((None, s));
+            }
+        }
+    }
+    if options.dry_run {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    for (row, s) in writes {
+        match row {
+            Some(row) => {
+                let mut row = row.into_active_model();
+                fill(&mut row, s, now);
+                row.update(&txn).await?;
+            }
+            None => {
+                let mut row = fba_inventory::ActiveModel {
+                    marketplace_id: Set(s.marketplace_id.clone()),
+                    seller_sku: Set(s.seller_sku.clone()),
+                    created_at: Set(now),
+                    ..Default::default()
+                };
+                fill(&mut row, s, now);
+                row.insert(&txn).await?;
+            }
+        }
+    }
+    if !seen_unchanged.is_empty() {
+        fba_inventory::Entity::update_many()
+            .col_expr(fba_inventory::Column::SeenAt, Expr::value(now))
+            .filter(fba_inventory::Column::Id.is_in(seen_unchanged))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Marks gone the marketplace's SKUs a full scan that started at `scan_started`
+/// did not see (every SKU it saw was written with a later `seen_at`).
+async fn mark_gone(
+    db: &DatabaseConnection,
+    marketplace_id: &str,
+    scan_started: DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    let now = Utc::now();
+    let done = fba_inventory::Entity::update_many()
+        .col_expr(fba_inventory::Column::GoneAt, Expr::value(now))
+        .col_expr(fba_inventory::Column::UpdatedAt, Expr::value(now))
+        .filter(fba_inventory::Column::MarketplaceId.eq(marketplace_id))
+        .filter(fba_inventory::Column::GoneAt.is_null())
+        .filter(fba_inventory::Column::SeenAt.lt(scan_started))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
+}
+
+/// Runs one inventory sync for the stored connection with the given client.
+///
+/// # Errors
+/// [`SyncError::AlreadyRunning`] when another inventory sync holds the lease (no run
+/// row is written); a database error when even the run row cannot be written.
+/// Every other failure ends the run as failed or interrupted and is returned in
+/// the outcome.
+#[tracing::instrument(skip_all, fields(dry_run = options.dry_run, trigger = ?options.trigger))]
+pub async fn run_inventory_sync_with(
+    db: &DatabaseConnection,
+    api: &dyn InventoryApi,
+    conn: &amazon_connection::Model,
+    settings: &SyncSettings,
+    scan: InventoryScan,
+    options: SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
+    let inventory = Inventory {
+        api,
+        conn,
+        settings,
+        scan,
+    };
+    runner::run(db, &inventory, settings.lease_ttl, options).await
+}

@@ -1,0 +1,250 @@
+//! [`Syncer`]: the one way a process starts syncs.
+//!
+//! Built once from the database, the key and the configuration. [`Syncer::run`]
+//! runs a sync on the caller's task (the worker, the CLI); [`Syncer::start`] runs
+//! it in the background and answers as soon as the run is recorded, with its id,
+//! its progress and a handle on its outcome (the api).
+//!
+//! Background syncs run on a thread of their own, beside the runtime that answers
+//! requests. A sync decodes Amazon's pages and builds its writes between one await
+//! and the next, for milliseconds at a time; on the requests' runtime every page
+//! request that became ready meanwhile waited for it, which the operating system
+//! cannot preempt (a sync beside the load test put 2.3 ms on a page's p99 that the
+//! same sync in the worker's process did not: docs/PERFORMANCE.md). On its own
+//! thread it is scheduled against the requests by the kernel. The thread starts
+//! with the first background sync and lives as long as the process.
+
+use super::{
+    InventoryScan, SyncError, SyncOptions, SyncOutcome, SyncProgress, SyncTuning,
+    run_inventory_sync, run_orders_sync,
+};
+use crate::amazon_account::seal::EncryptionKey;
+use sea_orm::DatabaseConnection;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::{oneshot, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Which dataset to sync, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncRequest {
+    /// Orders and items (then the stock of the FBA SKUs they sold).
+    Orders,
+    /// FBA inventory.
+    Inventory(InventoryScan),
+}
+
+/// Progress of the runs this process is executing, by run id.
+#[derive(Clone, Default)]
+struct LiveRuns(Arc<Mutex<HashMap<i64, watch::Receiver<SyncProgress>>>>);
+
+impl LiveRuns {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, watch::Receiver<SyncProgress>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A background run that has been recorded.
+#[derive(Debug)]
+pub struct Started {
+    /// Its `sync_runs` id.
+    pub run_id: i64,
+    /// Its counters, after every page.
+    pub progress: watch::Receiver<SyncProgress>,
+    /// How it ends.
+    pub outcome: tokio::task::JoinHandle<Result<SyncOutcome, SyncError>>,
+}
+
+/// Why a background run did not start or its outcome is unknown.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The sync refused to run (another run holds the lease, nothing to sync with…).
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// The sync thread could not be started, or the run's task panicked.
+    #[error("the sync thread failed: {0}")]
+    Thread(String),
+}
+
+/// Starts and follows this process's syncs.
+#[derive(Clone)]
+pub struct Syncer {
+    db: DatabaseConnection,
+    key: Arc<EncryptionKey>,
+    tuning: SyncTuning,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+    live: LiveRuns,
+}
+
+impl std::fmt::Debug for Syncer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Syncer")
+            .field("tuning", &self.tuning)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Syncer {
+    /// A syncer for this database, key and configuration.
+    #[must_use]
+    pub fn new(db: DatabaseConnection, key: Arc<EncryptionKey>, tuning: SyncTuning) -> Self {
+        Self {
+            db,
+            key,
+            tuning,
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            live: LiveRuns::default(),
+        }
+    }
+
+    /// The configuration it syncs with.
+    #[must_use]
+    pub fn tuning(&self) -> &SyncTuning {
+        &self.tuning
+    }
+
+    /// Runs one sync on the caller's task.
+    ///
+    /// # Errors
+    /// See [`run_orders_sync`] and [`run_inventory_sync`].
+    pub async fn run(
+        &self,
+        request: SyncRequest,
+        options: SyncOptions,
+    ) -> Result<SyncOutcome, SyncError> {
+        match request {
+            SyncRequest::Orders => {
+                run_orders_sync(&self.db, &self.key, &self.tuning, options).await
+            }
+            SyncRequest::Inventory(scan) => {
+                run_inventory_sync(&self.db, &self.key, &self.tuning, scan, options).await
+            }
+        }
+    }
+
+    /// Starts one sync in the background (cancelled by [`Self::shut_down`]) and
+    /// answers once it is recorded. `options.progress`, `cancel` and `on_start` are
+    /// the syncer's own.
+    ///
+    /// # Errors
+    /// The sync's error when it ended before it was recorded (another run holds
+    /// the lease, Amazon is not configured…); [`StartError::Thread`].
+    pub async fn start(
+        &self,
+        request: SyncRequest,
+        mut options: SyncOptions,
+    ) -> Result<Started, StartError> {
+        let runtime = sync_runtime().map_err(StartError::Thread)?;
+        let (started_tx, started_rx) = oneshot::channel::<i64>();
+        let started_tx = Mutex::new(Some(started_tx));
+        let (progress_tx, progress_rx) = watch::channel(SyncProgress::default());
+        let publish = self.live.clone();
+        let published = progress_rx.clone();
+        options.cancel = self.shutdown.child_token();
+        options.progress = Some(Arc::new(move |p: &SyncProgress| {
+            progress_tx.send_replace(p.clone());
+        }));
+        options.on_start = Some(Arc::new(move |id| {
+            publish.lock().insert(id, published.clone());
+            if let Some(tx) = started_tx
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+            {
+                let _ = tx.send(id);
+            }
+        }));
+        let this = self.clone();
+        let mut task = self.tasks.spawn_on(
+            async move {
+                let result = this.run(request, options).await;
+                if let Ok(outcome) = &result {
+                    this.live.lock().remove(&outcome.run_id);
+                }
+                result
+            },
+            runtime,
+        );
+        let joined = |j: Result<Result<SyncOutcome, SyncError>, tokio::task::JoinError>| match j {
+            Ok(result) => result.map_err(StartError::from),
+            Err(e) => Err(StartError::Thread(e.to_string())),
+        };
+        tokio::select! {
+            started = started_rx => match started {
+                Ok(run_id) => Ok(Started { run_id, progress: progress_rx, outcome: task }),
+                // The run ended before it was recorded: the task has the reason.
+                Err(_) => {
+                    let outcome = joined(task.await)?;
+                    Ok(Started { run_id: outcome.run_id, progress: progress_rx, outcome: finished(outcome) })
+                }
+            },
+            j = &mut task => {
+                let outcome = joined(j)?;
+                Ok(Started { run_id: outcome.run_id, progress: progress_rx, outcome: finished(outcome) })
+            }
+        }
+    }
+
+    /// The progress of a run this process is executing, while it runs.
+    #[must_use]
+    pub fn progress_of(&self, run_id: i64) -> Option<watch::Receiver<SyncProgress>> {
+        self.live.lock().get(&run_id).cloned()
+    }
+
+    /// Cancels the background runs: each stops after its current page and is
+    /// recorded as interrupted. Later starts are cancelled at once.
+    pub fn cancel(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Cancels the background runs and waits for them up to `grace`. False when
+    /// some did not finish in time.
+    pub async fn shut_down(&self, grace: std::time::Duration) -> bool {
+        self.shutdown.cancel();
+        self.tasks.close();
+        tokio::time::timeout(grace, self.tasks.wait()).await.is_ok()
+    }
+}
+
+/// A join handle on an outcome already known.
+fn finished(outcome: SyncOutcome) -> tokio::task::JoinHandle<Result<SyncOutcome, SyncError>> {
+    tokio::spawn(async move { Ok(outcome) })
+}
+
+/// The runtime background syncs run on: one thread of its own.
+fn sync_runtime() -> Result<&'static tokio::runtime::Handle, String> {
+    static RUNTIME: std::sync::LazyLock<Result<tokio::runtime::Handle, String>> =
+        std::sync::LazyLock::new(start_sync_runtime);
+    RUNTIME.as_ref().map_err(|e| {
+        tracing::error!(error = %e, "the sync runtime could not be started");
+        e.clone()
+    })
+}
+
+fn start_sync_runtime() -> Result<tokio::runtime::Handle, String> {
+    let (started, handle) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("sync".to_owned())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => {
+                    let _ = started.send(Ok(runtime.handle().clone()));
+                    runtime.block_on(std::future::pending::<()>());
+                }
+                Err(e) => {
+                    let _ = started.send(Err(e));
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start its thread: {e}"))?;
+    handle
+        .recv()
+        .map_err(|e| format!("its thread ended: {e}"))?
+        .map_err(|e| format!("cannot build it: {e}"))
+}
