@@ -1,7 +1,8 @@
 //! `api --demo`: everything a newcomer needs to try the product without Amazon.
 //!
 //! Starts spapi-sim in-process with a seeded seller (300 orders over 30 days in the
-//! US and Canada, and new orders arriving live), uses a fresh SQLite database
+//! US and Canada, new orders arriving live, and FBA stock that the AFN orders
+//! reserve and ship, inbound shipments refill and damage now and then), uses a fresh SQLite database
 //! `demo.sqlite` in the data directory (the real database is not touched), creates
 //! the owner `demo@example.com` with a random password printed once, and points the
 //! Amazon connection at the simulator. The simulator's buckets are more generous
