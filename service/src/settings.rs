@@ -73,6 +73,7 @@ pub struct Settings {
     pub comprehensive_sync_hour: u32,
     /// `INVENTORY_INTERVAL_MINUTES`: the worker's incremental FBA inventory sync
     /// period in the default plan (default 60; 0 turns the inventory jobs off).
+    /// `INVENTORY_INTERVAL_SECS`, when set, overrides it with seconds (chaos runs).
     pub inventory_interval: Option<std::time::Duration>,
     /// `INVENTORY_FULL_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
     /// daily full inventory scan in the default plan (default 4).
@@ -258,14 +259,22 @@ impl Settings {
             0..=23,
         )?)
         .unwrap_or(3);
-        let inventory_interval = match parse_u64_in(
-            "INVENTORY_INTERVAL_MINUTES",
-            get("INVENTORY_INTERVAL_MINUTES"),
-            60,
-            0..=24 * 60,
-        )? {
-            0 => None,
-            minutes => Some(std::time::Duration::from_secs(60 * minutes)),
+        let inventory_interval = match get("INVENTORY_INTERVAL_SECS") {
+            Some(secs) => Some(std::time::Duration::from_secs(parse_u64_in(
+                "INVENTORY_INTERVAL_SECS",
+                Some(secs),
+                3600,
+                1..=24 * 3600,
+            )?)),
+            None => match parse_u64_in(
+                "INVENTORY_INTERVAL_MINUTES",
+                get("INVENTORY_INTERVAL_MINUTES"),
+                60,
+                0..=24 * 60,
+            )? {
+                0 => None,
+                minutes => Some(std::time::Duration::from_secs(60 * minutes)),
+            },
         };
         let inventory_full_sync_hour = u32::try_from(parse_u64_in(
             "INVENTORY_FULL_SYNC_HOUR",

@@ -114,7 +114,11 @@ async fn the_owner_syncs_the_inventory_and_anyone_signed_in_reads_it_page_by_pag
     let expected: Vec<&str> = truth.iter().map(|s| s.seller_sku.as_str()).collect();
     assert_eq!(skus, expected, "every SKU once, in SKU order");
     for (row, s) in rows.iter().zip(&truth) {
-        assert_eq!(row["fulfillableQuantity"], s.fulfillable, "{}", s.seller_sku);
+        assert_eq!(
+            row["fulfillableQuantity"], s.fulfillable,
+            "{}",
+            s.seller_sku
+        );
         assert_eq!(row["totalQuantity"], s.total, "{}", s.seller_sku);
     }
 
@@ -205,18 +209,53 @@ async fn days_of_cover_come_from_our_orders_and_the_low_stock_alert_fires_once_a
     stock(&api, "MUG-1", 10).await;
     stock(&api, "NEVER-SOLD", 3).await;
     // 56 units in the last 28 days: 2 a day; 10 units last 5 days.
-    sale(&api, "111-0000001-0000001", "MUG-1", 40, now - Duration::days(3), "Shipped").await;
-    sale(&api, "111-0000001-0000002", "MUG-1", 16, now - Duration::days(20), "Unshipped").await;
+    sale(
+        &api,
+        "111-0000001-0000001",
+        "MUG-1",
+        40,
+        now - Duration::days(3),
+        "Shipped",
+    )
+    .await;
+    sale(
+        &api,
+        "111-0000001-0000002",
+        "MUG-1",
+        16,
+        now - Duration::days(20),
+        "Unshipped",
+    )
+    .await;
     // Canceled, or older than the window: not sales.
-    sale(&api, "111-0000001-0000003", "MUG-1", 100, now - Duration::days(1), "Canceled").await;
-    sale(&api, "111-0000001-0000004", "MUG-1", 100, now - Duration::days(40), "Shipped").await;
+    sale(
+        &api,
+        "111-0000001-0000003",
+        "MUG-1",
+        100,
+        now - Duration::days(1),
+        "Canceled",
+    )
+    .await;
+    sale(
+        &api,
+        "111-0000001-0000004",
+        "MUG-1",
+        100,
+        now - Duration::days(40),
+        "Shipped",
+    )
+    .await;
 
     let (_, rows) = all_pages(&api, &owner, Value::Null).await;
     let mug = rows.iter().find(|r| r["sellerSku"] == "MUG-1").unwrap();
     assert_eq!(mug["unitsSoldPerDay"], 2.0);
     assert_eq!(mug["daysOfCover"], 5.0);
     assert_eq!(mug["lowStock"], true);
-    let never = rows.iter().find(|r| r["sellerSku"] == "NEVER-SOLD").unwrap();
+    let never = rows
+        .iter()
+        .find(|r| r["sellerSku"] == "NEVER-SOLD")
+        .unwrap();
     assert_eq!(never["daysOfCover"], Value::Null);
     assert_eq!(never["lowStock"], false, "no sales and no unit threshold");
     let (total, low) = all_pages(&api, &owner, json!({ "lowStockOnly": true })).await;
@@ -229,12 +268,17 @@ async fn days_of_cover_come_from_our_orders_and_the_low_stock_alert_fires_once_a
             Value::Null,
         )
         .await;
-    let alerts = health["data"]["syncHealth"]["activeAlerts"].as_array().unwrap();
+    let alerts = health["data"]["syncHealth"]["activeAlerts"]
+        .as_array()
+        .unwrap();
     let low_alert = alerts.iter().find(|a| a["kind"] == "low_stock").unwrap();
     assert_eq!(low_alert["sellerSku"], "MUG-1");
     assert_eq!(low_alert["marketplaceId"], US);
     assert!(
-        low_alert["message"].as_str().unwrap().contains("5.0 days of cover"),
+        low_alert["message"]
+            .as_str()
+            .unwrap()
+            .contains("5.0 days of cover"),
         "{low_alert}"
     );
 

@@ -1,6 +1,7 @@
 //! `chaos`: the real `worker run` binary against spapi-sim under faults, live
 //! updates and `kill -9`, then a comparison of our tables with the simulator's
-//! ground truth. Exits non-zero when a single order is lost, duplicated or stale.
+//! ground truth (orders, and the FBA stock the worker syncs beside them). Exits
+//! non-zero when a single order or SKU is lost, duplicated or stale.
 //!
 //! ```sh
 //! cargo build -p worker && cargo run -p e2e --bin chaos -- --orders 1000 --kills 3   # short form
@@ -24,7 +25,7 @@ use chrono::Utc;
 use clap::{Parser, ValueEnum};
 use e2e::TestDb;
 use e2e::truth::Comparison;
-use entity::enums::OrdersApiVersion;
+use entity::enums::{OrdersApiVersion, SyncKind};
 use entity::sync_runs;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -96,6 +97,7 @@ struct Args {
 struct Report {
     version: OrdersApiVersion,
     comparison: Comparison,
+    inventory: e2e::truth::InventoryComparison,
     kills: u32,
     kills_mid_run: u32,
     takeovers: u64,
@@ -194,6 +196,7 @@ impl Worker {
             .env("RUN_MIGRATIONS", "false")
             .env("SPAPI_ALLOW_CUSTOM_ENDPOINTS", "true")
             .env("SYNC_INTERVAL_SECS", "2")
+            .env("INVENTORY_INTERVAL_SECS", "3")
             .env("SYNC_LEASE_TTL_SECS", "5")
             .env("SYNC_FIRST_LOOKBACK_DAYS", self.lookback_days.to_string())
             .env("SPAPI_REQUEST_TIMEOUT_MS", REQUEST_TIMEOUT_MS.to_string())
@@ -342,18 +345,20 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
     let deadline = Instant::now() + Duration::from_secs(args.final_timeout_secs);
     loop {
         worker.ensure_running().await?;
-        let done = sync_runs::Entity::find()
-            .filter(sync_runs::Column::StartedAt.gt(mark))
-            .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
-            .count(&t.db)
-            .await?;
-        if done > 0 {
+        let clean = |kind: SyncKind| {
+            sync_runs::Entity::find()
+                .filter(sync_runs::Column::Kind.eq(kind))
+                .filter(sync_runs::Column::StartedAt.gt(mark))
+                .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
+                .count(&t.db)
+        };
+        if clean(SyncKind::Orders).await? > 0 && clean(SyncKind::Inventory).await? > 0 {
             break;
         }
         if Instant::now() > deadline {
             worker.kill().await?;
             bail!(
-                "{}: no clean sync succeeded within {} s after the chaos; worker log: {}",
+                "{}: no clean orders and inventory syncs succeeded within {} s after the chaos; worker log: {}",
                 version.as_str(),
                 args.final_timeout_secs,
                 dir.join("worker.log").display()
@@ -366,6 +371,7 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
     let truth = sim.ground_truth();
     let live_orders_added = truth.len() - initial_orders;
     let comparison = e2e::truth::compare(&t.db, truth).await?;
+    let inventory = e2e::truth::compare_inventory(&t.db, sim.inventory_ground_truth()).await?;
     let mut runs = BTreeMap::new();
     let mut takeovers = 0;
     for run in sync_runs::Entity::find().all(&t.db).await? {
@@ -384,6 +390,7 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
     Ok(Report {
         version,
         comparison,
+        inventory,
         kills,
         kills_mid_run,
         takeovers,
@@ -441,6 +448,13 @@ fn print_table(reports: &[Report], backend: &str, args: &Args) {
     row("stale items", &|r| r.comparison.stale_items.to_string());
     row("stale other fields", &|r| {
         r.comparison.stale_other.to_string()
+    });
+    row("FBA SKUs in truth", &|r| r.inventory.in_truth.to_string());
+    row("FBA SKUs in db", &|r| r.inventory.in_db.to_string());
+    row("SKUs lost", &|r| r.inventory.lost.to_string());
+    row("SKUs stale", &|r| r.inventory.stale.to_string());
+    row("SKUs unknown to Amazon", &|r| {
+        r.inventory.unknown.to_string()
     });
     row("kills (kill -9)", &|r| r.kills.to_string());
     row("  of which mid-run (lease held)", &|r| {
@@ -529,6 +543,15 @@ async fn main() -> Result<()> {
                 "{}: our tables differ from Amazon's: {:?} (worker log: {})",
                 r.version.as_str(),
                 r.comparison.examples,
+                r.logs.join("worker.log").display()
+            );
+        }
+        if !r.inventory.is_equal() {
+            failed = true;
+            eprintln!(
+                "{}: our FBA stock differs from Amazon's: {:?} (worker log: {})",
+                r.version.as_str(),
+                r.inventory.examples,
                 r.logs.join("worker.log").display()
             );
         }
