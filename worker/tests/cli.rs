@@ -61,3 +61,34 @@ async fn a_rejected_refresh_token_makes_sync_and_ping_exit_non_zero_saying_what_
     assert!(!ok, "{out}");
     assert!(out.contains("invalid_grant"), "{out}");
 }
+
+#[tokio::test]
+async fn worker_sync_inventory_reads_the_fba_stock_and_status_shows_its_freshness() {
+    let s = setup(spapi_sim::DEFAULT_REFRESH_TOKEN).await;
+
+    let (ok, out) = worker(&s, &["sync", "inventory", "--full"]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("Succeeded") && out.contains("SKUs"), "{out}");
+    let skus =
+        s.t.strings("SELECT COUNT(*) || '' FROM fba_inventory")
+            .await;
+    assert_ne!(skus, ["0"], "{out}");
+
+    let (ok, out) = worker(&s, &["status"]).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!("FBA inventory              {} SKUs", skus[0]))
+            && out.contains("inventory watermark")
+            && out.contains("inventory "),
+        "{out}"
+    );
+    println!("worker status after `worker sync inventory --full`:\n{out}");
+
+    let (ok, out) = worker(
+        &s,
+        &["sync", "inventory", "--since", "2026-01-01T00:00:00Z"],
+    )
+    .await;
+    assert!(!ok && out.contains("--full"), "{out}");
+    drop(s.sim);
+}
