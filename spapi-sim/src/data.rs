@@ -425,11 +425,11 @@ pub(crate) struct Generator {
 }
 
 impl Generator {
-    pub fn new(seed: u64, marketplaces: Vec<&'static Marketplace>) -> Self {
+    pub fn new(seed: u64, marketplaces: Vec<&'static Marketplace>, catalog_size: usize) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut catalog = Vec::new();
         let mut asins = HashSet::new();
-        for n in 0..60 {
+        for n in 0..catalog_size.max(1) {
             let adj = ADJECTIVES[rng.random_range(0..ADJECTIVES.len())];
             let (noun, code, base) = NOUNS[rng.random_range(0..NOUNS.len())];
             let color = COLORS[rng.random_range(0..COLORS.len())];

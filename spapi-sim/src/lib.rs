@@ -114,6 +114,9 @@ pub struct SimConfig {
     /// Live mode: units that become unfulfillable (damaged, defective, damaged returns) per
     /// simulated hour.
     pub inventory_damage_per_hour: f64,
+    /// Products in the seller's catalog (each a SKU the orders draw from; default 60).
+    /// The default keeps every seed's orders as they were; another size draws others.
+    pub catalog_size: usize,
 }
 
 impl Default for SimConfig {
@@ -140,6 +143,7 @@ impl Default for SimConfig {
             inventory_next_token_ttl_secs: 30,
             inbound_stage_secs: 86_400,
             inventory_damage_per_hour: 1.0,
+            catalog_size: 60,
         }
     }
 }

@@ -208,7 +208,7 @@ impl Shared {
         marketplaces: &[&'static Marketplace],
         page_key: [u8; 32],
     ) -> Inner {
-        let mut generator = Generator::new(config.seed, marketplaces.to_vec());
+        let mut generator = Generator::new(config.seed, marketplaces.to_vec(), config.catalog_size);
         let now = clock.now();
         let orders = data::generate(&mut generator, config.orders, config.days, now);
         let inventory = Inventory::build(

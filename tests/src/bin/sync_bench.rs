@@ -1,4 +1,5 @@
-//! `sync-bench`: how fast the orders sync pulls a seller's history from spapi-sim,
+//! `sync-bench`: how fast the orders sync pulls a seller's history from spapi-sim
+//! (and the inventory sync its FBA stock, in the fewest calls),
 //! compared with the floor the usage plans allow and with the strategy of the
 //! original design (seed 001: v0, items for every order, backoff 2-4-8-16-32 s on
 //! 429).
@@ -26,7 +27,9 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use service::spapi::lwa::LwaCredentials;
 use service::spapi::{ClientConfig, Operation, SpApiClient};
-use service::sync::{SyncOptions, SyncSettings, run_orders_sync_with};
+use service::sync::{
+    InventoryScan, SyncOptions, SyncSettings, run_inventory_sync_with, run_orders_sync_with,
+};
 use spapi_sim::{SimConfig, SimHandle, Simulator};
 use std::time::{Duration, Instant};
 
@@ -45,6 +48,10 @@ struct Args {
     /// Generator seed.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Products in the catalog of the inventory benchmark (its FBA SKUs are those
+    /// the orders sold through Amazon's network).
+    #[arg(long, default_value_t = 1000)]
+    catalog: usize,
 }
 
 struct Row {
@@ -108,35 +115,8 @@ async fn ours(args: &Args, name: &'static str, version: OrdersApiVersion) -> Row
     <migration::Migrator as migration::MigratorTrait>::up(&db, None)
         .await
         .unwrap();
-    let conn = amazon_connection::ActiveModel {
-        id: Set(1),
-        seller_id: Set("A2BENCH".into()),
-        region: Set(Region::Na),
-        sandbox: Set(false),
-        marketplace_ids: Set(json!(["ATVPDKIKX0DER"])),
-        orders_api_version: Set(version),
-        endpoint: Set(Some(sim.base_url())),
-        token_url: Set(Some(sim.token_url())),
-        created_at: Set(Utc::now()),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&db)
-    .await
-    .unwrap();
-    let client = SpApiClient::new(
-        ClientConfig::for_connection(
-            &conn,
-            LwaCredentials {
-                client_id: spapi_sim::DEFAULT_CLIENT_ID.to_owned(),
-                client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
-                refresh_token: SecretString::from(spapi_sim::DEFAULT_REFRESH_TOKEN.to_owned()),
-            },
-            service::spapi::EndpointPolicy::AllowCustom,
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let conn = connection(&db, &sim, version).await;
+    let client = client(&conn);
     let settings = SyncSettings {
         first_lookback: Duration::from_secs(u64::from(args.days + 1) * 86_400),
         ..SyncSettings::default()
@@ -165,6 +145,161 @@ async fn ours(args: &Args, name: &'static str, version: OrdersApiVersion) -> Row
         inc_calls,
         inc_rows: p.inserted + p.updated + p.items_upserted,
     }
+}
+
+fn inventory_calls(sim: &SimHandle) -> u64 {
+    sim.stats()
+        .operations
+        .get(Operation::GetInventorySummaries.name())
+        .map_or(0, |s| s.calls)
+}
+
+/// The inventory sync on the same history with a larger catalog: a full scan, an
+/// incremental run with nothing changed, and the refresh after an orders sync.
+async fn inventory(args: &Args) {
+    let sim = Simulator::start(SimConfig {
+        orders: args.orders,
+        days: args.days,
+        seed: args.seed,
+        time_scale: args.time_scale,
+        marketplaces: vec!["ATVPDKIKX0DER".to_owned()],
+        catalog_size: args.catalog,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    sim.settle(chrono::Duration::seconds(200)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/bench.sqlite?mode=rwc", dir.path().display());
+    let db = service::db::open(&url).await.unwrap();
+    <migration::Migrator as migration::MigratorTrait>::up(&db, None)
+        .await
+        .unwrap();
+    let conn = connection(&db, &sim, OrdersApiVersion::V2026_01_01).await;
+    let client = client(&conn);
+    let settings = SyncSettings {
+        first_lookback: Duration::from_secs(u64::from(args.days + 1) * 86_400),
+        ..SyncSettings::default()
+    };
+    let skus = sim.inventory_ground_truth().len() as u64;
+    let (rate, burst) = Operation::GetInventorySummaries.usage_plan();
+
+    sim.reset_stats();
+    let started = Instant::now();
+    let full = run_inventory_sync_with(
+        &db,
+        &client,
+        &conn,
+        &settings,
+        InventoryScan::Full,
+        SyncOptions::default(),
+    )
+    .await
+    .unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    assert!(full.error.is_none(), "{:?}", full.error);
+    let calls = inventory_calls(&sim);
+    let pages = skus.div_ceil(50).max(1);
+    let floor = pages.saturating_sub(u64::from(burst)) as f64 / (rate * args.time_scale);
+
+    sim.reset_stats();
+    let incremental = run_inventory_sync_with(
+        &db,
+        &client,
+        &conn,
+        &settings,
+        InventoryScan::Incremental,
+        SyncOptions::default(),
+    )
+    .await
+    .unwrap();
+    let inc_calls = inventory_calls(&sim);
+
+    let orders = run_orders_sync_with(&db, &client, &conn, &settings, SyncOptions::default())
+        .await
+        .unwrap();
+    sim.add_orders(args.orders / 20);
+    sim.settle(chrono::Duration::seconds(200)).await;
+    // A new client, as each run has: it learns the (time-scaled) simulator's clock.
+    let client = self::client(&conn);
+    let sold = run_orders_sync_with(&db, &client, &conn, &settings, SyncOptions::default())
+        .await
+        .unwrap();
+    assert!(orders.error.is_none() && sold.error.is_none());
+    sim.reset_stats();
+    let refresh = run_inventory_sync_with(
+        &db,
+        &client,
+        &conn,
+        &settings,
+        InventoryScan::Skus(sold.stock_skus.clone()),
+        SyncOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(refresh.error.is_none(), "{:?}", refresh.error);
+    let refresh_calls = inventory_calls(&sim);
+    let sold_skus = sold.stock_skus.len() as u64;
+
+    println!(
+        "\ninventory: {skus} FBA SKUs in one marketplace (catalog of {})\n",
+        args.catalog
+    );
+    println!("| run | SKUs read | API calls | floor calls | wall s | floor s | 429s |");
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| full scan | {} | {calls} | {pages} (SKUs / 50) | {wall:.2} | {floor:.2} | {} |",
+        full.progress.found, full.throttled
+    );
+    println!(
+        "| incremental, nothing changed | {} | {inc_calls} | 1 | - | - | {} |",
+        incremental.progress.found, incremental.throttled
+    );
+    println!(
+        "| refresh after an orders sync that sold {sold_skus} FBA SKUs | {} | {refresh_calls} | {} (SKUs / 50) | - | - | {} |",
+        refresh.progress.found,
+        sold_skus.div_ceil(50),
+        refresh.throttled
+    );
+}
+
+async fn connection(
+    db: &sea_orm::DatabaseConnection,
+    sim: &SimHandle,
+    version: OrdersApiVersion,
+) -> amazon_connection::Model {
+    amazon_connection::ActiveModel {
+        id: Set(1),
+        seller_id: Set("A2BENCH".into()),
+        region: Set(Region::Na),
+        sandbox: Set(false),
+        marketplace_ids: Set(json!(["ATVPDKIKX0DER"])),
+        orders_api_version: Set(version),
+        endpoint: Set(Some(sim.base_url())),
+        token_url: Set(Some(sim.token_url())),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap()
+}
+
+fn client(conn: &amazon_connection::Model) -> SpApiClient {
+    SpApiClient::new(
+        ClientConfig::for_connection(
+            conn,
+            LwaCredentials {
+                client_id: spapi_sim::DEFAULT_CLIENT_ID.to_owned(),
+                client_secret: SecretString::from(spapi_sim::DEFAULT_CLIENT_SECRET.to_owned()),
+                refresh_token: SecretString::from(spapi_sim::DEFAULT_REFRESH_TOKEN.to_owned()),
+            },
+            service::spapi::EndpointPolicy::AllowCustom,
+        )
+        .unwrap(),
+    )
+    .unwrap()
 }
 
 /// The original design's client: v0, items for every order in the window, no
@@ -338,4 +473,5 @@ async fn main() {
         seed.wall / rows[0].wall,
         seed.wall / rows[1].wall
     );
+    inventory(&args).await;
 }
