@@ -12,7 +12,7 @@ pub struct Model {
     pub marketplace_id: String,
     pub purchase_date: DateTimeUtc,
     pub last_update_date: DateTimeUtc,
-    pub order_status: String,
+    pub order_status: crate::enums::OrderStatus,
     pub fulfillment_channel: Option<String>,
     pub order_total_currency: Option<String>,
     /// None while the order is Pending.

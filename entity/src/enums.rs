@@ -1,4 +1,5 @@
-//! The closed sets of values the schema's CHECK constraints allow, as Rust enums.
+//! The closed sets of values the schema's CHECK constraints allow, as Rust enums, and
+//! the order status (one stored spelling, open to statuses Amazon adds).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -146,5 +147,135 @@ impl SyncStatus {
             Self::Failed => "failed",
             Self::Interrupted => "interrupted",
         }
+    }
+}
+
+/// Where an order stands (`amazon_order.order_status`, `orders.status`), stored in
+/// one spelling: the Orders v0 one (`PartiallyShipped`). Both APIs' spellings and
+/// the British `Cancelled` read as the same status; a status Amazon adds later is
+/// kept as received in [`OrderStatus::Other`], never lost.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, DeriveValueType, Serialize, Deserialize)]
+#[sea_orm(value_type = "String")]
+pub enum OrderStatus {
+    /// Not yet available for purchase (pre-orders).
+    PendingAvailability,
+    /// Placed, payment not yet authorized.
+    Pending,
+    /// Paid, nothing shipped yet.
+    Unshipped,
+    /// Some items shipped.
+    PartiallyShipped,
+    /// Everything shipped.
+    Shipped,
+    /// Canceled.
+    Canceled,
+    /// Shipped, invoice not yet confirmed (some marketplaces).
+    InvoiceUnconfirmed,
+    /// Cannot be fulfilled (multi-channel fulfillment).
+    Unfulfillable,
+    /// A status this version does not know, as Amazon sent it.
+    Other(String),
+}
+
+impl OrderStatus {
+    /// Every status this version knows.
+    pub const KNOWN: [Self; 8] = [
+        Self::PendingAvailability,
+        Self::Pending,
+        Self::Unshipped,
+        Self::PartiallyShipped,
+        Self::Shipped,
+        Self::Canceled,
+        Self::InvoiceUnconfirmed,
+        Self::Unfulfillable,
+    ];
+
+    /// Reads a status in any spelling: v0 (`PartiallyShipped`), 2026-01-01
+    /// (`PARTIALLY_SHIPPED`), British (`Cancelled`); anything else is
+    /// [`OrderStatus::Other`], trimmed.
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        let key: String = text
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        match key.as_str() {
+            "PENDINGAVAILABILITY" => Self::PendingAvailability,
+            "PENDING" => Self::Pending,
+            "UNSHIPPED" => Self::Unshipped,
+            "PARTIALLYSHIPPED" => Self::PartiallyShipped,
+            "SHIPPED" => Self::Shipped,
+            "CANCELED" | "CANCELLED" => Self::Canceled,
+            "INVOICEUNCONFIRMED" => Self::InvoiceUnconfirmed,
+            "UNFULFILLABLE" => Self::Unfulfillable,
+            _ => Self::Other(text.trim().to_owned()),
+        }
+    }
+
+    /// The stored spelling.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::PendingAvailability => "PendingAvailability",
+            Self::Pending => "Pending",
+            Self::Unshipped => "Unshipped",
+            Self::PartiallyShipped => "PartiallyShipped",
+            Self::Shipped => "Shipped",
+            Self::Canceled => "Canceled",
+            Self::InvoiceUnconfirmed => "InvoiceUnconfirmed",
+            Self::Unfulfillable => "Unfulfillable",
+            Self::Other(text) => text,
+        }
+    }
+
+    /// Placed but not priced by Amazon yet (counted, without revenue).
+    #[must_use]
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Self::Pending | Self::PendingAvailability)
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OrderStatus {
+    type Err = sea_orm::sea_query::ValueTypeErr;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::parse(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderStatus;
+
+    #[test]
+    fn every_spelling_of_a_status_reads_as_one_and_is_stored_in_v0_spelling() {
+        for (text, status) in [
+            ("PartiallyShipped", OrderStatus::PartiallyShipped),
+            ("PARTIALLY_SHIPPED", OrderStatus::PartiallyShipped),
+            ("Canceled", OrderStatus::Canceled),
+            ("CANCELLED", OrderStatus::Canceled),
+            ("Cancelled", OrderStatus::Canceled),
+            ("PENDING_AVAILABILITY", OrderStatus::PendingAvailability),
+        ] {
+            assert_eq!(OrderStatus::parse(text), status, "{text}");
+        }
+        for status in OrderStatus::KNOWN {
+            assert_eq!(OrderStatus::parse(status.as_str()), status);
+        }
+        assert_eq!(OrderStatus::PartiallyShipped.as_str(), "PartiallyShipped");
+    }
+
+    #[test]
+    fn a_status_amazon_adds_later_is_kept_as_received() {
+        let s = OrderStatus::parse("ON_HOLD_FOR_REVIEW");
+        assert_eq!(s, OrderStatus::Other("ON_HOLD_FOR_REVIEW".to_owned()));
+        assert_eq!(s.as_str(), "ON_HOLD_FOR_REVIEW");
     }
 }

@@ -13,7 +13,7 @@ pub struct Model {
     /// The channel's order id.
     pub source_order_id: String,
     pub marketplace_id: Option<String>,
-    pub status: String,
+    pub status: crate::enums::OrderStatus,
     pub purchased_at: DateTimeUtc,
     pub source_updated_at: Option<DateTimeUtc>,
     pub currency: Option<String>,

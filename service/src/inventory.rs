@@ -125,7 +125,7 @@ pub async fn units_sold_since(
     .and_where(item(amazon_order_item::Column::SellerSku).is_not_null())
     .and_where(
         Expr::col((amazon_order::Entity, amazon_order::Column::OrderStatus))
-            .is_not_in(crate::reports::CANCELED),
+            .ne(entity::enums::OrderStatus::Canceled),
     )
     .group_by_col((
         amazon_order_item::Entity,

@@ -3,6 +3,7 @@
 //! the query planning (which index answers which filter) lives here.
 
 use chrono::{DateTime, Utc};
+use entity::enums::OrderStatus;
 use entity::{Amount, amazon_order, amazon_order_item};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
@@ -14,8 +15,8 @@ use std::collections::HashMap;
 /// Which orders to list. All given conditions must hold.
 #[derive(Debug, Default, Clone)]
 pub struct OrderFilter {
-    /// Any of these stored statuses (none: any status).
-    pub statuses: Vec<String>,
+    /// Any of these statuses (none: any status).
+    pub statuses: Vec<OrderStatus>,
     /// This marketplace only.
     pub marketplace_id: Option<String>,
     /// Purchased at or after this instant.
@@ -38,7 +39,7 @@ pub struct OrderRow {
     pub marketplace_id: String,
     pub purchase_date: DateTime<Utc>,
     pub last_update_date: DateTime<Utc>,
-    pub order_status: String,
+    pub order_status: OrderStatus,
     pub fulfillment_channel: Option<String>,
     pub order_total_currency: Option<String>,
     pub order_total_amount: Option<Amount>,
@@ -363,19 +364,26 @@ pub async fn page(
     if let Some(item) = item_condition(filter) {
         return page_by_item(db, filter, item, after, limit).await;
     }
-    let mut spellings = filter.statuses.clone();
-    spellings.sort_unstable();
-    spellings.dedup();
-    if spellings.is_empty() {
-        return page_of(db, filtered_but_status(filter), after, limit).await;
+    let mut statuses: Vec<&OrderStatus> = filter.statuses.iter().collect();
+    statuses.sort_unstable_by_key(|s| s.as_str());
+    statuses.dedup();
+    match statuses.as_slice() {
+        [] => return page_of(db, filtered_but_status(filter), after, limit).await,
+        [one] => {
+            let q = filtered_but_status(filter)
+                .filter(amazon_order::Column::OrderStatus.eq((*one).clone()));
+            return page_of(db, q, after, limit).await;
+        }
+        _ => {}
     }
-    // One bounded scan of the (order_status, purchase_date, id) index per stored
-    // spelling, merged here: `order_status IN (…)` cannot be read from that index
-    // in order, so PostgreSQL would either sort every match or walk the whole list
-    // filtering (10,000 rows for a page of a rare status at a million orders). The
-    // scans run at once, each on a connection of its own.
-    let scans = spellings.into_iter().map(|spelling| {
-        let q = filtered_but_status(filter).filter(amazon_order::Column::OrderStatus.eq(spelling));
+    // Several statuses: one bounded scan of the (order_status, purchase_date, id)
+    // index per status, merged here: `order_status IN (…)` cannot be read from that
+    // index in order, so PostgreSQL would either sort every match or walk the whole
+    // list filtering (10,000 rows for a page of a rare status at a million orders).
+    // The scans run at once, each on a connection of its own.
+    let scans = statuses.into_iter().map(|status| {
+        let q = filtered_but_status(filter)
+            .filter(amazon_order::Column::OrderStatus.eq(status.clone()));
         page_of(db, q, after, limit)
     });
     let mut rows: Vec<OrderRow> = futures_util::future::try_join_all(scans)

@@ -14,6 +14,7 @@
 
 use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use entity::enums::OrderStatus;
 use entity::{Amount, amazon_connection, amazon_order, amazon_order_item, marketplaces};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, JoinType, Order, Query, SelectStatement};
@@ -25,9 +26,6 @@ pub const MAX_DAYS: u64 = 366;
 
 /// The currency code used for an order whose currency is unknown (ISO 4217 "no currency").
 pub const NO_CURRENCY: &str = "XXX";
-
-/// Stored spellings of a canceled order (v0, 2026-01-01 and British).
-pub(crate) const CANCELED: [&str; 4] = ["Canceled", "CANCELED", "Cancelled", "CANCELLED"];
 
 /// The time zone Amazon reports a marketplace's days in; `None` for an unknown id.
 #[must_use]
@@ -135,7 +133,7 @@ struct Row {
     order_id: i64,
     marketplace_id: String,
     purchase_date: DateTime<Utc>,
-    order_status: String,
+    order_status: OrderStatus,
     order_total_currency: Option<String>,
     item_price_currency: Option<String>,
     item_price_amount: Option<Amount>,
@@ -177,7 +175,7 @@ impl Tally<'_> {
             .entry((day, order_currency.clone()))
             .or_default();
         t.orders += 1;
-        if is_pending(&first.order_status) {
+        if first.order_status.is_pending() {
             t.pending_orders += 1;
         }
         for line in lines {
@@ -204,15 +202,6 @@ struct Totals {
     units: i64,
     orders: i64,
     pending_orders: i64,
-}
-
-fn is_pending(status: &str) -> bool {
-    let key: String = status
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    matches!(key.as_str(), "PENDING" | "PENDINGAVAILABILITY")
 }
 
 /// The orders placed in `[start, end)` (of one marketplace or all), canceled ones
@@ -268,7 +257,8 @@ pub fn range_query(
     .and_where(Expr::col((amazon_order::Entity, amazon_order::Column::PurchaseDate)).gte(start))
     .and_where(Expr::col((amazon_order::Entity, amazon_order::Column::PurchaseDate)).lt(end))
     .and_where(
-        Expr::col((amazon_order::Entity, amazon_order::Column::OrderStatus)).is_not_in(CANCELED),
+        Expr::col((amazon_order::Entity, amazon_order::Column::OrderStatus))
+            .ne(OrderStatus::Canceled),
     )
     .order_by(
         (amazon_order::Entity, amazon_order::Column::PurchaseDate),

@@ -122,7 +122,7 @@ pub async fn ours(db: &DatabaseConnection) -> Result<BTreeMap<String, OrderView>
                     o.last_update_date.timestamp(),
                     o.fulfillment_channel.unwrap_or_default()
                 ),
-                status: o.order_status,
+                status: o.order_status.as_str().to_owned(),
                 total: money(
                     o.order_total_currency.as_deref(),
                     o.order_total_amount.map(|a| a.to_string()),
@@ -257,7 +257,7 @@ pub async fn compare(
         unified_views.insert(
             order_id(&o.source_order_id),
             (
-                o.status.clone(),
+                o.status.as_str().to_owned(),
                 money(o.currency.as_deref(), o.total_amount.map(|a| a.to_string())),
                 Vec::new(),
             ),

@@ -34,7 +34,7 @@ async fn order(
         marketplace_id: Set(marketplace.to_owned()),
         purchase_date: Set(purchased),
         last_update_date: Set(purchased),
-        order_status: Set(status.to_owned()),
+        order_status: Set(entity::enums::OrderStatus::parse(status)),
         fulfillment_channel: Set(Some("MFN".to_owned())),
         order_total_currency: Set(total.map(|_| "USD".to_owned())),
         order_total_amount: Set(total.map(|t| Amount::from_str(t).unwrap())),

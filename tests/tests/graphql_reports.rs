@@ -53,7 +53,7 @@ async fn order(
         marketplace_id: Set(marketplace.to_owned()),
         purchase_date: Set(purchased),
         last_update_date: Set(purchased),
-        order_status: Set(status.to_owned()),
+        order_status: Set(entity::enums::OrderStatus::parse(status)),
         fulfillment_channel: Set(Some("MFN".to_owned())),
         order_total_currency: Set(priced.then(|| currency.to_owned())),
         order_total_amount: Set(priced.then(|| Amount::from_str("1.00").unwrap())),

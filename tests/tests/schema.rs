@@ -9,7 +9,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use e2e::{Backend, TestDb};
-use entity::enums::{OrdersApiVersion, Region, Role, SyncKind, SyncStatus, SyncTrigger};
+use entity::enums::{
+    OrderStatus, OrdersApiVersion, Region, Role, SyncKind, SyncStatus, SyncTrigger,
+};
 use entity::{
     Amount, amazon_connection, amazon_credential, amazon_order, amazon_order_item, marketplaces,
     order_items, orders, sync_cursor, sync_lease, sync_runs, users,
@@ -59,7 +61,7 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         Migrator::get_applied_migrations(&t.db).await.unwrap().len(),
-        20
+        21
     );
 
     Migrator::down(&t.db, None).await.unwrap();
@@ -131,8 +133,8 @@ async fn marketplace_currency_is_nullable_after_phase_11_and_restored_by_its_dow
     .insert(&t.db)
     .await
     .unwrap();
-    // Revert 0020 to 0011: the NOT NULL comes back without losing the row.
-    Migrator::down(&t.db, Some(10)).await.unwrap();
+    // Revert 0021 to 0011: the NOT NULL comes back without losing the row.
+    Migrator::down(&t.db, Some(11)).await.unwrap();
     let currency = t
         .strings("SELECT currency FROM marketplaces WHERE marketplace_id = 'TESTMARKET'")
         .await;
@@ -186,7 +188,7 @@ async fn phase_19_keeps_the_orders_watermarks_and_run_counts_and_its_down_restor
         (7, 4, 2, 1)
     );
 
-    Migrator::down(&t.db, Some(2)).await.unwrap();
+    Migrator::down(&t.db, Some(3)).await.unwrap();
     assert_eq!(
         t.strings("SELECT api_version FROM sync_watermark WHERE marketplace_id = 'ATVPDKIKX0DER'")
             .await,
@@ -197,6 +199,57 @@ async fn phase_19_keeps_the_orders_watermarks_and_run_counts_and_its_down_restor
             .await,
         ["7"]
     );
+}
+
+#[tokio::test]
+async fn phase_21_stores_every_order_status_in_one_spelling_and_keeps_unknown_ones() {
+    let t = TestDb::empty().await;
+    Migrator::up(&t.db, Some(20)).await.unwrap();
+    for (n, status) in [
+        "PARTIALLY_SHIPPED",
+        "Cancelled",
+        "CANCELED",
+        "Shipped",
+        "ON_HOLD",
+    ]
+    .iter()
+    .enumerate()
+    {
+        t.db.execute_unprepared(&format!(
+            "INSERT INTO amazon_order (amazon_order_id, marketplace_id, purchase_date, \
+             last_update_date, order_status, is_prime, is_business_order, raw_payload, \
+             created_at, updated_at) VALUES ('111-{n}', 'ATVPDKIKX0DER', \
+             '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', '{status}', false, false, '{{}}', \
+             '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')"
+        ))
+        .await
+        .unwrap();
+    }
+
+    Migrator::up(&t.db, None).await.unwrap();
+
+    let stored = t
+        .strings("SELECT order_status FROM amazon_order ORDER BY amazon_order_id")
+        .await;
+    assert_eq!(
+        stored,
+        [
+            "PartiallyShipped",
+            "Canceled",
+            "Canceled",
+            "Shipped",
+            "ON_HOLD"
+        ]
+    );
+    let read: Vec<OrderStatus> = amazon_order::Entity::find()
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.order_status)
+        .collect();
+    assert_eq!(read[0], OrderStatus::PartiallyShipped);
+    assert_eq!(read[4], OrderStatus::Other("ON_HOLD".to_owned()));
 }
 
 #[tokio::test]
@@ -313,7 +366,7 @@ fn order(id: &str, marketplace: &str) -> amazon_order::ActiveModel {
         marketplace_id: Set(marketplace.into()),
         purchase_date: Set(at(0)),
         last_update_date: Set(at(60)),
-        order_status: Set("Unshipped".into()),
+        order_status: Set(OrderStatus::Unshipped),
         fulfillment_channel: Set(Some("MFN".into())),
         order_total_currency: Set(Some("USD".into())),
         order_total_amount: Set(Some(amount("11.01"))),
@@ -401,7 +454,7 @@ async fn unified_order_items_are_unique_per_source_line_only_where_one_is_set() 
         source: Set("amazon".into()),
         source_order_id: Set("111-0000001-0000001".into()),
         marketplace_id: Set(Some("ATVPDKIKX0DER".into())),
-        status: Set("Unshipped".into()),
+        status: Set(OrderStatus::Unshipped),
         purchased_at: Set(at(0)),
         source_updated_at: Set(Some(at(1))),
         currency: Set(Some("USD".into())),
@@ -443,7 +496,7 @@ async fn unified_order_items_are_unique_per_source_line_only_where_one_is_set() 
     let dup = orders::ActiveModel {
         source: Set("amazon".into()),
         source_order_id: Set("111-0000001-0000001".into()),
-        status: Set("Shipped".into()),
+        status: Set(OrderStatus::Shipped),
         purchased_at: Set(at(0)),
         created_at: Set(at(0)),
         updated_at: Set(at(0)),

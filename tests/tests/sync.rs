@@ -113,7 +113,7 @@ async fn a_pending_order_gets_its_prices_when_it_becomes_unshipped() {
         h.sync(SyncOptions::default()).await;
         let stored = amazon_order::Entity::find().all(&h.t.db).await.unwrap();
         let pending = stored.iter().find(|o| o.amazon_order_id == id).unwrap();
-        assert_eq!(pending.order_status, "Pending");
+        assert_eq!(pending.order_status, entity::enums::OrderStatus::Pending);
         assert_eq!(pending.order_total_amount, None);
 
         assert!(h.sim.advance_order(&id));
@@ -123,7 +123,7 @@ async fn a_pending_order_gets_its_prices_when_it_becomes_unshipped() {
         h.assert_equal_to_truth().await;
         let stored = amazon_order::Entity::find().all(&h.t.db).await.unwrap();
         let priced = stored.iter().find(|o| o.amazon_order_id == id).unwrap();
-        assert_eq!(priced.order_status, "Unshipped");
+        assert_eq!(priced.order_status, entity::enums::OrderStatus::Unshipped);
         assert!(priced.order_total_amount.is_some());
     }
 }

@@ -7,6 +7,7 @@ use super::paging::{PageInfo, decode_time_id, encode_time_id, page_rows, page_si
 use super::{ApiError, SignedIn, api_context};
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use entity::enums;
 use sea_orm::DatabaseConnection;
 use service::orders::{self, OrderKey, OrderRow};
 use std::collections::HashMap;
@@ -15,7 +16,8 @@ use std::collections::HashMap;
 pub const MAX_PAGE: i32 = 200;
 const CURSOR_KIND: &str = "order";
 
-/// Where an order stands, whichever Orders API it was read through.
+/// Where an order stands, whichever Orders API it was read through: one to one
+/// with `entity::enums::OrderStatus`.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum OrderStatus {
     /// Not yet available for purchase (pre-orders).
@@ -42,43 +44,42 @@ pub enum OrderStatus {
     /// Cannot be fulfilled (multi-channel fulfillment).
     #[graphql(name = "UNFULFILLABLE")]
     Unfulfillable,
+    /// A status Amazon added that this version does not know: `orderStatusText`
+    /// has it as Amazon sent it. Not a filter value.
+    #[graphql(name = "OTHER")]
+    Other,
+}
+
+impl From<&enums::OrderStatus> for OrderStatus {
+    fn from(s: &enums::OrderStatus) -> Self {
+        match s {
+            enums::OrderStatus::PendingAvailability => Self::PendingAvailability,
+            enums::OrderStatus::Pending => Self::Pending,
+            enums::OrderStatus::Unshipped => Self::Unshipped,
+            enums::OrderStatus::PartiallyShipped => Self::PartiallyShipped,
+            enums::OrderStatus::Shipped => Self::Shipped,
+            enums::OrderStatus::Canceled => Self::Canceled,
+            enums::OrderStatus::InvoiceUnconfirmed => Self::InvoiceUnconfirmed,
+            enums::OrderStatus::Unfulfillable => Self::Unfulfillable,
+            enums::OrderStatus::Other(_) => Self::Other,
+        }
+    }
 }
 
 impl OrderStatus {
-    /// Reads a stored status in either API's spelling (`PartiallyShipped` in v0,
-    /// `PARTIALLY_SHIPPED` in 2026-01-01; `Canceled` and `CANCELLED`).
-    #[must_use]
-    pub fn parse(stored: &str) -> Option<Self> {
-        let key: String = stored
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        Some(match key.as_str() {
-            "PENDINGAVAILABILITY" => Self::PendingAvailability,
-            "PENDING" => Self::Pending,
-            "UNSHIPPED" => Self::Unshipped,
-            "PARTIALLYSHIPPED" => Self::PartiallyShipped,
-            "SHIPPED" => Self::Shipped,
-            "CANCELED" | "CANCELLED" => Self::Canceled,
-            "INVOICEUNCONFIRMED" => Self::InvoiceUnconfirmed,
-            "UNFULFILLABLE" => Self::Unfulfillable,
-            _ => return None,
+    /// The status to filter by; `None` for `OTHER`, which names no one status.
+    fn known(self) -> Option<enums::OrderStatus> {
+        Some(match self {
+            Self::PendingAvailability => enums::OrderStatus::PendingAvailability,
+            Self::Pending => enums::OrderStatus::Pending,
+            Self::Unshipped => enums::OrderStatus::Unshipped,
+            Self::PartiallyShipped => enums::OrderStatus::PartiallyShipped,
+            Self::Shipped => enums::OrderStatus::Shipped,
+            Self::Canceled => enums::OrderStatus::Canceled,
+            Self::InvoiceUnconfirmed => enums::OrderStatus::InvoiceUnconfirmed,
+            Self::Unfulfillable => enums::OrderStatus::Unfulfillable,
+            Self::Other => return None,
         })
-    }
-
-    /// Every spelling the database may hold for this status.
-    fn spellings(self) -> &'static [&'static str] {
-        match self {
-            Self::PendingAvailability => &["PendingAvailability", "PENDING_AVAILABILITY"],
-            Self::Pending => &["Pending", "PENDING"],
-            Self::Unshipped => &["Unshipped", "UNSHIPPED"],
-            Self::PartiallyShipped => &["PartiallyShipped", "PARTIALLY_SHIPPED"],
-            Self::Shipped => &["Shipped", "SHIPPED"],
-            Self::Canceled => &["Canceled", "CANCELED", "Cancelled", "CANCELLED"],
-            Self::InvoiceUnconfirmed => &["InvoiceUnconfirmed", "INVOICE_UNCONFIRMED"],
-            Self::Unfulfillable => &["Unfulfillable", "UNFULFILLABLE"],
-        }
     }
 }
 
@@ -124,16 +125,14 @@ impl AmazonOrder {
     async fn last_update_date(&self) -> DateTime<Utc> {
         self.model.last_update_date
     }
-    /// Where it stands.
-    async fn order_status(&self) -> Result<OrderStatus, ApiError> {
-        OrderStatus::parse(&self.model.order_status).ok_or_else(|| {
-            tracing::error!(
-                status = %self.model.order_status,
-                order = %self.model.amazon_order_id,
-                "stored order status is not one the API knows"
-            );
-            ApiError::Internal
-        })
+    /// Where it stands (`OTHER` for a status this version does not know).
+    async fn order_status(&self) -> OrderStatus {
+        OrderStatus::from(&self.model.order_status)
+    }
+    /// The status as stored: Orders v0's spelling (`PartiallyShipped`), or Amazon's
+    /// own text for an `OTHER` status.
+    async fn order_status_text(&self) -> &str {
+        self.model.order_status.as_str()
     }
     /// AFN (fulfilled by Amazon) or MFN (by the seller).
     async fn fulfillment_channel(&self) -> Option<&str> {
@@ -191,22 +190,30 @@ async fn load_items(
         .collect())
 }
 
-impl From<&AmazonOrderFilter> for orders::OrderFilter {
-    fn from(f: &AmazonOrderFilter) -> Self {
-        Self {
+impl TryFrom<&AmazonOrderFilter> for orders::OrderFilter {
+    type Error = ApiError;
+
+    fn try_from(f: &AmazonOrderFilter) -> Result<Self, ApiError> {
+        Ok(Self {
             statuses: f
                 .statuses
                 .iter()
                 .flatten()
-                .flat_map(|s| s.spellings())
-                .map(|s| (*s).to_owned())
-                .collect(),
+                .map(|s| {
+                    s.known().ok_or_else(|| {
+                        ApiError::BadUserInput(
+                            "statuses: OTHER names no one status; filter by the known ones"
+                                .to_owned(),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
             marketplace_id: f.marketplace_id.clone(),
             purchased_from: f.purchased_from,
             purchased_to: f.purchased_to,
             sku: f.sku.clone(),
             asin: f.asin.clone(),
-        }
+        })
     }
 }
 
@@ -252,7 +259,7 @@ impl OrdersQuery {
     ) -> Result<AmazonOrderConnection, ApiError> {
         let db = &api_context(ctx)?.db;
         let limit = page_size(first, MAX_PAGE)?;
-        let filter = orders::OrderFilter::from(&filter.unwrap_or_default());
+        let filter = orders::OrderFilter::try_from(&filter.unwrap_or_default())?;
         // Counting every match costs a scan of all of them (tens of milliseconds at
         // a million orders), so only a query that asks for the count pays for it.
         let total_count = if ctx.look_ahead().field("totalCount").exists() {

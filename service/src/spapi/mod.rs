@@ -90,8 +90,8 @@ pub struct RemoteOrder {
     pub purchase_date: DateTime<Utc>,
     /// When Amazon last changed it.
     pub last_update_date: DateTime<Utc>,
-    /// Status in v0 spelling (`Pending`, `Unshipped`, `PartiallyShipped`, `Shipped`, `Canceled`, …).
-    pub order_status: String,
+    /// Where it stands, whichever API's spelling it came in.
+    pub order_status: entity::enums::OrderStatus,
     /// `AFN` or `MFN`.
     pub fulfillment_channel: Option<String>,
     /// None while Pending.

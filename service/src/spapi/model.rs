@@ -7,6 +7,7 @@
 use super::{Money, OrdersPage, Participation, RemoteItem, RemoteOrder};
 use chrono::{DateTime, Utc};
 use entity::Amount;
+use entity::enums::OrderStatus;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -106,7 +107,7 @@ pub fn v0_orders_page(body: &[u8], default_marketplace: &str) -> Result<OrdersPa
                 .unwrap_or_else(|| default_marketplace.to_owned()),
             purchase_date: time(&o.purchase_date, "PurchaseDate")?,
             last_update_date: time(&o.last_update_date, "LastUpdateDate")?,
-            order_status: o.order_status,
+            order_status: OrderStatus::parse(&o.order_status),
             fulfillment_channel: o.fulfillment_channel,
             order_total: v0_money(o.order_total, "OrderTotal.Amount")?,
             number_of_items_shipped: o.number_of_items_shipped,
@@ -264,20 +265,6 @@ struct NewItemFulfillment {
 }
 
 /// 2026-01-01 `fulfillmentStatus` in v0 spelling, so both versions store one vocabulary.
-fn v0_status(status: &str) -> String {
-    match status {
-        "PENDING_AVAILABILITY" => "PendingAvailability",
-        "PENDING" => "Pending",
-        "UNSHIPPED" => "Unshipped",
-        "PARTIALLY_SHIPPED" => "PartiallyShipped",
-        "SHIPPED" => "Shipped",
-        "CANCELLED" => "Canceled",
-        "UNFULFILLABLE" => "Unfulfillable",
-        other => other,
-    }
-    .to_owned()
-}
-
 fn new_item(raw: Value) -> Result<RemoteItem, DecodeError> {
     let i: NewItem =
         serde_json::from_value(raw.clone()).map_err(|e| err(format!("orderItem: {e}")))?;
@@ -347,7 +334,7 @@ fn new_order(mut raw: Value, default_marketplace: &str) -> Result<RemoteOrder, D
     let status = fulfillment
         .as_ref()
         .and_then(|f| f.fulfillment_status.as_deref())
-        .map(v0_status)
+        .map(OrderStatus::parse)
         .ok_or_else(|| {
             err("order has no fulfillment.fulfillmentStatus (request includedData=FULFILLMENT)")
         })?;
@@ -526,7 +513,7 @@ mod tests {
               "fulfillment":{"quantityFulfilled":1,"quantityUnfulfilled":1}}]}],"pagination":{"nextToken":"t"}}"#;
         let page = search_orders_page(body, "X").unwrap();
         let o = &page.orders[0];
-        assert_eq!(o.order_status, "PartiallyShipped");
+        assert_eq!(o.order_status, OrderStatus::PartiallyShipped);
         assert_eq!(o.fulfillment_channel.as_deref(), Some("AFN"));
         assert_eq!(o.order_total.as_ref().unwrap().amount.to_string(), "3998");
         let items = o.items.as_ref().unwrap();

@@ -232,7 +232,7 @@ struct StoredOrder {
     amazon_order_id: String,
     marketplace_id: String,
     last_update_date: DateTime<Utc>,
-    order_status: String,
+    order_status: entity::enums::OrderStatus,
     order_total_amount: Option<entity::Amount>,
 }
 

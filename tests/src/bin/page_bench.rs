@@ -96,7 +96,11 @@ async fn seed(db: &sea_orm::DatabaseConnection, n: usize) {
                 marketplace_id: Set(marketplace.to_owned()),
                 purchase_date: Set(purchased),
                 last_update_date: Set(purchased),
-                order_status: Set(if i % 4 == 0 { "Shipped" } else { "Unshipped" }.to_owned()),
+                order_status: Set(if i % 4 == 0 {
+                    entity::enums::OrderStatus::Shipped
+                } else {
+                    entity::enums::OrderStatus::Unshipped
+                }),
                 fulfillment_channel: Set(Some("MFN".to_owned())),
                 order_total_currency: Set(Some("USD".to_owned())),
                 order_total_amount: Set(Some(Amount::from(total))),

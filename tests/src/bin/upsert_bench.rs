@@ -100,7 +100,7 @@ fn make_orders(n: usize, pass: u32, base: DateTime<Utc>) -> Vec<RemoteOrder> {
                 marketplace_id: marketplace.to_owned(),
                 purchase_date: purchase,
                 last_update_date: updated,
-                order_status: status.to_owned(),
+                order_status: entity::enums::OrderStatus::parse(status),
                 fulfillment_channel: Some("MFN".to_owned()),
                 order_total: Some(Money {
                     currency: currency.to_owned(),
@@ -345,7 +345,7 @@ fn bulk_sql(backend: Backend, orders: &[RemoteOrder]) -> String {
                 q(&o.marketplace_id),
                 ts(o.purchase_date),
                 ts(o.last_update_date),
-                q(&o.order_status),
+                q(o.order_status.as_str()),
                 opt(o.fulfillment_channel.as_ref()),
                 opt(o.order_total.as_ref().map(|m| &m.currency)),
                 o.order_total
@@ -383,7 +383,7 @@ fn bulk_sql(backend: Backend, orders: &[RemoteOrder]) -> String {
                     "('amazon',{},{},{},{},{},{},{},{now},{now})",
                     q(&format!("{}/{}", o.marketplace_id, o.amazon_order_id)),
                     q(&o.marketplace_id),
-                    q(&o.order_status),
+                    q(o.order_status.as_str()),
                     ts(o.purchase_date),
                     ts(o.last_update_date),
                     opt(o.order_total.as_ref().map(|m| &m.currency)),
