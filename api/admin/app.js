@@ -225,7 +225,7 @@ async function loadStatus() {
   if (lowStock.length) {
     const some = lowStock.slice(0, 3).map((a) => `${a.sellerSku} (${marketplaceName(a.marketplaceId)})`).join(', ');
     alerts.append(el('p', { class: 'alert' },
-      `Low stock: ${lowStock.length} SKU(s) are running out, e.g. ${some}${lowStock.length > 3 ? ', …' : ''}. `,
+      `Low stock: ${lowStock.length} SKU(s) are running out: ${some}${lowStock.length > 3 ? ` and ${lowStock.length - 3} more` : ''}. `,
       el('button', { type: 'button', class: 'link', onclick: showLowStock }, 'Show them in Inventory')));
   }
   if (state.me?.role === 'OWNER') {
@@ -595,6 +595,13 @@ function inventoryFilter(lowStockOnly) {
 const decimal1 = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 const whole = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 
+const decimal2 = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+
+/** Units sold per day: a slow seller's 0.03 is not 0. */
+function perDay(units) {
+  return units < 1 ? decimal2.format(units) : decimal1.format(units);
+}
+
 /** Days of cover: whole days, tenths under ten days, a dash when nothing sold. */
 function cover(days) {
   if (days == null) return '—';
@@ -655,7 +662,7 @@ function stockRow(i) {
   num(i.reservedQuantity),
   num(i.unfulfillableQuantity),
   num(i.totalQuantity, i.researchingQuantity ? { title: `Including ${i.researchingQuantity} unit(s) Amazon is looking for` } : {}),
-  el('td', { class: 'num' }, decimal1.format(i.unitsSoldPerDay)),
+  el('td', { class: 'num' }, perDay(i.unitsSoldPerDay)),
   el('td', { class: 'num', title: i.daysOfCover == null ? 'Nothing sold recently' : null }, cover(i.daysOfCover)),
   el('td', {}, when(i.lastUpdatedTime)));
 }
