@@ -198,6 +198,7 @@ try {
     all: amazonInventory(first: ${INVENTORY_PAGE}) { totalCount pageInfo { hasNextPage } edges { node { sellerSku lowStock } } }
     low: amazonInventory(first: 200, filter: { lowStockOnly: true }) { totalCount edges { node { sellerSku } } } }`);
   check(stock.all.totalCount > 0, 'the demo seller has FBA stock after the sync');
+  check(stock.low.totalCount > 0, 'the demo seller has SKUs low on stock');
   const firstPage = await stockRowsOnceShown(page, stock.all.edges.length);
   check(firstPage.map((r) => r.sku).join() === stock.all.edges.map((e) => e.node.sellerSku).join(),
     'the table shows the SKUs of the API\'s first page, in its order');
@@ -253,7 +254,16 @@ try {
     'the low rows are the API\'s low-stock SKUs');
   check(Number(await inventory.locator('#inventory-low').textContent()) === stock.low.totalCount,
     'the low-stock count shown is still the API\'s');
-  if (lowRows.length) await shotOf(inventory, 'admin-owner-inventory-low');
+  await shotOf(inventory, 'admin-owner-inventory-low');
+  await inventory.getByLabel('Low stock only').uncheck();
+  await inventory.getByRole('button', { name: 'Apply' }).click();
+  await stockRowsOnceShown(page, stock.all.edges.length);
+
+  // The low-stock alert in the status card leads to the same rows.
+  await page.locator('#alerts').filter({ hasText: `Low stock: ${stock.low.totalCount} SKU(s)` }).waitFor();
+  await page.getByRole('button', { name: 'Show them in Inventory' }).click();
+  await stockRowsOnceShown(page, Math.min(stock.low.totalCount, INVENTORY_PAGE));
+  check(await inventory.getByLabel('Low stock only').isChecked(), 'the alert ticks "low stock only"');
   await inventory.getByLabel('Low stock only').uncheck();
   await inventory.getByRole('button', { name: 'Apply' }).click();
   await stockRowsOnceShown(page, stock.all.edges.length);
