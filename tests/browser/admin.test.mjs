@@ -193,6 +193,26 @@ try {
   await page.waitForFunction(() => !document.getElementById('inventory-sync').disabled);
   await page.locator('#runs tbody tr').first().filter({ hasText: 'Inventory' }).getByText('SUCCEEDED').waitFor();
 
+  // A refusal is said next to the button, in the API's words; an already running
+  // inventory sync is followed instead. (The API's answers are staged here: the
+  // simulated Amazon answers too fast to overlap two runs.)
+  const lastRunId = (await graphql(base, token, '{ syncRuns(first: 1) { edges { node { id } } } }')).syncRuns.edges[0].node.id;
+  const refusals = [
+    { message: 'no Amazon connection is stored: set one with upsertAmazonConnection', extensions: { code: 'NOT_CONFIGURED' } },
+    { message: 'an inventory sync is already running', extensions: { code: 'SYNC_ALREADY_RUNNING', runningRunId: lastRunId } },
+  ];
+  await page.route('**/graphql', (route) => (route.request().postData()?.includes('syncAmazonInventory') && refusals.length
+    ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: null, errors: [refusals.shift()] }) })
+    : route.continue()));
+  await syncInventory.click();
+  await inventoryProgress.filter({ hasText: 'The inventory sync did not start: no Amazon connection is stored' }).waitFor();
+  check(await inventoryProgress.getAttribute('class') === 'bad', 'the refusal is shown as an error');
+  check(await syncInventory.isEnabled(), 'the button can be pressed again after a refusal');
+  await syncInventory.click();
+  await inventoryProgress.filter({ hasText: `Inventory sync #${lastRunId} succeeded` }).waitFor();
+  await page.waitForFunction(() => !document.getElementById('inventory-sync').disabled);
+  await page.unroute('**/graphql');
+
   // The table's first page is the API's first page, and the count shown is the API's.
   const stock = await graphql(base, token, `{
     all: amazonInventory(first: ${INVENTORY_PAGE}) { totalCount pageInfo { hasNextPage } edges { node { sellerSku lowStock } } }
