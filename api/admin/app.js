@@ -5,6 +5,7 @@
 const TOKEN_KEY = 'admin.token';
 const ORDERS_PAGE = 20;
 const RUNS_PAGE = 10;
+const INVENTORY_PAGE = 25;
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,7 +16,10 @@ const state = {
   ordersNext: null,
   runsCursors: [null],
   runsNext: null,
-  following: null, // the WebSocket (or timer) following a running sync
+  inventoryCursors: [null],
+  inventoryNext: null,
+  marketplaceNames: new Map(), // marketplace id -> "Amazon.com"
+  following: {}, // by run kind: the WebSocket (or timer) following a running sync
   sales: [],
   chartCurrency: null, // the currency the user picked, if any
 };
@@ -134,7 +138,7 @@ async function signOutEverywhere() {
 
 function signOut(message = 'Signed out.') {
   sessionStorage.removeItem(TOKEN_KEY);
-  stopFollowing();
+  stopFollowingAll();
   state.me = null;
   $('app').hidden = true;
   $('who').hidden = true;
@@ -167,7 +171,7 @@ async function start() {
 
 async function refreshAll() {
   await loadStatus();
-  await Promise.all([loadOrders(), loadRuns(), loadChart()]);
+  await Promise.all([loadOrders(), loadInventory(), loadRuns(), loadChart()]);
 }
 
 // --- status ------------------------------------------------------------------------------
@@ -179,7 +183,8 @@ const CONNECTION = `amazonConnection { sellerId region marketplaceIds ordersApiV
 async function loadStatus() {
   let data;
   try {
-    data = await gql(`{ ${CONNECTION} syncHealth { ok lagSeconds lastOrderAt consecutiveFailures activeAlerts { kind since message } } }`);
+    data = await gql(`{ ${CONNECTION} marketplaces { marketplaceId name }
+      syncHealth { ok lagSeconds lastOrderAt consecutiveFailures activeAlerts { kind marketplaceId sellerSku since message } } }`);
   } catch (err) {
     notice(explain(err), true);
     return;
@@ -187,6 +192,7 @@ async function loadStatus() {
   const c = data.amazonConnection;
   const h = data.syncHealth;
   state.connection = c;
+  state.marketplaceNames = new Map(data.marketplaces.map((m) => [m.marketplaceId, m.name]));
   const facts = $('status');
   facts.replaceChildren();
   const fact = (label, value, cls) => facts.append(el('div', {}, el('dt', {}, label), el('dd', cls ? { class: cls } : {}, value)));
@@ -195,7 +201,7 @@ async function loadStatus() {
   } else {
     fact('Seller', c.sellerId);
     fact('Region', c.region + (c.sandbox ? ' (sandbox)' : ''));
-    fact('Marketplaces', c.marketplaceIds.join(', '));
+    fact('Marketplaces', c.marketplaceIds.map(marketplaceName).join(', '));
     fact('Orders API', c.ordersApiVersion === 'V0' ? 'v0' : c.ordersApiVersion.slice(1).replaceAll('_', '-'));
     fact('Credentials', c.credentialConfigured ? `configured (${c.lwaClientId})` : 'not configured', c.credentialConfigured ? 'ok' : 'bad');
     fact('Last ping', c.lastCheckAt ? `${when(c.lastCheckAt)}: ${c.lastCheckOk ? 'OK' : `failed — ${c.lastCheckError ?? ''}`}` : 'never',
@@ -211,7 +217,17 @@ async function loadStatus() {
   fact('Newest order', when(h.lastOrderAt));
   fact('Health', h.ok ? 'OK' : `${h.activeAlerts.length} alert(s)`, h.ok ? 'ok' : 'bad');
   const alerts = $('alerts');
-  alerts.replaceChildren(...h.activeAlerts.map((a) => el('p', { class: 'alert' }, `${a.message} (since ${when(a.since)})`)));
+  // One line per SKU would bury the other alerts: low stock is summed up here and
+  // listed in the inventory section.
+  const lowStock = h.activeAlerts.filter((a) => a.kind === 'low_stock');
+  alerts.replaceChildren(...h.activeAlerts.filter((a) => a.kind !== 'low_stock')
+    .map((a) => el('p', { class: 'alert' }, `${a.message} (since ${when(a.since)})`)));
+  if (lowStock.length) {
+    const some = lowStock.slice(0, 3).map((a) => `${a.sellerSku} (${marketplaceName(a.marketplaceId)})`).join(', ');
+    alerts.append(el('p', { class: 'alert' },
+      `Low stock: ${lowStock.length} SKU(s) are running out: ${some}${lowStock.length > 3 ? ` and ${lowStock.length - 3} more` : ''}. `,
+      el('button', { type: 'button', class: 'link', onclick: showLowStock }, 'Show them in Inventory')));
+  }
   if (state.me?.role === 'OWNER') {
     // Locked sign-ins: someone may be guessing a password.
     try {
@@ -224,11 +240,17 @@ async function loadStatus() {
   }
 }
 
+/** "Amazon.com" for ATVPDKIKX0DER; the id itself for a marketplace the API does not name. */
+function marketplaceName(id) {
+  return state.marketplaceNames.get(id) ?? id ?? '—';
+}
+
 function fillMarketplaces(ids) {
-  const select = $('f-marketplace');
-  const current = select.value;
-  select.replaceChildren(el('option', { value: '' }, 'Any'), ...ids.map((id) => el('option', { value: id }, id)));
-  select.value = ids.includes(current) ? current : '';
+  for (const select of [$('f-marketplace'), $('i-marketplace')]) {
+    const current = select.value;
+    select.replaceChildren(el('option', { value: '' }, 'Any'), ...ids.map((id) => el('option', { value: id }, marketplaceName(id))));
+    select.value = ids.includes(current) ? current : '';
+  }
 }
 
 async function ping() {
@@ -249,7 +271,13 @@ async function ping() {
 
 // --- sync ------------------------------------------------------------------------------
 
-const RUN_FIELDS = 'id status trigger dryRun includeItems pages apiCalls throttled ordersFound ordersInserted ordersUpdated ordersUnchanged itemsUpserted error startedAt finishedAt';
+const RUN_FIELDS = 'id kind status trigger dryRun includeItems pages apiCalls throttled found inserted updated unchanged ordersFound ordersInserted ordersUpdated ordersUnchanged itemsUpserted error startedAt finishedAt';
+
+/** Where each kind of run is started and followed: its button and its progress line. */
+const SYNCS = {
+  ORDERS: { button: 'sync', progress: 'progress' },
+  INVENTORY: { button: 'inventory-sync', progress: 'inventory-progress' },
+};
 
 async function sync(event) {
   event.preventDefault();
@@ -264,18 +292,50 @@ async function sync(event) {
     if (err instanceof GraphQLError && err.codes.includes('SYNC_ALREADY_RUNNING')) {
       const id = err.errors[0].extensions?.runningRunId;
       notice('A sync is already running: following it.');
-      if (id) return follow({ id, status: 'RUNNING', pages: 0, ordersFound: 0 });
+      if (id) return follow({ id, kind: 'ORDERS', status: 'RUNNING', pages: 0, ordersFound: 0 });
     }
     notice(explain(err), true);
     $('sync').disabled = false;
   }
 }
 
+async function syncInventory(event) {
+  event.preventDefault();
+  const progress = $('inventory-progress');
+  $('inventory-sync').disabled = true;
+  progress.textContent = 'Starting the inventory sync…';
+  progress.className = '';
+  try {
+    const data = await gql(
+      `mutation($full: Boolean!) { syncAmazonInventory(full: $full) { ${RUN_FIELDS} } }`,
+      { full: $('inventory-full').checked },
+    );
+    follow(data.syncAmazonInventory);
+  } catch (err) {
+    if (err instanceof GraphQLError && err.codes.includes('SYNC_ALREADY_RUNNING')) {
+      const id = err.errors[0].extensions?.runningRunId;
+      if (id) {
+        follow({ id, kind: 'INVENTORY', status: 'RUNNING', pages: 0, found: 0, inserted: 0, updated: 0 });
+        progress.textContent = `An inventory sync (#${id}) is already running: following it…`;
+        return;
+      }
+    }
+    progress.textContent = `The inventory sync did not start: ${explain(err)}`;
+    progress.className = 'bad';
+    $('inventory-sync').disabled = false;
+  }
+}
+
+/** Follows the newest run of each kind if it is still running (after sign-in, and
+ *  after an orders sync, which refreshes the stock of what sold in a run of its own). */
 async function followRunningSync() {
   try {
-    const data = await gql(`{ syncRuns(first: 1) { edges { node { ${RUN_FIELDS} } } } }`);
-    const run = data.syncRuns.edges[0]?.node;
-    if (run?.status === 'RUNNING') follow(run);
+    const data = await gql(`{ syncRuns(first: 10) { edges { node { ${RUN_FIELDS} } } } }`);
+    const runs = data.syncRuns.edges.map((e) => e.node);
+    for (const kind of Object.keys(SYNCS)) {
+      const run = runs.find((r) => r.kind === kind);
+      if (run?.status === 'RUNNING' && !state.following[kind]) follow(run);
+    }
   } catch {
     // The history panel shows the error already.
   }
@@ -283,32 +343,46 @@ async function followRunningSync() {
 
 function showProgress(run) {
   const dry = run.dryRun ? ' (dry run)' : '';
-  if (run.status === 'RUNNING') {
-    $('progress').textContent = `Sync #${run.id}${dry} running: ${run.pages} page(s), ${run.ordersFound} orders read, ${run.ordersInserted ?? 0} new, ${run.ordersUpdated ?? 0} updated…`;
+  const line = $(SYNCS[run.kind].progress);
+  if (run.kind === 'INVENTORY') {
+    line.textContent = run.status === 'RUNNING'
+      ? `Inventory sync #${run.id}${dry} running: ${run.pages ?? 0} page(s), ${run.found ?? 0} SKU(s) read, ${run.inserted ?? 0} new, ${run.updated ?? 0} updated…`
+      : `Inventory sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.found} SKU(s) read, ${run.inserted} new, ${run.updated} updated, ${run.unchanged} unchanged, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
+  } else if (run.status === 'RUNNING') {
+    line.textContent = `Sync #${run.id}${dry} running: ${run.pages} page(s), ${run.ordersFound} orders read, ${run.ordersInserted ?? 0} new, ${run.ordersUpdated ?? 0} updated…`;
   } else {
-    $('progress').textContent = `Sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.ordersFound} orders read, ${run.ordersInserted} new, ${run.ordersUpdated} updated, ${run.itemsUpserted} items, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
+    line.textContent = `Sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.ordersFound} orders read, ${run.ordersInserted} new, ${run.ordersUpdated} updated, ${run.itemsUpserted} items, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
   }
-  $('progress').className = run.status === 'FAILED' ? 'bad' : '';
+  line.className = run.status === 'FAILED' ? 'bad' : '';
 }
 
-function stopFollowing() {
-  const f = state.following;
-  state.following = null;
+function stopFollowing(kind) {
+  const f = state.following[kind];
+  delete state.following[kind];
   if (f instanceof WebSocket) f.close();
   else if (f) clearTimeout(f);
 }
 
+function stopFollowingAll() {
+  for (const kind of Object.keys(state.following)) stopFollowing(kind);
+}
+
 /** Shows a running sync's progress until it ends, over the subscription; polls when
- *  WebSockets are unavailable. The sync button stays disabled meanwhile. */
+ *  WebSockets are unavailable. The run's sync button stays disabled meanwhile. */
 function follow(run) {
-  stopFollowing();
-  $('sync').disabled = true;
+  const kind = run.kind in SYNCS ? run.kind : 'ORDERS';
+  run = { ...run, kind };
+  stopFollowing(kind);
+  const button = $(SYNCS[kind].button);
+  button.disabled = true;
   showProgress(run);
   const done = async (last) => {
-    stopFollowing();
-    if (last) showProgress(last);
-    $('sync').disabled = false;
+    stopFollowing(kind);
+    if (last) showProgress({ ...last, kind });
+    button.disabled = false;
     await refreshAll();
+    // An orders run that sold FBA stock starts an inventory run right after.
+    if (kind === 'ORDERS') await followRunningSync();
   };
   let last = run;
   let ended = false;
@@ -317,9 +391,9 @@ function follow(run) {
   try {
     ws = new WebSocket(`${scheme}://${location.host}/graphql/ws`, 'graphql-transport-ws');
   } catch {
-    return poll(run.id, done);
+    return poll(run.id, kind, done);
   }
-  state.following = ws;
+  state.following[kind] = ws;
   // The api closes a socket whose client says nothing for 120 s: ping meanwhile.
   let keepAlive = null;
   ws.addEventListener('open', () => {
@@ -354,11 +428,11 @@ function follow(run) {
   ws.addEventListener('close', () => {
     clearInterval(keepAlive);
     // Closed before the run ended (proxy, restart): fall back to polling.
-    if (!ended && state.following === ws) poll(run.id, done);
+    if (!ended && state.following[kind] === ws) poll(run.id, kind, done);
   });
 }
 
-function poll(id, done) {
+function poll(id, kind, done) {
   const tick = async () => {
     try {
       const data = await gql(`query($id: ID!) { syncRun(id: $id) { ${RUN_FIELDS} } }`, { id });
@@ -368,12 +442,20 @@ function poll(id, done) {
     } catch (err) {
       notice(explain(err), true);
     }
-    if (sessionStorage.getItem(TOKEN_KEY)) state.following = setTimeout(tick, 1000);
+    // Stopped meanwhile (signed out, or another run of the kind followed): stop here.
+    if (state.following[kind] !== timer) return;
+    if (sessionStorage.getItem(TOKEN_KEY)) {
+      timer = setTimeout(tick, 1000);
+      state.following[kind] = timer;
+    }
   };
-  state.following = setTimeout(tick, 0);
+  let timer = setTimeout(tick, 0);
+  state.following[kind] = timer;
 }
 
 // --- sync history ---------------------------------------------------------------------------
+
+const RUN_KINDS = { ORDERS: 'Orders', INVENTORY: 'Inventory' };
 
 async function loadRuns() {
   const after = state.runsCursors.at(-1);
@@ -388,15 +470,16 @@ async function loadRuns() {
   state.runsNext = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
   $('runs').tBodies[0].replaceChildren(...page.edges.map(({ node: r }) => el('tr', {},
     el('td', {}, when(r.startedAt)),
+    el('td', {}, RUN_KINDS[r.kind] ?? r.kind),
     el('td', { class: r.status === 'FAILED' ? 'bad' : r.status === 'SUCCEEDED' ? 'ok' : '' }, r.status + (r.dryRun ? ' (dry run)' : '')),
     el('td', {}, r.trigger),
-    el('td', { class: 'num' }, String(r.ordersFound)),
-    el('td', { class: 'num' }, String(r.ordersInserted)),
-    el('td', { class: 'num' }, String(r.ordersUpdated)),
+    el('td', { class: 'num' }, String(r.found)),
+    el('td', { class: 'num' }, String(r.inserted)),
+    el('td', { class: 'num' }, String(r.updated)),
     el('td', { class: 'num' }, String(r.apiCalls)),
     el('td', {}, r.error ?? ''),
   )));
-  if (!page.edges.length) $('runs').tBodies[0].append(el('tr', {}, el('td', { colspan: 8 }, 'No sync yet.')));
+  if (!page.edges.length) $('runs').tBodies[0].append(el('tr', {}, el('td', { colspan: 9 }, 'No sync yet.')));
   const n = state.runsCursors.length;
   $('runs-page').textContent = `Page ${n} of ${Math.max(1, Math.ceil(page.totalCount / RUNS_PAGE))}`;
   $('runs-prev').disabled = n <= 1;
@@ -493,6 +576,104 @@ async function toggleItems(button, row, order) {
   const detail = el('tr', { class: 'items' }, el('td', { colspan: 5 }, items.length ? table : 'No items synced for this order.'));
   row.after(detail);
   button.setAttribute('aria-expanded', 'true');
+}
+
+// --- inventory -------------------------------------------------------------------------------
+
+const STOCK_FIELDS = `marketplaceId sellerSku asin productName fulfillableQuantity inboundWorkingQuantity
+  inboundShippedQuantity inboundReceivingQuantity reservedQuantity unfulfillableQuantity researchingQuantity
+  totalQuantity lastUpdatedTime unitsSoldPerDay daysOfCover lowStock`;
+
+function inventoryFilter(lowStockOnly) {
+  const f = {};
+  if ($('i-marketplace').value) f.marketplaceId = $('i-marketplace').value;
+  if ($('i-sku').value.trim()) f.sellerSku = $('i-sku').value.trim();
+  if (lowStockOnly) f.lowStockOnly = true;
+  return f;
+}
+
+const decimal1 = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+const whole = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+
+const decimal2 = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+
+/** Units sold per day: a slow seller's 0.03 is not 0. */
+function perDay(units) {
+  return units < 1 ? decimal2.format(units) : decimal1.format(units);
+}
+
+/** Days of cover: whole days, tenths under ten days, a dash when nothing sold. */
+function cover(days) {
+  if (days == null) return '—';
+  return days < 10 ? decimal1.format(days) : whole.format(days);
+}
+
+async function loadInventory() {
+  const after = state.inventoryCursors.at(-1);
+  let data;
+  try {
+    // The low-stock count is over the same marketplace and SKU, whether or not
+    // the table shows only the low rows.
+    data = await gql(
+      `query($after: String, $filter: InventoryFilter, $low: InventoryFilter) {
+        stock: amazonInventory(first: ${INVENTORY_PAGE}, after: $after, filter: $filter) {
+          totalCount pageInfo { hasNextPage endCursor } edges { node { ${STOCK_FIELDS} } } }
+        low: amazonInventory(first: 1, filter: $low) { totalCount } }`,
+      { after, filter: inventoryFilter($('i-low').checked), low: inventoryFilter(true) },
+    );
+  } catch (err) {
+    notice(explain(err), true);
+    return;
+  }
+  const page = data.stock;
+  state.inventoryNext = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  const body = $('inventory').tBodies[0];
+  body.replaceChildren(...page.edges.map(({ node: i }) => stockRow(i)));
+  if (!page.edges.length) {
+    const filtered = Object.keys(inventoryFilter($('i-low').checked)).length > 0;
+    const empty = filtered ? 'No SKUs match.'
+      : `No FBA stock synced yet${state.me?.role === 'OWNER' ? ': press "Sync inventory"' : ''}.`;
+    body.append(el('tr', {}, el('td', { colspan: 11 }, empty)));
+  }
+  const n = state.inventoryCursors.length;
+  $('inventory-count').replaceChildren(
+    el('span', { id: 'inventory-total' }, String(page.totalCount)), ' SKU(s) · ',
+    el('strong', { id: 'inventory-low', class: data.low.totalCount ? 'warn' : '' }, String(data.low.totalCount)),
+    ' low on stock',
+  );
+  $('inventory-page').textContent = `Page ${n} of ${Math.max(1, Math.ceil(page.totalCount / INVENTORY_PAGE))}`;
+  $('inventory-prev').disabled = n <= 1;
+  $('inventory-next').disabled = !state.inventoryNext;
+}
+
+function stockRow(i) {
+  const num = (v, attrs = {}) => el('td', { class: 'num', ...attrs }, String(v));
+  const inbound = i.inboundWorkingQuantity + i.inboundShippedQuantity + i.inboundReceivingQuantity;
+  const parts = `${i.inboundWorkingQuantity} being prepared, ${i.inboundShippedQuantity} shipped, ${i.inboundReceivingQuantity} being received`;
+  return el('tr', {
+    class: i.lowStock ? 'low' : '',
+    'data-marketplace': i.marketplaceId, 'data-sku': i.sellerSku, 'data-low': String(i.lowStock),
+  },
+  el('td', {}, marketplaceName(i.marketplaceId)),
+  el('td', {}, el('span', { class: 'sku' }, i.sellerSku), ...(i.lowStock ? [' ', el('span', { class: 'badge low' }, 'Low stock')] : [])),
+  el('td', {}, i.productName ?? '—', el('br'), el('span', { class: 'muted' }, `ASIN ${i.asin ?? '—'}`)),
+  num(i.fulfillableQuantity),
+  el('td', { class: 'num', title: parts }, String(inbound), el('span', { class: 'sr-only' }, ` (${parts})`)),
+  num(i.reservedQuantity),
+  num(i.unfulfillableQuantity),
+  num(i.totalQuantity, i.researchingQuantity ? { title: `Including ${i.researchingQuantity} unit(s) Amazon is looking for` } : {}),
+  el('td', { class: 'num' }, perDay(i.unitsSoldPerDay)),
+  el('td', { class: 'num', title: i.daysOfCover == null ? 'Nothing sold recently' : null }, cover(i.daysOfCover)),
+  el('td', {}, when(i.lastUpdatedTime)));
+}
+
+/** From the low-stock alert: the inventory section with only the low rows. */
+function showLowStock() {
+  $('i-low').checked = true;
+  state.inventoryCursors = [null];
+  loadInventory();
+  $('inventory-title').scrollIntoView();
+  $('inventory-title').focus();
 }
 
 // --- chart -------------------------------------------------------------------------------------
@@ -607,6 +788,7 @@ $('sign-out').addEventListener('click', () => signOut());
 $('sign-out-everywhere').addEventListener('click', signOutEverywhere);
 $('ping').addEventListener('click', ping);
 $('sync-form').addEventListener('submit', sync);
+$('inventory-sync-form').addEventListener('submit', syncInventory);
 $('user-form').addEventListener('submit', addViewer);
 $('chart-currency').addEventListener('change', () => {
   state.chartCurrency = $('chart-currency').value;
@@ -625,6 +807,20 @@ $('orders-next').addEventListener('click', () => {
 $('orders-prev').addEventListener('click', () => {
   if (state.ordersCursors.length > 1) state.ordersCursors.pop();
   loadOrders();
+});
+$('inventory-filter').addEventListener('submit', (e) => {
+  e.preventDefault();
+  state.inventoryCursors = [null];
+  loadInventory();
+});
+$('inventory-next').addEventListener('click', () => {
+  if (!state.inventoryNext) return;
+  state.inventoryCursors.push(state.inventoryNext);
+  loadInventory();
+});
+$('inventory-prev').addEventListener('click', () => {
+  if (state.inventoryCursors.length > 1) state.inventoryCursors.pop();
+  loadInventory();
 });
 $('runs-next').addEventListener('click', () => {
   if (!state.runsNext) return;

@@ -20,6 +20,7 @@ const apiBin = process.env.API_BIN ?? path.join(repo, 'target/debug/api');
 const artifacts = process.env.ARTIFACTS_DIR ?? path.join(repo, 'target/browser-artifacts');
 mkdirSync(artifacts, { recursive: true });
 const screenshots = [];
+const INVENTORY_PAGE = 25; // SKUs per page of the inventory table (app.js)
 
 function check(condition, message) {
   if (!condition) throw new Error(`check failed: ${message}`);
@@ -73,6 +74,21 @@ async function shot(page, name) {
   screenshots.push(file);
 }
 
+/** A screenshot of one part of the page (a section). */
+async function shotOf(locator, name) {
+  const file = path.join(artifacts, `${name}.png`);
+  await locator.screenshot({ path: file });
+  screenshots.push(file);
+}
+
+/** The SKU of every row the inventory table shows, once it shows `count` rows. */
+async function stockRowsOnceShown(page, count) {
+  await page.waitForFunction((n) => document.querySelectorAll('#inventory tbody tr[data-sku]').length === n, count);
+  return page.locator('#inventory tbody tr[data-sku]').evaluateAll((rows) => rows.map((r) => ({
+    sku: r.dataset.sku, low: r.dataset.low === 'true', text: r.textContent,
+  })));
+}
+
 /** Fails the test on any page error or console error (a CSP violation shows as one). */
 function watch(page, problems) {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -105,7 +121,7 @@ try {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 
-  // --- the owner: ping, sync, orders, items, chart --------------------------------
+  // --- the owner: ping, sync, orders, items, chart, inventory ------------------------
   const problems = [];
   const owner = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await owner.newPage();
@@ -155,7 +171,7 @@ try {
 
   // Filter by status through the form.
   await page.getByLabel('Status').selectOption('SHIPPED');
-  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByRole('region', { name: 'Orders' }).getByRole('button', { name: 'Apply' }).click();
   await page.waitForFunction(() => [...document.querySelectorAll('#orders tbody tr[data-order] td:nth-child(3)')]
     .every((td) => td.textContent === 'shipped'));
 
@@ -164,6 +180,113 @@ try {
   const totals = await page.locator('#chart-totals').textContent();
   check(/revenue · \d+ units · \d+ orders/.test(totals), `chart totals: ${totals}`);
   check(Number(await page.locator('#chart-totals').getAttribute('data-revenue')) > 0, 'revenue over 30 days is positive');
+
+  // Inventory: a full scan from the section's button, followed to its end.
+  const token = await page.evaluate(() => sessionStorage.getItem('admin.token'));
+  const inventory = page.getByRole('region', { name: 'Inventory' });
+  const syncInventory = inventory.getByRole('button', { name: 'Sync inventory' });
+  const inventoryProgress = inventory.locator('#inventory-progress');
+  await inventory.getByLabel('Full scan').check();
+  await syncInventory.click();
+  await inventoryProgress.filter({ hasText: /Inventory sync #\d+ running|Inventory sync #\d+ succeeded/ }).waitFor();
+  await inventoryProgress.filter({ hasText: /Inventory sync #\d+ succeeded/ }).waitFor({ timeout: 120_000 });
+  await page.waitForFunction(() => !document.getElementById('inventory-sync').disabled);
+  await page.locator('#runs tbody tr').first().filter({ hasText: 'Inventory' }).getByText('SUCCEEDED').waitFor();
+
+  // A refusal is said next to the button, in the API's words; an already running
+  // inventory sync is followed instead. (The API's answers are staged here: the
+  // simulated Amazon answers too fast to overlap two runs.)
+  const lastRunId = (await graphql(base, token, '{ syncRuns(first: 1) { edges { node { id } } } }')).syncRuns.edges[0].node.id;
+  const refusals = [
+    { message: 'no Amazon connection is stored: set one with upsertAmazonConnection', extensions: { code: 'NOT_CONFIGURED' } },
+    { message: 'an inventory sync is already running', extensions: { code: 'SYNC_ALREADY_RUNNING', runningRunId: lastRunId } },
+  ];
+  await page.route('**/graphql', (route) => (route.request().postData()?.includes('syncAmazonInventory') && refusals.length
+    ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: null, errors: [refusals.shift()] }) })
+    : route.continue()));
+  await syncInventory.click();
+  await inventoryProgress.filter({ hasText: 'The inventory sync did not start: no Amazon connection is stored' }).waitFor();
+  check(await inventoryProgress.getAttribute('class') === 'bad', 'the refusal is shown as an error');
+  check(await syncInventory.isEnabled(), 'the button can be pressed again after a refusal');
+  await syncInventory.click();
+  await inventoryProgress.filter({ hasText: `Inventory sync #${lastRunId} succeeded` }).waitFor();
+  await page.waitForFunction(() => !document.getElementById('inventory-sync').disabled);
+  await page.unroute('**/graphql');
+
+  // The table's first page is the API's first page, and the count shown is the API's.
+  const stock = await graphql(base, token, `{
+    all: amazonInventory(first: ${INVENTORY_PAGE}) { totalCount pageInfo { hasNextPage } edges { node { sellerSku lowStock } } }
+    low: amazonInventory(first: 200, filter: { lowStockOnly: true }) { totalCount edges { node { sellerSku } } } }`);
+  check(stock.all.totalCount > 0, 'the demo seller has FBA stock after the sync');
+  check(stock.low.totalCount > 0, 'the demo seller has SKUs low on stock');
+  const firstPage = await stockRowsOnceShown(page, stock.all.edges.length);
+  check(firstPage.map((r) => r.sku).join() === stock.all.edges.map((e) => e.node.sellerSku).join(),
+    'the table shows the SKUs of the API\'s first page, in its order');
+  check(Number(await inventory.locator('#inventory-total').textContent()) === stock.all.totalCount,
+    'the SKU count shown is the API\'s totalCount');
+  check(Number(await inventory.locator('#inventory-low').textContent()) === stock.low.totalCount,
+    `the low-stock count shown is the API's (${stock.low.totalCount})`);
+  check(firstPage.every((r) => r.low === /Low stock/.test(r.text)), 'a row says "Low stock" exactly when the API says it is low');
+  check(firstPage.every((r) => !/ATVPDKIKX0DER|A2EUQ1WTGCTBG2/.test(r.text)), 'rows name the marketplace instead of showing its id');
+  const inboundTitle = await inventory.locator('#inventory tbody tr[data-sku] td:nth-child(5)').first().getAttribute('title');
+  check(/being prepared, \d+ shipped, \d+ being received/.test(inboundTitle), `the inbound cell explains its parts: ${inboundTitle}`);
+  await shotOf(inventory, 'admin-owner-inventory');
+
+  // Paging through with "Next page" shows every SKU once: as many rows as the API counts.
+  const keys = new Set(await inventory.locator('#inventory tbody tr[data-sku]')
+    .evaluateAll((rows) => rows.map((r) => `${r.dataset.marketplace}/${r.dataset.sku}`)));
+  let rowsSeen = firstPage.length;
+  let pages = 1;
+  while (await inventory.getByRole('button', { name: 'Next page' }).isEnabled()) {
+    pages += 1;
+    await inventory.getByRole('button', { name: 'Next page' }).click();
+    await inventory.locator('#inventory-page').filter({ hasText: new RegExp(`^Page ${pages} of`) }).waitFor();
+    const more = await inventory.locator('#inventory tbody tr[data-sku]')
+      .evaluateAll((rows) => rows.map((r) => `${r.dataset.marketplace}/${r.dataset.sku}`));
+    for (const k of more) keys.add(k);
+    rowsSeen += more.length;
+  }
+  check(rowsSeen === stock.all.totalCount && keys.size === stock.all.totalCount,
+    `the pages show ${stock.all.totalCount} SKUs once each (saw ${rowsSeen} rows, ${keys.size} distinct)`);
+  check(pages === Math.ceil(stock.all.totalCount / INVENTORY_PAGE), `${pages} pages of ${INVENTORY_PAGE} SKUs`);
+  for (let n = pages - 1; n >= 1; n -= 1) {
+    await inventory.getByRole('button', { name: 'Previous page' }).click();
+    await inventory.locator('#inventory-page').filter({ hasText: new RegExp(`^Page ${n} of`) }).waitFor();
+  }
+
+  // A SKU typed in the filter shows that SKU only (in every marketplace that stocks it).
+  const sku = (stock.low.edges[0] ?? stock.all.edges[0]).node.sellerSku;
+  const skuApi = await graphql(base, token, 'query($s: String!) { amazonInventory(filter: { sellerSku: $s }) { totalCount } }', { s: sku });
+  await inventory.getByLabel('SKU').fill(sku);
+  await inventory.getByRole('button', { name: 'Apply' }).click();
+  const skuRows = await stockRowsOnceShown(page, skuApi.amazonInventory.totalCount);
+  check(skuRows.length > 0 && skuRows.every((r) => r.sku === sku), `filtering by SKU ${sku} shows only ${sku}`);
+  check(Number(await inventory.locator('#inventory-total').textContent()) === skuRows.length, 'the count shown follows the SKU filter');
+
+  // "Low stock only" shows only rows marked low, as many as the API counts.
+  await inventory.getByLabel('SKU').fill('');
+  await inventory.getByLabel('Low stock only').check();
+  await inventory.getByRole('button', { name: 'Apply' }).click();
+  const lowRows = await stockRowsOnceShown(page, Math.min(stock.low.totalCount, INVENTORY_PAGE));
+  await inventory.locator('#inventory-total').filter({ hasText: new RegExp(`^${stock.low.totalCount}$`) }).waitFor();
+  check(lowRows.every((r) => r.low && r.text.includes('Low stock')), 'with "low stock only", every row is marked "Low stock"');
+  check(lowRows.map((r) => r.sku).join() === stock.low.edges.slice(0, INVENTORY_PAGE).map((e) => e.node.sellerSku).join(),
+    'the low rows are the API\'s low-stock SKUs');
+  check(Number(await inventory.locator('#inventory-low').textContent()) === stock.low.totalCount,
+    'the low-stock count shown is still the API\'s');
+  await shotOf(inventory, 'admin-owner-inventory-low');
+  await inventory.getByLabel('Low stock only').uncheck();
+  await inventory.getByRole('button', { name: 'Apply' }).click();
+  await stockRowsOnceShown(page, stock.all.edges.length);
+
+  // The low-stock alert in the status card leads to the same rows.
+  await page.locator('#alerts').filter({ hasText: `Low stock: ${stock.low.totalCount} SKU(s)` }).waitFor();
+  await page.getByRole('button', { name: 'Show them in Inventory' }).click();
+  await stockRowsOnceShown(page, Math.min(stock.low.totalCount, INVENTORY_PAGE));
+  check(await inventory.getByLabel('Low stock only').isChecked(), 'the alert ticks "low stock only"');
+  await inventory.getByLabel('Low stock only').uncheck();
+  await inventory.getByRole('button', { name: 'Apply' }).click();
+  await stockRowsOnceShown(page, stock.all.edges.length);
   await shot(page, 'admin-owner');
 
   // A narrow screen.
@@ -206,9 +329,11 @@ try {
   await signIn(vpage, base, 'viewer@example.com', 'viewer-password-1');
   check(await vpage.locator('#who-role').textContent() === 'viewer', 'signed in as a viewer');
   await vpage.waitForFunction(() => document.querySelectorAll('#orders tbody tr[data-order]').length === 20);
-  for (const name of ['Ping Amazon', 'Sync now', 'Add viewer']) {
+  await vpage.locator('#inventory tbody tr[data-sku]').first().waitFor();
+  for (const name of ['Ping Amazon', 'Sync now', 'Sync inventory', 'Add viewer']) {
     check(await vpage.getByRole('button', { name }).count() === 0, `a viewer sees no "${name}" button`);
   }
+  check(await vpage.getByRole('checkbox', { name: 'Full scan' }).count() === 0, 'a viewer sees no "Full scan" choice');
   await shot(vpage, 'admin-viewer');
   check(viewerProblems.length === 0, `no page or console errors:\n${viewerProblems.join('\n')}`);
 
