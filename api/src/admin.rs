@@ -1,5 +1,6 @@
 //! `GET /admin`: the admin page (sign in, connection and sync status, ping and sync
-//! buttons with live progress, sync history, orders, 30-day sales chart).
+//! buttons with live progress, sync history, orders, FBA inventory with low-stock
+//! highlights and its own sync button, 30-day sales chart).
 //!
 //! Plain HTML, CSS and JavaScript modules under `api/admin/`, embedded in the binary:
 //! no build step, no Node, nothing fetched from elsewhere. The page talks to
