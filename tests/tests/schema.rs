@@ -19,7 +19,7 @@ use entity::{
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic,
-    IntoActiveModel, Iterable, PaginatorTrait, QueryFilter, Set,
+    IntoActiveModel, Iterable, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -242,6 +242,7 @@ async fn phase_21_stores_every_order_status_in_one_spelling_and_keeps_unknown_on
         ]
     );
     let read: Vec<OrderStatus> = amazon_order::Entity::find()
+        .order_by_asc(amazon_order::Column::AmazonOrderId)
         .all(&t.db)
         .await
         .unwrap()
