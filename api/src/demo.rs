@@ -54,7 +54,7 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
     settings.database_url = format!("sqlite://{}?mode=rwc", file.display());
     settings.run_migrations = true;
     // The simulated Amazon is a custom endpoint on this machine.
-    settings.sync_tuning.endpoints = service::spapi::EndpointPolicy::AllowCustom;
+    settings.sync.endpoints = service::spapi::EndpointPolicy::AllowCustom;
 
     let rates: HashMap<String, (f64, u32)> = [
         ("searchOrders", (1.0, 20)),

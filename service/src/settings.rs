@@ -67,7 +67,7 @@ pub struct Settings {
     /// 30) and how its syncs hold the lease and call Amazon: production defaults unless
     /// the `SYNC_LEASE_TTL_SECS`, `SPAPI_REQUEST_TIMEOUT_MS` or `SPAPI_RETRY_BASE_MS`
     /// knobs (meant for tests on a time-compressed simulator) are set.
-    pub sync_tuning: crate::sync::SyncTuning,
+    pub sync: crate::sync::SyncConfig,
     /// `COMPREHENSIVE_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
     /// daily re-sync of the last 48 hours (default 3).
     pub comprehensive_sync_hour: u32,
@@ -221,8 +221,8 @@ impl Settings {
                 )?,
             ),
         };
-        let defaults = crate::sync::SyncTuning::default();
-        let sync_tuning = crate::sync::SyncTuning {
+        let defaults = crate::sync::SyncConfig::default();
+        let sync = crate::sync::SyncConfig {
             lease_ttl: std::time::Duration::from_secs(parse_u64_in(
                 "SYNC_LEASE_TTL_SECS",
                 get("SYNC_LEASE_TTL_SECS"),
@@ -251,6 +251,7 @@ impl Settings {
                     )?,
             ),
             endpoints: endpoint_policy(app_env, get("SPAPI_ALLOW_CUSTOM_ENDPOINTS"))?,
+            ..defaults
         };
         let comprehensive_sync_hour = u32::try_from(parse_u64_in(
             "COMPREHENSIVE_SYNC_HOUR",
@@ -455,7 +456,7 @@ impl Settings {
             auth_token_ttl,
             login,
             sync_interval,
-            sync_tuning,
+            sync,
             comprehensive_sync_hour,
             inventory_interval,
             inventory_full_sync_hour,
@@ -492,7 +493,7 @@ impl fmt::Debug for Settings {
             .field("auth_token_ttl", &self.auth_token_ttl)
             .field("login", &self.login)
             .field("sync_interval", &self.sync_interval)
-            .field("sync_tuning", &self.sync_tuning)
+            .field("sync", &self.sync)
             .field("comprehensive_sync_hour", &self.comprehensive_sync_hour)
             .field("inventory_interval", &self.inventory_interval)
             .field("inventory_full_sync_hour", &self.inventory_full_sync_hour)
@@ -960,7 +961,7 @@ mod tests {
         ];
         let s = load(&base).unwrap();
         assert_eq!(s.sync_interval, std::time::Duration::from_secs(900));
-        assert_eq!(s.sync_tuning, crate::sync::SyncTuning::default());
+        assert_eq!(s.sync, crate::sync::SyncConfig::default());
 
         let mut vars = base.to_vec();
         vars.extend([
@@ -973,17 +974,17 @@ mod tests {
         ]);
         let s = load(&vars).unwrap();
         assert_eq!(s.sync_interval, std::time::Duration::from_secs(2));
-        assert_eq!(s.sync_tuning.lease_ttl, std::time::Duration::from_secs(5));
+        assert_eq!(s.sync.lease_ttl, std::time::Duration::from_secs(5));
         assert_eq!(
-            s.sync_tuning.request_timeout,
+            s.sync.request_timeout,
             std::time::Duration::from_millis(800)
         );
         assert_eq!(
-            s.sync_tuning.retry_base_delay,
+            s.sync.retry_base_delay,
             std::time::Duration::from_millis(20)
         );
         assert_eq!(
-            s.sync_tuning.first_lookback,
+            s.sync.first_lookback,
             std::time::Duration::from_secs(62 * 24 * 3600)
         );
     }
@@ -1000,13 +1001,13 @@ mod tests {
             ("JWT_SECRET", JWT),
         ];
         assert_eq!(
-            load(&base).unwrap().sync_tuning.endpoints,
+            load(&base).unwrap().sync.endpoints,
             EndpointPolicy::AmazonOnly
         );
         let mut allowed = base.to_vec();
         allowed.push(("SPAPI_ALLOW_CUSTOM_ENDPOINTS", "true"));
         assert_eq!(
-            load(&allowed).unwrap().sync_tuning.endpoints,
+            load(&allowed).unwrap().sync.endpoints,
             EndpointPolicy::AllowCustom
         );
         allowed.push(("APP_ENV", "production"));

@@ -306,3 +306,50 @@ async fn days_of_cover_come_from_our_orders_and_the_low_stock_alert_fires_once_a
     let (total, _) = all_pages(&api, &owner, json!({ "lowStockOnly": true })).await;
     assert_eq!(total, 0);
 }
+
+#[tokio::test]
+async fn a_seller_without_fba_inventory_gets_a_succeeded_run_that_says_so() {
+    let api = TestApi::new().await;
+    let owner = api.owner_token().await;
+    let sim = Simulator::start(SimConfig {
+        orders: 20,
+        marketplaces: vec![US.to_owned()],
+        fba_inventory: false,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    e2e::connect_to_simulator(
+        &api.t.db,
+        &api.settings.encryption_key,
+        &sim,
+        "A2SIM",
+        vec![US.to_owned()],
+        OrdersApiVersion::V2026_01_01,
+        spapi_sim::DEFAULT_REFRESH_TOKEN,
+    )
+    .await
+    .unwrap();
+
+    let run = api
+        .run(
+            Some(&owner),
+            "mutation { syncAmazonInventory(wait: true) { status found notes } }",
+            Value::Null,
+        )
+        .await;
+
+    assert!(run["errors"].is_null(), "{run}");
+    let run = &run["data"]["syncAmazonInventory"];
+    assert_eq!(run["status"], "SUCCEEDED");
+    assert_eq!(run["found"], 0);
+    let notes = run["notes"].as_array().unwrap();
+    assert!(
+        notes.len() == 1
+            && notes[0]
+                .as_str()
+                .unwrap()
+                .contains("no FBA inventory in ATVPDKIKX0DER"),
+        "{run}"
+    );
+}

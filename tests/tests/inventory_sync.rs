@@ -11,7 +11,7 @@
 mod common;
 
 use chrono::Utc;
-use common::{Harness, US, sim_config, sync_settings};
+use common::{Harness, US, sim_config, sync_config};
 use entity::enums::{OrdersApiVersion, SyncKind, SyncStatus};
 use entity::{fba_inventory, sync_runs};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait, QueryOrder};
@@ -32,7 +32,7 @@ async fn inventory_sync(
     scan: InventoryScan,
     options: SyncOptions,
 ) -> SyncOutcome {
-    run_inventory_sync_with(&h.t.db, api, &h.conn, &sync_settings(), scan, options)
+    run_inventory_sync_with(&h.t.db, api, &h.conn, &sync_config(), scan, options)
         .await
         .unwrap()
 }
@@ -402,11 +402,11 @@ async fn an_orders_sync_refreshes_the_stock_of_the_fba_skus_it_sold_in_one_call_
     )
     .await
     .unwrap();
-    let tuning = service::sync::SyncTuning {
+    let tuning = service::sync::SyncConfig {
         endpoints: service::spapi::EndpointPolicy::AllowCustom,
         first_lookback: Duration::from_secs(12 * 24 * 3600),
         retry_base_delay: Duration::from_millis(20),
-        ..service::sync::SyncTuning::default()
+        ..service::sync::SyncConfig::default()
     };
     let first = service::sync::run_orders_sync(&t.db, &key, &tuning, SyncOptions::default())
         .await

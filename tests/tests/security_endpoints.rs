@@ -105,7 +105,7 @@ fn credentials() -> Value {
 }
 
 async fn amazon_only() -> TestApi {
-    TestApi::with_settings(|s| s.sync_tuning.endpoints = EndpointPolicy::AmazonOnly).await
+    TestApi::with_settings(|s| s.sync.endpoints = EndpointPolicy::AmazonOnly).await
 }
 
 #[tokio::test]

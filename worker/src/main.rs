@@ -228,7 +228,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let syncer = service::sync::Syncer::new(
                 db.clone(),
                 std::sync::Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
-                settings.sync_tuning.clone(),
+                settings.sync.clone(),
             );
             let (request, records) = match dataset {
                 Dataset::Orders => (SyncRequest::Orders, "orders"),
@@ -252,12 +252,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             })
         }
         Command::Ping => {
-            let result = service::ping::ping_sp_api(
-                &db,
-                &settings.encryption_key,
-                settings.sync_tuning.endpoints,
-            )
-            .await?;
+            let result =
+                service::ping::ping_sp_api(&db, &settings.encryption_key, settings.sync.endpoints)
+                    .await?;
             if result.ok {
                 println!(
                     "SP-API ping ok: participating in {}",

@@ -60,11 +60,11 @@ pub async fn scheduler(
     schedule: &Schedule,
     shutdown: CancellationToken,
 ) {
-    let sync_settings = &settings.sync_tuning;
+    let config = &settings.sync;
     let syncer = Syncer::new(
         db.clone(),
         std::sync::Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
-        sync_settings.clone(),
+        config.clone(),
     );
     let start = Utc::now();
     let mut due: Vec<DateTime<Utc>> = (0..schedule.entries.len())
@@ -74,7 +74,7 @@ pub async fn scheduler(
     let mut skipped_for_quota = 0u64;
     tracing::info!(
         plan = %schedule.describe(),
-        lease_ttl_s = sync_settings.lease_ttl.as_secs(),
+        lease_ttl_s = config.lease_ttl.as_secs(),
         "scheduler started"
     );
     while let Some(i) = schedule.pick(&due) {

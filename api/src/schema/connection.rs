@@ -226,7 +226,7 @@ impl ConnectionMutation {
                 token_url: input.token_url,
                 timezone: input.timezone,
             },
-            api.syncer.tuning().endpoints,
+            api.syncer.config().endpoints,
         )
         .await?;
         AmazonConnection::load(api).await?.ok_or(ApiError::Internal)

@@ -108,7 +108,7 @@ impl ApiContext {
             syncer: service::sync::Syncer::new(
                 db.clone(),
                 Arc::clone(&encryption_key),
-                settings.sync_tuning.clone(),
+                settings.sync.clone(),
             ),
             db,
             tokens: Tokens::from_settings(settings),

@@ -69,7 +69,7 @@ impl SyncMutation {
     #[graphql(guard = "OwnerOnly")]
     async fn ping_sp_api(&self, ctx: &Context<'_>) -> Result<AmazonConnection, ApiError> {
         let api = api_context(ctx)?;
-        let endpoints = api.syncer.tuning().endpoints;
+        let endpoints = api.syncer.config().endpoints;
         service::ping::ping_sp_api(&api.db, &api.encryption_key, endpoints).await?;
         AmazonConnection::load(api).await?.ok_or(ApiError::Internal)
     }

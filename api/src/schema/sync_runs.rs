@@ -150,6 +150,9 @@ pub struct SyncRun {
     pub items_upserted: i64,
     /// Why it failed, if it did.
     pub error: Option<String>,
+    /// What a person should know about the run, e.g. that Amazon reports no FBA
+    /// inventory in a marketplace.
+    pub notes: Vec<String>,
     /// When it started.
     pub started_at: DateTime<Utc>,
     /// When it ended; null while running.
@@ -200,6 +203,9 @@ impl From<sync_runs::Model> for SyncRun {
             orders_updated: 0,
             orders_unchanged: 0,
             items_upserted: r.items_upserted,
+            notes: service::sync::RunMetadata::of(&r)
+                .map(|m| m.notes)
+                .unwrap_or_default(),
             error: r.error,
             started_at: r.started_at,
             finished_at: r.finished_at,

@@ -19,7 +19,7 @@
 
 use super::cursor::Cursor;
 use super::runner::{self, Dataset, RunState};
-use super::{SyncError, SyncOptions, SyncOutcome, SyncSettings};
+use super::{SyncConfig, SyncError, SyncOptions, SyncOutcome};
 use crate::inventory::SkuKey;
 use crate::lease;
 use crate::spapi::inventory::MAX_SKUS_PER_CALL;
@@ -56,7 +56,7 @@ pub enum InventoryScan {
 struct Inventory<'a> {
     api: &'a dyn InventoryApi,
     conn: &'a amazon_connection::Model,
-    settings: &'a SyncSettings,
+    settings: &'a SyncConfig,
     scan: InventoryScan,
 }
 
@@ -168,7 +168,7 @@ impl Dataset for Inventory<'_> {
 struct Scanner<'a> {
     db: &'a DatabaseConnection,
     api: &'a dyn InventoryApi,
-    settings: &'a SyncSettings,
+    settings: &'a SyncConfig,
     options: &'a SyncOptions,
     lost: &'a CancellationToken,
     stats_base: ClientStats,
@@ -395,7 +395,7 @@ pub async fn run_inventory_sync_with(
     db: &DatabaseConnection,
     api: &dyn InventoryApi,
     conn: &amazon_connection::Model,
-    settings: &SyncSettings,
+    settings: &SyncConfig,
     scan: InventoryScan,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {

@@ -29,12 +29,17 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Knobs of the sync, with production defaults.
-#[derive(Debug, Clone)]
-pub struct SyncSettings {
+/// How the syncs run: how far they reach, how they hold the lease and how patiently
+/// their client waits, with production defaults. Configuration sets the lease, the
+/// first look-back, the client timings and the endpoint policy
+/// (`SYNC_LEASE_TTL_SECS`, `SYNC_FIRST_LOOKBACK_DAYS`, `SPAPI_REQUEST_TIMEOUT_MS`,
+/// `SPAPI_RETRY_BASE_MS`, `SPAPI_ALLOW_CUSTOM_ENDPOINTS`); the chaos run shortens
+/// them because its simulated Amazon runs many times faster than real time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncConfig {
     /// How far before the watermark each run starts again (late-arriving updates).
     pub overlap: Duration,
-    /// How far back the first run looks.
+    /// How far back the first run (no watermark yet) looks.
     pub first_lookback: Duration,
     /// Extra distance from Amazon's "now minus two minutes" limit.
     pub end_margin: Duration,
@@ -44,11 +49,18 @@ pub struct SyncSettings {
     pub page_size: u32,
     /// A window needing more pages than this is an error, not a loop.
     pub max_pages_per_window: u32,
-    /// Time to live of the sync lease; renewed at a third of it.
+    /// Time to live of the sync lease (renewed at a third of it): how long a killed
+    /// worker blocks the next run.
     pub lease_ttl: Duration,
+    /// Whole-request timeout of one SP-API call.
+    pub request_timeout: Duration,
+    /// First retry back-off after a 5xx, timeout or broken response.
+    pub retry_base_delay: Duration,
+    /// Where the client may send the credentials (`SPAPI_ALLOW_CUSTOM_ENDPOINTS`).
+    pub endpoints: crate::spapi::EndpointPolicy,
 }
 
-impl Default for SyncSettings {
+impl Default for SyncConfig {
     fn default() -> Self {
         Self {
             overlap: Duration::from_secs(5 * 60),
@@ -58,35 +70,8 @@ impl Default for SyncSettings {
             page_size: 100,
             max_pages_per_window: 10_000,
             lease_ttl: Duration::from_secs(60),
-        }
-    }
-}
-
-/// What an operator may tune about a scheduled sync: the lease and how patiently the
-/// client waits. Production defaults; the chaos test shortens them because its
-/// simulated Amazon runs many times faster than real time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyncTuning {
-    /// Time to live of the sync lease: how long a killed worker blocks the next one.
-    pub lease_ttl: Duration,
-    /// Whole-request timeout of one SP-API call.
-    pub request_timeout: Duration,
-    /// First retry back-off after a 5xx, timeout or broken response.
-    pub retry_base_delay: Duration,
-    /// How far back the first run (no watermark yet) looks.
-    pub first_lookback: Duration,
-    /// Where the client may send the credentials (`SPAPI_ALLOW_CUSTOM_ENDPOINTS`).
-    pub endpoints: crate::spapi::EndpointPolicy,
-}
-
-impl Default for SyncTuning {
-    fn default() -> Self {
-        let client = crate::spapi::RetryPolicy::default();
-        Self {
-            lease_ttl: SyncSettings::default().lease_ttl,
             request_timeout: Duration::from_secs(60),
-            retry_base_delay: client.base_delay,
-            first_lookback: SyncSettings::default().first_lookback,
+            retry_base_delay: crate::spapi::RetryPolicy::default().base_delay,
             endpoints: crate::spapi::EndpointPolicy::default(),
         }
     }
@@ -280,37 +265,27 @@ pub async fn watermark(
 }
 
 /// The stored connection and a client for it, with the quota earlier runs left and
-/// the client timings of `tuning`.
+/// the client timings of `config`.
 async fn connect(
     db: &DatabaseConnection,
     key: &crate::amazon_account::seal::EncryptionKey,
-    tuning: &SyncTuning,
+    config: &SyncConfig,
 ) -> Result<(entity::amazon_connection::Model, crate::spapi::SpApiClient), SyncError> {
-    let (conn, mut config) =
-        crate::amazon_account::client_config(db, key, tuning.endpoints).await?;
-    if let Err(e) = budget::seed(db, &mut config, Utc::now()).await {
+    let (conn, mut client) =
+        crate::amazon_account::client_config(db, key, config.endpoints).await?;
+    if let Err(e) = budget::seed(db, &mut client, Utc::now()).await {
         tracing::warn!(error = %e, "could not read the quota earlier runs left; assuming full buckets");
     }
-    config.request_timeout = tuning.request_timeout;
-    config.retry.base_delay = tuning.retry_base_delay;
-    config.retry.max_delay = config.retry.max_delay.max(tuning.retry_base_delay);
-    let client = crate::spapi::SpApiClient::new(config)
+    client.request_timeout = config.request_timeout;
+    client.retry.base_delay = config.retry_base_delay;
+    client.retry.max_delay = client.retry.max_delay.max(config.retry_base_delay);
+    let client = crate::spapi::SpApiClient::new(client)
         .map_err(crate::amazon_account::AccountError::from)?;
     Ok((conn, client))
 }
 
-fn settings_of(tuning: &SyncTuning) -> SyncSettings {
-    SyncSettings {
-        lease_ttl: tuning.lease_ttl,
-        first_lookback: tuning.first_lookback,
-        ..SyncSettings::default()
-    }
-}
-
 /// Runs one orders sync against Amazon for the stored connection and credentials,
-/// with the lease, first look-back and client timings of `tuning` (configuration:
-/// `SYNC_LEASE_TTL_SECS`, `SYNC_FIRST_LOOKBACK_DAYS`, `SPAPI_REQUEST_TIMEOUT_MS`,
-/// `SPAPI_RETRY_BASE_MS`). When it succeeds and saw new or changed FBA orders, the
+/// as `config` says. When it succeeds and saw new or changed FBA orders, the
 /// stock of their SKUs is refreshed right after, in an inventory run of its own
 /// (`stock_refresh_run_id`), so stock follows sales within one orders sync.
 ///
@@ -320,11 +295,10 @@ fn settings_of(tuning: &SyncTuning) -> SyncSettings {
 pub async fn run_orders_sync(
     db: &DatabaseConnection,
     key: &crate::amazon_account::seal::EncryptionKey,
-    tuning: &SyncTuning,
+    config: &SyncConfig,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
-    let (conn, client) = connect(db, key, tuning).await?;
-    let settings = settings_of(tuning);
+    let (conn, client) = connect(db, key, config).await?;
     let refresh = SyncOptions {
         dry_run: false,
         include_items: false,
@@ -335,12 +309,12 @@ pub async fn run_orders_sync(
         on_start: None,
     };
     let dry_run = options.dry_run;
-    let mut outcome = run_orders_sync_with(db, &client, &conn, &settings, options).await?;
+    let mut outcome = run_orders_sync_with(db, &client, &conn, config, options).await?;
     if dry_run || outcome.status != SyncStatus::Succeeded || outcome.stock_skus.is_empty() {
         return Ok(outcome);
     }
     let scan = InventoryScan::Skus(outcome.stock_skus.clone());
-    match run_inventory_sync_with(db, &client, &conn, &settings, scan, refresh).await {
+    match run_inventory_sync_with(db, &client, &conn, config, scan, refresh).await {
         Ok(r) => outcome.stock_refresh_run_id = Some(r.run_id),
         Err(SyncError::AlreadyRunning { .. }) => {
             tracing::info!("an inventory sync is running; it brings the stock of the sold SKUs");
@@ -353,7 +327,7 @@ pub async fn run_orders_sync(
 }
 
 /// Runs one inventory sync against Amazon for the stored connection and
-/// credentials (see [`run_orders_sync`] for `tuning`).
+/// credentials, as `config` says.
 ///
 /// # Errors
 /// See [`run_inventory_sync_with`]; also [`SyncError::Account`] when Amazon is not
@@ -361,10 +335,10 @@ pub async fn run_orders_sync(
 pub async fn run_inventory_sync(
     db: &DatabaseConnection,
     key: &crate::amazon_account::seal::EncryptionKey,
-    tuning: &SyncTuning,
+    config: &SyncConfig,
     scan: InventoryScan,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
-    let (conn, client) = connect(db, key, tuning).await?;
-    run_inventory_sync_with(db, &client, &conn, &settings_of(tuning), scan, options).await
+    let (conn, client) = connect(db, key, config).await?;
+    run_inventory_sync_with(db, &client, &conn, config, scan, options).await
 }

@@ -9,7 +9,7 @@
 
 use super::cursor::Cursor;
 use super::runner::{self, Dataset, RunState};
-use super::{SyncError, SyncOptions, SyncOutcome, SyncSettings, windows, write};
+use super::{SyncConfig, SyncError, SyncOptions, SyncOutcome, windows, write};
 use crate::lease;
 use crate::spapi::{ClientStats, OrdersApi, OrdersQuery, RemoteOrder};
 use chrono::{DateTime, Utc};
@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 struct Orders<'a> {
     api: &'a dyn OrdersApi,
     conn: &'a amazon_connection::Model,
-    settings: &'a SyncSettings,
+    settings: &'a SyncConfig,
     include_items: bool,
 }
 
@@ -79,7 +79,7 @@ pub async fn run_orders_sync_with(
     db: &DatabaseConnection,
     api: &dyn OrdersApi,
     conn: &amazon_connection::Model,
-    settings: &SyncSettings,
+    settings: &SyncConfig,
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
     let orders = Orders {
@@ -129,7 +129,7 @@ async fn sync_windows(
     db: &DatabaseConnection,
     api: &dyn OrdersApi,
     conn: &amazon_connection::Model,
-    settings: &SyncSettings,
+    settings: &SyncConfig,
     options: &SyncOptions,
     lost: &CancellationToken,
     state: &mut RunState,

@@ -15,7 +15,7 @@
 //! with the first background sync and lives as long as the process.
 
 use super::{
-    InventoryScan, SyncError, SyncOptions, SyncOutcome, SyncProgress, SyncTuning,
+    InventoryScan, SyncConfig, SyncError, SyncOptions, SyncOutcome, SyncProgress,
     run_inventory_sync, run_orders_sync,
 };
 use crate::amazon_account::seal::EncryptionKey;
@@ -72,7 +72,7 @@ pub enum StartError {
 pub struct Syncer {
     db: DatabaseConnection,
     key: Arc<EncryptionKey>,
-    tuning: SyncTuning,
+    config: SyncConfig,
     shutdown: CancellationToken,
     tasks: TaskTracker,
     live: LiveRuns,
@@ -81,7 +81,7 @@ pub struct Syncer {
 impl std::fmt::Debug for Syncer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Syncer")
-            .field("tuning", &self.tuning)
+            .field("config", &self.config)
             .finish_non_exhaustive()
     }
 }
@@ -89,11 +89,11 @@ impl std::fmt::Debug for Syncer {
 impl Syncer {
     /// A syncer for this database, key and configuration.
     #[must_use]
-    pub fn new(db: DatabaseConnection, key: Arc<EncryptionKey>, tuning: SyncTuning) -> Self {
+    pub fn new(db: DatabaseConnection, key: Arc<EncryptionKey>, config: SyncConfig) -> Self {
         Self {
             db,
             key,
-            tuning,
+            config,
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             live: LiveRuns::default(),
@@ -102,8 +102,8 @@ impl Syncer {
 
     /// The configuration it syncs with.
     #[must_use]
-    pub fn tuning(&self) -> &SyncTuning {
-        &self.tuning
+    pub fn config(&self) -> &SyncConfig {
+        &self.config
     }
 
     /// Runs one sync on the caller's task.
@@ -117,10 +117,10 @@ impl Syncer {
     ) -> Result<SyncOutcome, SyncError> {
         match request {
             SyncRequest::Orders => {
-                run_orders_sync(&self.db, &self.key, &self.tuning, options).await
+                run_orders_sync(&self.db, &self.key, &self.config, options).await
             }
             SyncRequest::Inventory(scan) => {
-                run_inventory_sync(&self.db, &self.key, &self.tuning, scan, options).await
+                run_inventory_sync(&self.db, &self.key, &self.config, scan, options).await
             }
         }
     }

@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use service::spapi::lwa::LwaCredentials;
 use service::spapi::{ClientConfig, Operation, SpApiClient};
 use service::sync::{
-    InventoryScan, SyncOptions, SyncSettings, run_inventory_sync_with, run_orders_sync_with,
+    InventoryScan, SyncConfig, SyncOptions, run_inventory_sync_with, run_orders_sync_with,
 };
 use spapi_sim::{SimConfig, SimHandle, Simulator};
 use std::time::{Duration, Instant};
@@ -117,9 +117,9 @@ async fn ours(args: &Args, name: &'static str, version: OrdersApiVersion) -> Row
         .unwrap();
     let conn = connection(&db, &sim, version).await;
     let client = client(&conn);
-    let settings = SyncSettings {
+    let settings = SyncConfig {
         first_lookback: Duration::from_secs(u64::from(args.days + 1) * 86_400),
-        ..SyncSettings::default()
+        ..SyncConfig::default()
     };
     let started = Instant::now();
     let outcome = run_orders_sync_with(&db, &client, &conn, &settings, SyncOptions::default())
@@ -177,9 +177,9 @@ async fn inventory(args: &Args) {
         .unwrap();
     let conn = connection(&db, &sim, OrdersApiVersion::V2026_01_01).await;
     let client = client(&conn);
-    let settings = SyncSettings {
+    let settings = SyncConfig {
         first_lookback: Duration::from_secs(u64::from(args.days + 1) * 86_400),
-        ..SyncSettings::default()
+        ..SyncConfig::default()
     };
     let skus = sim.inventory_ground_truth().len() as u64;
     let (rate, burst) = Operation::GetInventorySummaries.usage_plan();

@@ -31,7 +31,7 @@ use service::spapi::{
     ClientStats, Money, OrdersApi, OrdersPage, OrdersQuery, Participation, RemoteItem, RemoteOrder,
     SpApi, SpApiError,
 };
-use service::sync::{SyncOptions, SyncSettings, run_orders_sync_with};
+use service::sync::{SyncConfig, SyncOptions, run_orders_sync_with};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
@@ -239,9 +239,9 @@ async fn our_pass(
     let api = Pages {
         pages: orders.chunks(100).map(<[RemoteOrder]>::to_vec).collect(),
     };
-    let settings = SyncSettings {
+    let settings = SyncConfig {
         max_pages_per_window: u32::MAX,
-        ..SyncSettings::default()
+        ..SyncConfig::default()
     };
     let options = SyncOptions {
         since: Some(Utc::now() - ChronoDuration::days(1)),

@@ -15,7 +15,7 @@ use secrecy::SecretString;
 use serde_json::json;
 use service::spapi::lwa::LwaCredentials;
 use service::spapi::{ClientConfig, OrdersApi, RetryPolicy, SpApiClient};
-use service::sync::{SyncError, SyncOptions, SyncOutcome, SyncSettings, run_orders_sync_with};
+use service::sync::{SyncConfig, SyncError, SyncOptions, SyncOutcome, run_orders_sync_with};
 use spapi_sim::{SimConfig, SimHandle, Simulator};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -40,12 +40,12 @@ pub fn sim_config(orders: usize) -> SimConfig {
     }
 }
 
-pub fn sync_settings() -> SyncSettings {
-    SyncSettings {
+pub fn sync_config() -> SyncConfig {
+    SyncConfig {
         first_lookback: Duration::from_secs(12 * 24 * 3600),
         max_window: Duration::from_secs(4 * 24 * 3600),
         lease_ttl: Duration::from_secs(30),
-        ..SyncSettings::default()
+        ..SyncConfig::default()
     }
 }
 
@@ -111,7 +111,7 @@ impl Harness {
         api: &dyn OrdersApi,
         options: SyncOptions,
     ) -> Result<SyncOutcome, SyncError> {
-        run_orders_sync_with(&self.t.db, api, &self.conn, &sync_settings(), options).await
+        run_orders_sync_with(&self.t.db, api, &self.conn, &sync_config(), options).await
     }
 
     pub async fn sync(&self, options: SyncOptions) -> SyncOutcome {
