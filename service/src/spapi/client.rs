@@ -303,6 +303,8 @@ impl SpApiClient {
         query: &[(&str, String)],
     ) -> Result<Answer, SpApiError> {
         let url = format!("{}{path}", self.config.endpoint.trim_end_matches('/'));
+        let method = reqwest::Method::from_bytes(op.spec().method.as_bytes())
+            .map_err(|_| SpApiError::Config(format!("{}: bad method", op.name())))?;
         let retry = self.config.retry.clone();
         let mut failures = 0u32;
         let mut throttles = 0u32;
@@ -326,7 +328,7 @@ impl SpApiClient {
             });
             let sent = self
                 .http
-                .get(&url)
+                .request(method.clone(), &url)
                 .query(query)
                 .header("x-amz-access-token", token.expose_secret())
                 .send()
@@ -499,7 +501,7 @@ impl OrdersApi for SpApiClient {
                 if let Some(t) = token {
                     q.push(("NextToken", t.to_owned()));
                 }
-                let answer = self.call(op, "/orders/v0/orders", &q).await?;
+                let answer = self.call(op, &op.path(&[]), &q).await?;
                 Self::decode(op, &answer, model::v0_orders_page(&answer.body, default_mp))
             }
             OrdersApiVersion::V2026_01_01 => {
@@ -514,7 +516,7 @@ impl OrdersApi for SpApiClient {
                 if let Some(t) = token {
                     q.push(("paginationToken", t.to_owned()));
                 }
-                let answer = self.call(op, "/orders/2026-01-01/orders", &q).await?;
+                let answer = self.call(op, &op.path(&[]), &q).await?;
                 Self::decode(
                     op,
                     &answer,
@@ -526,7 +528,7 @@ impl OrdersApi for SpApiClient {
 
     async fn order_items(&self, amazon_order_id: &str) -> Result<Vec<RemoteItem>, SpApiError> {
         let op = Operation::GetOrderItems;
-        let path = format!("/orders/v0/orders/{amazon_order_id}/orderItems");
+        let path = op.path(&[("orderId", amazon_order_id)]);
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         let mut seen = std::collections::HashSet::new();
@@ -555,9 +557,7 @@ impl OrdersApi for SpApiClient {
 impl SpApi for SpApiClient {
     async fn marketplace_participations(&self) -> Result<Vec<Participation>, SpApiError> {
         let op = Operation::GetMarketplaceParticipations;
-        let answer = self
-            .call(op, "/sellers/v1/marketplaceParticipations", &[])
-            .await?;
+        let answer = self.call(op, &op.path(&[]), &[]).await?;
         Self::decode(op, &answer, model::participations(&answer.body))
     }
 

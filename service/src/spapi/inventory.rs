@@ -257,7 +257,7 @@ impl InventoryApi for SpApiClient {
         if let Some(t) = token {
             q.push(("nextToken", t.to_owned()));
         }
-        let answer = self.call(op, "/fba/inventory/v1/summaries", &q).await?;
+        let answer = self.call(op, &op.path(&[]), &q).await?;
         Self::decode(
             op,
             &answer,

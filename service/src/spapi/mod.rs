@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 pub use client::{ClientConfig, EndpointPolicy, RetryPolicy, SpApiClient};
 pub use inventory::{InventoryApi, InventoryPage, InventoryQuery, RemoteInventory};
 
-/// The operations this product calls, with the usage plan the models document.
+/// The operations this product calls. What each one is (its model's operationId,
+/// method, path, API family and usage plan) is one row of [`OPERATIONS`]; adding an
+/// operation is a row here and its typed payload, not client code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Operation {
     /// Orders v0 `getOrders`.
@@ -35,31 +37,68 @@ pub enum Operation {
     GetInventorySummaries,
 }
 
-impl Operation {
+/// One operation as its API model describes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OperationSpec {
+    /// The operation.
+    pub operation: Operation,
     /// The model's operationId.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::GetOrders => "getOrders",
-            Self::GetOrderItems => "getOrderItems",
-            Self::SearchOrders => "searchOrders",
-            Self::GetMarketplaceParticipations => "getMarketplaceParticipations",
-            Self::GetInventorySummaries => "getInventorySummaries",
-        }
-    }
+    pub name: &'static str,
+    /// The HTTP method.
+    pub method: &'static str,
+    /// The path, with `{name}` for path parameters.
+    pub path: &'static str,
+    /// The API and version it belongs to.
+    pub family: &'static str,
+    /// The model's default usage plan: (requests per second, burst).
+    pub plan: (f64, u32),
+}
 
-    /// The default usage plan from the API models: (requests per second, burst).
-    #[must_use]
-    pub fn usage_plan(self) -> (f64, u32) {
-        match self {
-            Self::GetOrders => (0.0167, 20),
-            Self::GetOrderItems => (0.5, 30),
-            Self::SearchOrders => (0.0056, 20),
-            Self::GetMarketplaceParticipations => (0.016, 15),
-            Self::GetInventorySummaries => (2.0, 2),
-        }
-    }
+/// Every operation this product calls, from the models in `spapi-sim/models`.
+pub const OPERATIONS: [OperationSpec; 5] = [
+    OperationSpec {
+        operation: Operation::GetOrders,
+        name: "getOrders",
+        method: "GET",
+        path: "/orders/v0/orders",
+        family: "Orders v0",
+        plan: (0.0167, 20),
+    },
+    OperationSpec {
+        operation: Operation::GetOrderItems,
+        name: "getOrderItems",
+        method: "GET",
+        path: "/orders/v0/orders/{orderId}/orderItems",
+        family: "Orders v0",
+        plan: (0.5, 30),
+    },
+    OperationSpec {
+        operation: Operation::SearchOrders,
+        name: "searchOrders",
+        method: "GET",
+        path: "/orders/2026-01-01/orders",
+        family: "Orders 2026-01-01",
+        plan: (0.0056, 20),
+    },
+    OperationSpec {
+        operation: Operation::GetMarketplaceParticipations,
+        name: "getMarketplaceParticipations",
+        method: "GET",
+        path: "/sellers/v1/marketplaceParticipations",
+        family: "Sellers v1",
+        plan: (0.016, 15),
+    },
+    OperationSpec {
+        operation: Operation::GetInventorySummaries,
+        name: "getInventorySummaries",
+        method: "GET",
+        path: "/fba/inventory/v1/summaries",
+        family: "FBA Inventory v1",
+        plan: (2.0, 2),
+    },
+];
 
+impl Operation {
     /// Every operation.
     pub const ALL: [Self; 5] = [
         Self::GetOrders,
@@ -68,6 +107,62 @@ impl Operation {
         Self::GetMarketplaceParticipations,
         Self::GetInventorySummaries,
     ];
+
+    /// Its row of [`OPERATIONS`].
+    #[must_use]
+    pub fn spec(self) -> &'static OperationSpec {
+        // The table lists the variants in declaration order (a test checks it).
+        &OPERATIONS[self as usize]
+    }
+
+    /// The model's operationId.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The default usage plan from the API models: (requests per second, burst).
+    #[must_use]
+    pub fn usage_plan(self) -> (f64, u32) {
+        self.spec().plan
+    }
+
+    /// The path with its `{name}` parameters filled in, each percent-encoded as
+    /// one path segment (a value from Amazon cannot add segments or a query).
+    #[must_use]
+    pub fn path(self, params: &[(&str, &str)]) -> String {
+        let mut path = self.spec().path.to_owned();
+        for (name, value) in params {
+            let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            path = path.replace(&format!("{{{name}}}"), &encoded.replace('+', "%20"));
+        }
+        path
+    }
+}
+
+#[cfg(test)]
+mod operation_tests {
+    use super::{OPERATIONS, Operation};
+
+    #[test]
+    fn the_table_has_one_row_per_operation_in_declaration_order() {
+        for (i, op) in Operation::ALL.into_iter().enumerate() {
+            assert_eq!(OPERATIONS[i].operation, op);
+            assert_eq!(op.spec().operation, op);
+        }
+    }
+
+    #[test]
+    fn a_path_parameter_stays_one_segment() {
+        assert_eq!(
+            Operation::GetOrderItems.path(&[("orderId", "902-3159896-1390916")]),
+            "/orders/v0/orders/902-3159896-1390916/orderItems"
+        );
+        assert_eq!(
+            Operation::GetOrderItems.path(&[("orderId", "../x?y=1 z")]),
+            "/orders/v0/orders/..%2Fx%3Fy%3D1%20z/orderItems"
+        );
+    }
 }
 
 /// An amount in a currency, exact.
