@@ -51,8 +51,8 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
             _ => {}
         }
     }
-    settings.database_url = format!("sqlite://{}?mode=rwc", file.display());
-    settings.run_migrations = true;
+    settings.database.url = format!("sqlite://{}?mode=rwc", file.display());
+    settings.database.run_migrations = true;
     // The simulated Amazon is a custom endpoint on this machine.
     settings.sync.endpoints = service::spapi::EndpointPolicy::AllowCustom;
 

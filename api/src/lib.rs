@@ -79,7 +79,7 @@ impl Application {
         Self::with_database(settings, db).await
     }
 
-    /// Binds `settings.api_addr` and serves an already opened database.
+    /// Binds `settings.api.addr` and serves an already opened database.
     ///
     /// # Errors
     /// [`StartError::Bind`] when the address cannot be bound.
@@ -87,7 +87,7 @@ impl Application {
         settings: &Settings,
         db: DatabaseConnection,
     ) -> Result<Self, StartError> {
-        let addr = settings.api_addr;
+        let addr = settings.api.addr;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
@@ -96,21 +96,23 @@ impl Application {
             .map_err(|source| StartError::Bind { addr, source })?;
         let context = schema::ApiContext::new(db.clone(), settings);
         let syncer = context.syncer.clone();
-        let schema = schema::build(context, settings.graphql_introspection);
+        let schema = schema::build(context, settings.api.graphql_introspection);
         let state = AppState {
             db,
             schema,
-            counters: std::sync::Arc::new(metrics::Counters::new(settings.metrics_token.clone())),
+            counters: std::sync::Arc::new(metrics::Counters::new(
+                settings.api.metrics_token.clone(),
+            )),
             documents: std::sync::Arc::default(),
-            origins: graphql::Origins::new(&settings.cors_allowed_origins),
+            origins: graphql::Origins::new(&settings.api.cors_allowed_origins),
             tokens: service::auth::Tokens::from_settings(settings),
             sockets: graphql::SocketLimits::default(),
-            graphiql: settings.graphiql,
+            graphiql: settings.api.graphiql,
         };
         Ok(Self {
             listener,
             state,
-            cors: cors(&settings.cors_allowed_origins),
+            cors: cors(&settings.api.cors_allowed_origins),
             addr,
             syncer,
         })

@@ -182,7 +182,7 @@ impl Tokens {
     /// Tokens as configured (`JWT_SECRET`, `AUTH_TOKEN_TTL_SECS`).
     #[must_use]
     pub fn from_settings(settings: &Settings) -> Self {
-        Self::new(&settings.jwt_secret, settings.auth_token_ttl)
+        Self::new(&settings.jwt_secret, settings.api.auth_token_ttl)
     }
 
     /// Signs a token for `user`, issued at `now`.

@@ -49,8 +49,8 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 /// # Errors
 /// [`DbSetupError`] when the directory, the connection or a migration fails.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbSetupError> {
-    let db = open(&settings.database_url).await?;
-    if settings.run_migrations {
+    let db = open(&settings.database.url).await?;
+    if settings.database.run_migrations {
         Migrator::up(&db, None)
             .await
             .map_err(DbSetupError::Migrate)?;

@@ -332,7 +332,7 @@ async fn two_hundred_concurrent_wrong_guesses_take_as_long_as_sequential_ones_an
  {
     let api = TestApi::with_vars(&FAST_THROTTLE).await;
     let owner = api.owner_token().await;
-    let limits = &api.settings.login;
+    let limits = &api.settings.api.login;
     let throttle = service::auth::LoginThrottle::new(limits.clone());
     // One at a time, guesses wait 0, 0, 0, 20, 40, 80, 80, 80 ms and the email
     // is then locked: this is the least 200 sequential guesses take.

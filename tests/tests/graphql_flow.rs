@@ -45,7 +45,7 @@ async fn a_seller_connects_syncs_and_reads_back_exactly_amazons_orders_over_http
     let t = TestDb::migrated().await;
     let data = tempfile::tempdir().unwrap();
     let mut settings = e2e::settings(&t.url, data.path(), false);
-    settings.metrics_token = Some(secrecy::SecretString::from("scrape-token-0123456789"));
+    settings.api.metrics_token = Some(secrecy::SecretString::from("scrape-token-0123456789"));
     let app = api::Application::with_database(&settings, t.db.clone())
         .await
         .unwrap();

@@ -130,7 +130,7 @@ async fn graphiql_is_served_from_the_binary_with_a_same_origin_policy_and_probes
 
 #[tokio::test]
 async fn graphiql_is_off_in_production_unless_enabled() {
-    let off = App::start_with(|s| s.graphiql = false).await;
+    let off = App::start_with(|s| s.api.graphiql = false).await;
 
     let page = off.get("/graphql").await;
     let asset = off.get("/graphql/assets/graphiql.min.js").await;
@@ -143,7 +143,7 @@ async fn graphiql_is_off_in_production_unless_enabled() {
 #[tokio::test]
 async fn metrics_without_their_token_are_401_and_with_it_200() {
     let app = App::start_with(|s| {
-        s.metrics_token = Some(secrecy::SecretString::from(METRICS_TOKEN));
+        s.api.metrics_token = Some(secrecy::SecretString::from(METRICS_TOKEN));
     })
     .await;
     let scrape = |token: Option<&'static str>| {
@@ -224,9 +224,10 @@ async fn a_query_nested_deeper_than_the_limit_is_refused() {
 
 #[tokio::test]
 async fn browsers_may_call_the_api_only_from_the_configured_origins() {
-    let app =
-        App::start_with(|s| s.cors_allowed_origins = vec!["https://admin.example.com".to_owned()])
-            .await;
+    let app = App::start_with(|s| {
+        s.api.cors_allowed_origins = vec!["https://admin.example.com".to_owned()]
+    })
+    .await;
     let preflight = |origin: &'static str| {
         app.client
             .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
@@ -317,7 +318,7 @@ async fn run_row(db: &sea_orm::DatabaseConnection, status: SyncStatus, inserted:
 #[tokio::test]
 async fn metrics_count_each_finished_run_once_and_a_running_one_when_it_ends() {
     let app = App::start_with(|s| {
-        s.metrics_token = Some(secrecy::SecretString::from(METRICS_TOKEN));
+        s.api.metrics_token = Some(secrecy::SecretString::from(METRICS_TOKEN));
     })
     .await;
     let db = app.t.db.clone();

@@ -160,7 +160,7 @@ async fn every_request_the_admin_page_sends_is_within_the_limits() {
 async fn introspection_is_answered_only_where_it_is_enabled() {
     let api = TestApi::new().await;
     let mut settings = e2e::settings(&api.t.url, tempfile::tempdir().unwrap().path(), false);
-    settings.graphql_introspection = false;
+    settings.api.graphql_introspection = false;
     let closed = api::schema::schema(api.t.db.clone(), &settings);
     let query = r#"{ __schema { queryType { name } } __type(name: "AmazonOrder") { name } }"#;
 

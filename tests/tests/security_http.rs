@@ -34,7 +34,7 @@ impl App {
     async fn start_with(limits: impl FnOnce(&mut api::SocketLimits)) -> Self {
         Self(
             TestServer::start_with(
-                |s| s.cors_allowed_origins = vec!["https://admin.example.com".to_owned()],
+                |s| s.api.cors_allowed_origins = vec!["https://admin.example.com".to_owned()],
                 |app| limits(app.socket_limits_mut()),
             )
             .await,

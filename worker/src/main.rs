@@ -166,7 +166,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         tracing::warn!("{notice}");
     }
     if let Command::Migrate = cli.command {
-        let db = service::db::open(&settings.database_url).await?;
+        let db = service::db::open(&settings.database.url).await?;
         migration::Migrator::up(&db, None)
             .await
             .context("applying migrations")?;
@@ -182,18 +182,21 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Migrate => Ok(std::process::ExitCode::SUCCESS),
         Command::Run { schedule } => {
             let mut default = schedule::Schedule::interval(
-                chrono::Duration::from_std(settings.sync_interval)
+                chrono::Duration::from_std(settings.worker.sync_interval)
                     .unwrap_or(chrono::Duration::minutes(15)),
-                settings.comprehensive_sync_hour,
-                settings.seller_timezone,
+                settings.worker.comprehensive_sync_hour,
+                settings.worker.seller_timezone,
             );
-            if let Some(every) = settings.inventory_interval {
+            if let Some(every) = settings.worker.inventory_interval {
                 default = default.with_inventory(
                     chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1)),
-                    settings.inventory_full_sync_hour,
+                    settings.worker.inventory_full_sync_hour,
                 );
             }
-            let plan = match schedule.as_deref().or(settings.sync_schedule.as_deref()) {
+            let plan = match schedule
+                .as_deref()
+                .or(settings.worker.sync_schedule.as_deref())
+            {
                 None => default,
                 Some(spec) => schedule::Schedule::parse(spec, default).with_context(|| {
                     format!("invalid schedule {spec:?} (--schedule or SYNC_SCHEDULE)")

@@ -112,7 +112,7 @@ impl ApiContext {
             ),
             db,
             tokens: Tokens::from_settings(settings),
-            throttle: LoginThrottle::new(settings.login.clone()),
+            throttle: LoginThrottle::new(settings.api.login.clone()),
             encryption_key,
             alerts: settings.alerts.clone(),
         }
@@ -145,7 +145,7 @@ pub fn build(context: ApiContext, introspection: bool) -> ApiSchema {
 pub fn schema(db: DatabaseConnection, settings: &Settings) -> ApiSchema {
     build(
         ApiContext::new(db, settings),
-        settings.graphql_introspection,
+        settings.api.graphql_introspection,
     )
 }
 

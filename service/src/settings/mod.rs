@@ -5,11 +5,20 @@
 //! after reading an optional `.env`); library code never reads the environment
 //! itself, so tests build settings from a plain map.
 
+mod alerts;
+mod api;
+mod database;
+mod sync;
+mod worker;
+
+pub use api::ApiSettings;
+pub use database::{DatabaseSettings, redact_url_password};
+pub use worker::WorkerSettings;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use secrecy::SecretString;
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Where the application runs. Production refuses to invent secrets.
@@ -34,73 +43,36 @@ pub enum LogFormat {
 
 use crate::amazon_account::EncryptionKey;
 
-/// Everything the binaries and the service need to know. Its `Debug` hides every
-/// secret: the database password, the keys, the metrics token, the webhook URL.
+/// Everything the binaries and the service need to know, in sections that are each
+/// read and tested on their own. Its `Debug` hides every secret: the database
+/// password, the keys, the metrics token, the webhook URL.
 pub struct Settings {
     /// `APP_ENV`: development (default), test or production.
     pub app_env: AppEnv,
     /// `DATA_DIR`: where the embedded database and generated secrets live (default `./data`).
     pub data_dir: PathBuf,
-    /// `DATABASE_URL`: `postgres://…` or `sqlite://…` (default: SQLite file in the data dir).
-    pub database_url: String,
-    /// `API_ADDR`: where the api listens (default 127.0.0.1:8080).
-    pub api_addr: SocketAddr,
     /// `APP_ENCRYPTION_KEY`: base64 of 32 bytes.
     pub encryption_key: EncryptionKey,
     /// `JWT_SECRET`: at least 32 bytes.
     pub jwt_secret: SecretString,
-    /// `RUN_MIGRATIONS`: apply pending migrations at start-up (default true).
-    pub run_migrations: bool,
     /// `LOG_FORMAT`: text (default) or json.
     pub log_format: LogFormat,
-    /// `AUTH_TOKEN_TTL_SECS`: how long a sign-in token is valid (default 2 hours).
-    pub auth_token_ttl: std::time::Duration,
-    /// The sign-in throttle: `LOGIN_FREE_ATTEMPTS`, `LOGIN_DELAY_MS`,
-    /// `LOGIN_MAX_DELAY_MS`, `LOGIN_LOCKOUT_AFTER`, `LOGIN_LOCKOUT_SECS`,
-    /// `LOGIN_PER_EMAIL_PER_MINUTE`, `LOGIN_PER_ADDRESS_PER_MINUTE`, `LOGIN_PER_MINUTE`
-    /// (defaults in [`crate::auth::LoginLimits`]).
-    pub login: crate::auth::LoginLimits,
-    /// `SYNC_INTERVAL_MINUTES`: the worker's incremental orders sync period (default 15).
-    /// `SYNC_INTERVAL_SECS`, when set, overrides it with seconds (chaos and soak runs).
-    pub sync_interval: std::time::Duration,
-    /// How far back the worker's first sync looks (`SYNC_FIRST_LOOKBACK_DAYS`, default
-    /// 30) and how its syncs hold the lease and call Amazon: production defaults unless
-    /// the `SYNC_LEASE_TTL_SECS`, `SPAPI_REQUEST_TIMEOUT_MS` or `SPAPI_RETRY_BASE_MS`
-    /// knobs (meant for tests on a time-compressed simulator) are set.
+    /// The database.
+    pub database: DatabaseSettings,
+    /// How the api serves.
+    pub api: ApiSettings,
+    /// How the syncs run (lease, first look-back, client timings, endpoints).
     pub sync: crate::sync::SyncConfig,
-    /// `COMPREHENSIVE_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
-    /// daily re-sync of the last 48 hours (default 3).
-    pub comprehensive_sync_hour: u32,
-    /// `INVENTORY_INTERVAL_MINUTES`: the worker's incremental FBA inventory sync
-    /// period in the default plan (default 60; 0 turns the inventory jobs off).
-    /// `INVENTORY_INTERVAL_SECS`, when set, overrides it with seconds (chaos runs).
-    pub inventory_interval: Option<std::time::Duration>,
-    /// `INVENTORY_FULL_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
-    /// daily full inventory scan in the default plan (default 4).
-    pub inventory_full_sync_hour: u32,
-    /// `SELLER_TIMEZONE`: the seller's IANA time zone for the daily schedule (default UTC).
-    pub seller_timezone: chrono_tz::Tz,
-    /// `SYNC_SCHEDULE`: the worker's plan instead of the interval above: `seed-000`, or
-    /// cron entries such as `0 */2 * * * incremental; 0 3 * * * comprehensive` (read
-    /// and checked by the worker, which owns the schedule).
-    pub sync_schedule: Option<String>,
-    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (e.g. `https://admin.example.com`)
-    /// allowed to call the api from a browser; none by default (same origin only).
-    pub cors_allowed_origins: Vec<String>,
-    /// The sync monitor's alert thresholds and webhook.
+    /// The worker's default plan and time zone.
+    pub worker: WorkerSettings,
+    /// The sync monitor's and the stock's alert thresholds and webhook.
     pub alerts: crate::monitor::AlertSettings,
-    /// `GRAPHIQL`: serve the GraphiQL explorer at `GET /graphql` (default: on,
-    /// except in production).
-    pub graphiql: bool,
-    /// `GRAPHQL_INTROSPECTION`: answer `__schema` and `__type` queries (default: on,
-    /// except in production).
-    pub graphql_introspection: bool,
-    /// `METRICS_TOKEN`: the bearer token `GET /metrics` requires (at least 16
-    /// characters). Without one, `/metrics` answers 404.
-    pub metrics_token: Option<SecretString>,
     /// What loading did on its own (secrets it generated), for `main` to log.
     pub notices: Vec<String>,
 }
+
+/// How a section reads a variable: trimmed, `None` when unset or empty.
+pub type Get<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// A setting that cannot be used, named so the operator knows what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -136,8 +108,6 @@ pub enum ConfigError {
 const KEY_FILE: &str = "encryption.key";
 const JWT_FILE: &str = "jwt.secret";
 const MIN_JWT_SECRET_BYTES: usize = 32;
-const DEFAULT_TOKEN_TTL_SECS: u64 = 2 * 3600;
-const MIN_METRICS_TOKEN_BYTES: usize = 16;
 
 impl Settings {
     /// Loads the settings from a lookup function such as `|k| std::env::var(k).ok()`.
@@ -153,6 +123,7 @@ impl Settings {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
+        let get: Get<'_> = &get;
 
         let app_env = match get("APP_ENV").as_deref() {
             None | Some("development" | "dev") => AppEnv::Development,
@@ -168,24 +139,8 @@ impl Settings {
             }
         };
         let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+        let database = DatabaseSettings::load(get, &data_dir)?;
 
-        let database_url = match get("DATABASE_URL") {
-            Some(url) => {
-                check_database_url(&url)?;
-                url
-            }
-            None => format!("sqlite://{}/app.sqlite?mode=rwc", data_dir.display()),
-        };
-
-        let api_addr = match get("API_ADDR") {
-            Some(v) => v.parse().map_err(|e| ConfigError::Invalid {
-                var: "API_ADDR",
-                reason: format!("{v:?} is not a socket address like 127.0.0.1:8080 ({e})"),
-            })?,
-            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-        };
-
-        let run_migrations = parse_bool("RUN_MIGRATIONS", get("RUN_MIGRATIONS"), true)?;
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -197,220 +152,10 @@ impl Settings {
             }
         };
 
-        let auth_token_ttl = std::time::Duration::from_secs(parse_u64_in(
-            "AUTH_TOKEN_TTL_SECS",
-            get("AUTH_TOKEN_TTL_SECS"),
-            DEFAULT_TOKEN_TTL_SECS,
-            60..=30 * 24 * 3600,
-        )?);
-        let login = login_limits(&get)?;
-
-        let sync_interval = match get("SYNC_INTERVAL_SECS") {
-            Some(secs) => std::time::Duration::from_secs(parse_u64_in(
-                "SYNC_INTERVAL_SECS",
-                Some(secs),
-                900,
-                1..=24 * 3600,
-            )?),
-            None => std::time::Duration::from_secs(
-                60 * parse_u64_in(
-                    "SYNC_INTERVAL_MINUTES",
-                    get("SYNC_INTERVAL_MINUTES"),
-                    15,
-                    1..=24 * 60,
-                )?,
-            ),
-        };
-        let defaults = crate::sync::SyncConfig::default();
-        let sync = crate::sync::SyncConfig {
-            lease_ttl: std::time::Duration::from_secs(parse_u64_in(
-                "SYNC_LEASE_TTL_SECS",
-                get("SYNC_LEASE_TTL_SECS"),
-                defaults.lease_ttl.as_secs(),
-                3..=3600,
-            )?),
-            request_timeout: std::time::Duration::from_millis(parse_u64_in(
-                "SPAPI_REQUEST_TIMEOUT_MS",
-                get("SPAPI_REQUEST_TIMEOUT_MS"),
-                u64::try_from(defaults.request_timeout.as_millis()).unwrap_or(60_000),
-                100..=600_000,
-            )?),
-            retry_base_delay: std::time::Duration::from_millis(parse_u64_in(
-                "SPAPI_RETRY_BASE_MS",
-                get("SPAPI_RETRY_BASE_MS"),
-                u64::try_from(defaults.retry_base_delay.as_millis()).unwrap_or(500),
-                1..=60_000,
-            )?),
-            first_lookback: std::time::Duration::from_secs(
-                24 * 3600
-                    * parse_u64_in(
-                        "SYNC_FIRST_LOOKBACK_DAYS",
-                        get("SYNC_FIRST_LOOKBACK_DAYS"),
-                        defaults.first_lookback.as_secs() / (24 * 3600),
-                        1..=730,
-                    )?,
-            ),
-            endpoints: endpoint_policy(app_env, get("SPAPI_ALLOW_CUSTOM_ENDPOINTS"))?,
-            ..defaults
-        };
-        let comprehensive_sync_hour = u32::try_from(parse_u64_in(
-            "COMPREHENSIVE_SYNC_HOUR",
-            get("COMPREHENSIVE_SYNC_HOUR"),
-            3,
-            0..=23,
-        )?)
-        .unwrap_or(3);
-        let inventory_interval = match get("INVENTORY_INTERVAL_SECS") {
-            Some(secs) => Some(std::time::Duration::from_secs(parse_u64_in(
-                "INVENTORY_INTERVAL_SECS",
-                Some(secs),
-                3600,
-                1..=24 * 3600,
-            )?)),
-            None => match parse_u64_in(
-                "INVENTORY_INTERVAL_MINUTES",
-                get("INVENTORY_INTERVAL_MINUTES"),
-                60,
-                0..=24 * 60,
-            )? {
-                0 => None,
-                minutes => Some(std::time::Duration::from_secs(60 * minutes)),
-            },
-        };
-        let inventory_full_sync_hour = u32::try_from(parse_u64_in(
-            "INVENTORY_FULL_SYNC_HOUR",
-            get("INVENTORY_FULL_SYNC_HOUR"),
-            4,
-            0..=23,
-        )?)
-        .unwrap_or(4);
-        let seller_timezone = match get("SELLER_TIMEZONE") {
-            None => chrono_tz::UTC,
-            Some(name) => name.parse().map_err(|_| ConfigError::Invalid {
-                var: "SELLER_TIMEZONE",
-                reason: format!("{name:?} is not an IANA time zone such as America/Los_Angeles"),
-            })?,
-        };
-
-        let sync_schedule = get("SYNC_SCHEDULE").filter(|s| !s.trim().is_empty());
-
-        let cors_allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
-            None => Vec::new(),
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .map(|o| match url::Url::parse(o) {
-                    Ok(u)
-                        if matches!(u.scheme(), "http" | "https")
-                            && u.path() == "/"
-                            && u.query().is_none() =>
-                    {
-                        Ok(o.trim_end_matches('/').to_owned())
-                    }
-                    _ => Err(ConfigError::Invalid {
-                        var: "CORS_ALLOWED_ORIGINS",
-                        reason: format!("{o:?} is not an origin like https://admin.example.com"),
-                    }),
-                })
-                .collect::<Result<_, _>>()?,
-        };
-
-        let alerts = crate::monitor::AlertSettings {
-            no_order_after: chrono::Duration::hours(
-                i64::try_from(parse_u64_in(
-                    "ALERT_NO_ORDER_HOURS",
-                    get("ALERT_NO_ORDER_HOURS"),
-                    24,
-                    1..=24 * 30,
-                )?)
-                .unwrap_or(24),
-            ),
-            freshness_slo: chrono::Duration::minutes(
-                i64::try_from(parse_u64_in(
-                    "ALERT_FRESHNESS_MINUTES",
-                    get("ALERT_FRESHNESS_MINUTES"),
-                    30,
-                    1..=24 * 60,
-                )?)
-                .unwrap_or(30),
-            ),
-            failures_in_a_row: u32::try_from(parse_u64_in(
-                "ALERT_FAILURES_IN_A_ROW",
-                get("ALERT_FAILURES_IN_A_ROW"),
-                3,
-                1..=100,
-            )?)
-            .unwrap_or(3),
-            throttled_per_day: parse_u64_in(
-                "ALERT_THROTTLED_PER_DAY",
-                get("ALERT_THROTTLED_PER_DAY"),
-                10,
-                1..=1_000_000,
-            )?,
-            webhook_url: match get("ALERT_WEBHOOK_URL") {
-                None => None,
-                Some(u) => Some(
-                    url::Url::parse(&u)
-                        .ok()
-                        .filter(|p| matches!(p.scheme(), "http" | "https"))
-                        .ok_or_else(|| ConfigError::Invalid {
-                            var: "ALERT_WEBHOOK_URL",
-                            reason: format!("{u:?} is not an http(s) URL"),
-                        })?
-                        .to_string(),
-                ),
-            },
-            stock: crate::inventory::StockSettings {
-                velocity_days: u32::try_from(parse_u64_in(
-                    "STOCK_VELOCITY_DAYS",
-                    get("STOCK_VELOCITY_DAYS"),
-                    28,
-                    1..=365,
-                )?)
-                .unwrap_or(28),
-                alert_days: u32::try_from(parse_u64_in(
-                    "ALERT_STOCK_DAYS",
-                    get("ALERT_STOCK_DAYS"),
-                    14,
-                    0..=365,
-                )?)
-                .unwrap_or(14),
-                alert_units: match get("ALERT_STOCK_UNITS") {
-                    None => None,
-                    Some(v) => Some(
-                        i64::try_from(parse_u64_in(
-                            "ALERT_STOCK_UNITS",
-                            Some(v),
-                            0,
-                            0..=1_000_000,
-                        )?)
-                        .unwrap_or(0),
-                    ),
-                },
-            },
-        };
-
-        let not_production = app_env != AppEnv::Production;
-        let graphiql = parse_bool("GRAPHIQL", get("GRAPHIQL"), not_production)?;
-        let graphql_introspection = parse_bool(
-            "GRAPHQL_INTROSPECTION",
-            get("GRAPHQL_INTROSPECTION"),
-            not_production,
-        )?;
-        let metrics_token = match get("METRICS_TOKEN") {
-            None => None,
-            Some(t) if t.len() < MIN_METRICS_TOKEN_BYTES => {
-                return Err(ConfigError::Invalid {
-                    var: "METRICS_TOKEN",
-                    reason: format!(
-                        "too short ({} bytes); use at least {MIN_METRICS_TOKEN_BYTES} random characters, e.g. `openssl rand -hex 24`",
-                        t.len()
-                    ),
-                });
-            }
-            Some(t) => Some(SecretString::from(t)),
-        };
+        let api = ApiSettings::load(get, app_env)?;
+        let sync = sync::load(get, app_env)?;
+        let worker = WorkerSettings::load(get)?;
+        let alerts = alerts::load(get)?;
 
         let mut notices = Vec::new();
         tighten_data_dir(&data_dir, &mut notices)?;
@@ -447,26 +192,14 @@ impl Settings {
         Ok(Self {
             app_env,
             data_dir,
-            database_url,
-            api_addr,
             encryption_key,
             jwt_secret: SecretString::from(jwt_secret),
-            run_migrations,
             log_format,
-            auth_token_ttl,
-            login,
-            sync_interval,
+            database,
+            api,
             sync,
-            comprehensive_sync_hour,
-            inventory_interval,
-            inventory_full_sync_hour,
-            seller_timezone,
-            sync_schedule,
-            cors_allowed_origins,
+            worker,
             alerts,
-            graphiql,
-            graphql_introspection,
-            metrics_token,
             notices,
         })
     }
@@ -474,90 +207,25 @@ impl Settings {
     /// Whether the database is the embedded SQLite one.
     #[must_use]
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database.is_sqlite()
     }
 }
 
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = |set: bool| if set { "[redacted]" } else { "none" };
         f.debug_struct("Settings")
             .field("app_env", &self.app_env)
             .field("data_dir", &self.data_dir)
-            .field("database_url", &redact_url_password(&self.database_url))
-            .field("api_addr", &self.api_addr)
             .field("encryption_key", &self.encryption_key)
             .field("jwt_secret", &"[redacted]")
-            .field("run_migrations", &self.run_migrations)
             .field("log_format", &self.log_format)
-            .field("auth_token_ttl", &self.auth_token_ttl)
-            .field("login", &self.login)
-            .field("sync_interval", &self.sync_interval)
+            .field("database", &self.database)
+            .field("api", &self.api)
             .field("sync", &self.sync)
-            .field("comprehensive_sync_hour", &self.comprehensive_sync_hour)
-            .field("inventory_interval", &self.inventory_interval)
-            .field("inventory_full_sync_hour", &self.inventory_full_sync_hour)
-            .field("seller_timezone", &self.seller_timezone)
-            .field("sync_schedule", &self.sync_schedule)
-            .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("worker", &self.worker)
             .field("alerts", &self.alerts)
-            .field("graphiql", &self.graphiql)
-            .field("graphql_introspection", &self.graphql_introspection)
-            .field("metrics_token", &redacted(self.metrics_token.is_some()))
             .field("notices", &self.notices)
             .finish()
-    }
-}
-
-/// `url` with its password (if any) replaced by `[redacted]`, for logs and `Debug`.
-/// A URL that does not parse is hidden whole: it might be all secret.
-#[must_use]
-pub fn redact_url_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() && parsed.set_password(Some("redacted")).is_err() {
-                return "[redacted]".to_owned();
-            }
-            parsed.to_string()
-        }
-        Err(_) => "[redacted]".to_owned(),
-    }
-}
-
-fn check_database_url(url: &str) -> Result<(), ConfigError> {
-    let ok = ["postgres://", "postgresql://", "sqlite:"]
-        .iter()
-        .any(|scheme| url.starts_with(scheme));
-    if ok {
-        Ok(())
-    } else {
-        let scheme = url.split(':').next().unwrap_or_default();
-        Err(ConfigError::Invalid {
-            var: "DATABASE_URL",
-            reason: format!(
-                "unsupported database {scheme:?}: use postgres://user:pass@host/db or sqlite://path/file.sqlite?mode=rwc"
-            ),
-        })
-    }
-}
-
-/// `SPAPI_ALLOW_CUSTOM_ENDPOINTS`: whether a connection may name its own SP-API
-/// endpoint and LWA token URL (a simulator). Production refuses it: the stored
-/// credentials go to Amazon's hosts only.
-fn endpoint_policy(
-    app_env: AppEnv,
-    value: Option<String>,
-) -> Result<crate::spapi::EndpointPolicy, ConfigError> {
-    const VAR: &str = "SPAPI_ALLOW_CUSTOM_ENDPOINTS";
-    match parse_bool(VAR, value, false)? {
-        false => Ok(crate::spapi::EndpointPolicy::AmazonOnly),
-        true if app_env == AppEnv::Production => Err(ConfigError::Invalid {
-            var: VAR,
-            reason: "custom SP-API endpoints are refused when APP_ENV=production: the \
-                     credentials go to Amazon's hosts only (remove the variable)"
-                .to_owned(),
-        }),
-        true => Ok(crate::spapi::EndpointPolicy::AllowCustom),
     }
 }
 
@@ -575,51 +243,6 @@ fn parse_bool(
             reason: format!("{other:?} is not a boolean (use true or false)"),
         }),
     }
-}
-
-/// The sign-in throttle's section (`LOGIN_*`).
-fn login_limits(
-    get: &impl Fn(&str) -> Option<String>,
-) -> Result<crate::auth::LoginLimits, ConfigError> {
-    use std::time::Duration;
-    let d = crate::auth::LoginLimits::default();
-    let count = |var: &'static str, default: u32, max: u64| -> Result<u32, ConfigError> {
-        parse_u64_in(var, get(var), u64::from(default), 1..=max)
-            .map(|v| u32::try_from(v).unwrap_or(default))
-    };
-    let millis = |var: &'static str, default: Duration| -> Result<Duration, ConfigError> {
-        parse_u64_in(
-            var,
-            get(var),
-            u64::try_from(default.as_millis()).unwrap_or(u64::MAX),
-            1..=600_000,
-        )
-        .map(Duration::from_millis)
-    };
-    Ok(crate::auth::LoginLimits {
-        free_attempts: count("LOGIN_FREE_ATTEMPTS", d.free_attempts, 100)?,
-        base_delay: millis("LOGIN_DELAY_MS", d.base_delay)?,
-        max_delay: millis("LOGIN_MAX_DELAY_MS", d.max_delay)?,
-        lockout_after: count("LOGIN_LOCKOUT_AFTER", d.lockout_after, 1_000)?,
-        lockout: Duration::from_secs(parse_u64_in(
-            "LOGIN_LOCKOUT_SECS",
-            get("LOGIN_LOCKOUT_SECS"),
-            d.lockout.as_secs(),
-            1..=24 * 3600,
-        )?),
-        per_email_per_minute: count(
-            "LOGIN_PER_EMAIL_PER_MINUTE",
-            d.per_email_per_minute,
-            100_000,
-        )?,
-        per_address_per_minute: count(
-            "LOGIN_PER_ADDRESS_PER_MINUTE",
-            d.per_address_per_minute,
-            100_000,
-        )?,
-        global_per_minute: count("LOGIN_PER_MINUTE", d.global_per_minute, 100_000)?,
-        capacity: d.capacity,
-    })
 }
 
 fn parse_u64_in(
@@ -787,12 +410,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
         let s = load(&[("DATA_DIR", d)]).unwrap();
-        assert_eq!(s.database_url, format!("sqlite://{d}/app.sqlite?mode=rwc"));
-        assert_eq!(s.api_addr, "127.0.0.1:8080".parse().unwrap());
-        assert!(s.run_migrations);
+        assert_eq!(s.database.url, format!("sqlite://{d}/app.sqlite?mode=rwc"));
+        assert_eq!(s.api.addr, "127.0.0.1:8080".parse().unwrap());
+        assert!(s.database.run_migrations);
         assert_eq!(s.app_env, AppEnv::Development);
-        assert_eq!(s.auth_token_ttl, std::time::Duration::from_secs(2 * 3600));
-        assert_eq!(s.login, crate::auth::LoginLimits::default());
+        assert_eq!(
+            s.api.auth_token_ttl,
+            std::time::Duration::from_secs(2 * 3600)
+        );
+        assert_eq!(s.api.login, crate::auth::LoginLimits::default());
     }
 
     #[test]
@@ -960,7 +586,7 @@ mod tests {
             ("JWT_SECRET", JWT),
         ];
         let s = load(&base).unwrap();
-        assert_eq!(s.sync_interval, std::time::Duration::from_secs(900));
+        assert_eq!(s.worker.sync_interval, std::time::Duration::from_secs(900));
         assert_eq!(s.sync, crate::sync::SyncConfig::default());
 
         let mut vars = base.to_vec();
@@ -973,7 +599,7 @@ mod tests {
             ("SYNC_FIRST_LOOKBACK_DAYS", "62"),
         ]);
         let s = load(&vars).unwrap();
-        assert_eq!(s.sync_interval, std::time::Duration::from_secs(2));
+        assert_eq!(s.worker.sync_interval, std::time::Duration::from_secs(2));
         assert_eq!(s.sync.lease_ttl, std::time::Duration::from_secs(5));
         assert_eq!(
             s.sync.request_timeout,
@@ -1079,7 +705,7 @@ mod tests {
             let mut vars: Vec<(&str, &str)> = base.to_vec();
             vars.extend_from_slice(extra);
             let s = load(&vars).unwrap();
-            (s.graphiql, s.graphql_introspection)
+            (s.api.graphiql, s.api.graphql_introspection)
         };
 
         assert_eq!(with(&[]), (true, true));

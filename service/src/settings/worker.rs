@@ -1,0 +1,140 @@
+//! The worker section: when the scheduler runs which sync, in the seller's time
+//! zone (the worker reads and checks `SYNC_SCHEDULE` itself).
+
+use super::{ConfigError, Get, parse_u64_in};
+
+/// The worker's default plan and its time zone.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// `SYNC_INTERVAL_MINUTES`: the incremental orders sync period (default 15).
+    /// `SYNC_INTERVAL_SECS`, when set, overrides it with seconds (chaos and soak runs).
+    pub sync_interval: std::time::Duration,
+    /// `COMPREHENSIVE_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
+    /// daily re-sync of the last 48 hours (default 3).
+    pub comprehensive_sync_hour: u32,
+    /// `INVENTORY_INTERVAL_MINUTES`: the incremental FBA inventory sync period in the
+    /// default plan (default 60; 0 turns the inventory jobs off).
+    /// `INVENTORY_INTERVAL_SECS`, when set, overrides it with seconds (chaos runs).
+    pub inventory_interval: Option<std::time::Duration>,
+    /// `INVENTORY_FULL_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
+    /// daily full inventory scan in the default plan (default 4).
+    pub inventory_full_sync_hour: u32,
+    /// `SELLER_TIMEZONE`: the seller's IANA time zone for the daily schedule (default UTC).
+    pub seller_timezone: chrono_tz::Tz,
+    /// `SYNC_SCHEDULE`: the plan instead of the default: `seed-000`, or cron entries
+    /// such as `0 */2 * * * incremental; 0 3 * * * comprehensive`.
+    pub sync_schedule: Option<String>,
+}
+
+impl WorkerSettings {
+    /// Reads the section.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first variable that cannot be used.
+    pub fn load(get: Get<'_>) -> Result<Self, ConfigError> {
+        let sync_interval = match get("SYNC_INTERVAL_SECS") {
+            Some(secs) => std::time::Duration::from_secs(parse_u64_in(
+                "SYNC_INTERVAL_SECS",
+                Some(secs),
+                900,
+                1..=24 * 3600,
+            )?),
+            None => std::time::Duration::from_secs(
+                60 * parse_u64_in(
+                    "SYNC_INTERVAL_MINUTES",
+                    get("SYNC_INTERVAL_MINUTES"),
+                    15,
+                    1..=24 * 60,
+                )?,
+            ),
+        };
+        let comprehensive_sync_hour = u32::try_from(parse_u64_in(
+            "COMPREHENSIVE_SYNC_HOUR",
+            get("COMPREHENSIVE_SYNC_HOUR"),
+            3,
+            0..=23,
+        )?)
+        .unwrap_or(3);
+        let inventory_interval = match get("INVENTORY_INTERVAL_SECS") {
+            Some(secs) => Some(std::time::Duration::from_secs(parse_u64_in(
+                "INVENTORY_INTERVAL_SECS",
+                Some(secs),
+                3600,
+                1..=24 * 3600,
+            )?)),
+            None => match parse_u64_in(
+                "INVENTORY_INTERVAL_MINUTES",
+                get("INVENTORY_INTERVAL_MINUTES"),
+                60,
+                0..=24 * 60,
+            )? {
+                0 => None,
+                minutes => Some(std::time::Duration::from_secs(60 * minutes)),
+            },
+        };
+        let inventory_full_sync_hour = u32::try_from(parse_u64_in(
+            "INVENTORY_FULL_SYNC_HOUR",
+            get("INVENTORY_FULL_SYNC_HOUR"),
+            4,
+            0..=23,
+        )?)
+        .unwrap_or(4);
+        let seller_timezone = match get("SELLER_TIMEZONE") {
+            None => chrono_tz::UTC,
+            Some(name) => name.parse().map_err(|_| ConfigError::Invalid {
+                var: "SELLER_TIMEZONE",
+                reason: format!("{name:?} is not an IANA time zone such as America/Los_Angeles"),
+            })?,
+        };
+
+        let sync_schedule = get("SYNC_SCHEDULE").filter(|s| !s.trim().is_empty());
+
+        Ok(Self {
+            sync_interval,
+            comprehensive_sync_hour,
+            inventory_interval,
+            inventory_full_sync_hour,
+            seller_timezone,
+            sync_schedule,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<WorkerSettings, ConfigError> {
+        let get = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        WorkerSettings::load(&get)
+    }
+
+    #[test]
+    fn the_default_plan_syncs_orders_every_15_minutes_and_stock_every_hour_in_utc() {
+        let w = load(&[]).unwrap();
+        assert_eq!(w.sync_interval.as_secs(), 900);
+        assert_eq!(w.inventory_interval.map(|d| d.as_secs()), Some(3600));
+        assert_eq!(
+            (w.comprehensive_sync_hour, w.inventory_full_sync_hour),
+            (3, 4)
+        );
+        assert_eq!(w.seller_timezone, chrono_tz::UTC);
+    }
+
+    #[test]
+    fn seconds_override_minutes_and_zero_turns_the_inventory_off() {
+        let w = load(&[
+            ("SYNC_INTERVAL_SECS", "2"),
+            ("INVENTORY_INTERVAL_MINUTES", "0"),
+        ])
+        .unwrap();
+        assert_eq!(w.sync_interval.as_secs(), 2);
+        assert_eq!(w.inventory_interval, None);
+        let e = load(&[("SELLER_TIMEZONE", "Mars/Olympus")]).unwrap_err();
+        assert!(e.to_string().starts_with("SELLER_TIMEZONE:"), "{e}");
+    }
+}
