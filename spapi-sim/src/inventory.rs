@@ -586,3 +586,44 @@ mod tests {
         assert_ne!(a, fn_sku("BTL-BLK-002"));
     }
 }
+
+/// A getInventorySummaries query as its nextToken remembers it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SummariesQuery {
+    pub marketplace: String,
+    pub details: bool,
+    pub start: Option<DateTime<Utc>>,
+    pub seller_skus: Option<Vec<String>>,
+    pub seller_sku: Option<String>,
+}
+
+impl SummariesQuery {
+    /// Amazon's precedence: startDateTime ignores both SKU filters, sellerSkus ignores
+    /// sellerSku.
+    pub fn matches(&self, rec: &StockRec) -> bool {
+        if let Some(start) = self.start {
+            return rec.last_updated >= start;
+        }
+        if let Some(skus) = &self.seller_skus {
+            return skus.contains(&rec.sku);
+        }
+        self.seller_sku.as_ref().is_none_or(|s| *s == rec.sku)
+    }
+
+    /// The first parameter in which `other` differs from the query the token was issued for.
+    pub fn differs(&self, other: &Self) -> Option<&'static str> {
+        if self.marketplace != other.marketplace {
+            Some("marketplaceIds")
+        } else if self.start != other.start {
+            Some("startDateTime")
+        } else if self.details != other.details {
+            Some("details")
+        } else if self.seller_skus != other.seller_skus {
+            Some("sellerSkus")
+        } else if self.seller_sku != other.seller_sku {
+            Some("sellerSku")
+        } else {
+            None
+        }
+    }
+}

@@ -14,10 +14,10 @@ use crate::clock::SimClock;
 use crate::data::{self, Generator, OrderRec, OrderStatus};
 use crate::faults::{FaultState, Faults};
 use crate::inventory::Inventory;
+use crate::inventory::SummariesQuery;
 use crate::limits::Bucket;
 use crate::marketplaces::Marketplace;
 use crate::models::{Models, Op};
-use crate::ops::inventory::SummariesQuery;
 use crate::paging::PageTable;
 
 /// Calls and outcomes of one operation.

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Outcome, check_marketplaces, sandbox};
 use crate::clock::iso;
-use crate::inventory::{CONDITION, StockRec};
+use crate::inventory::{CONDITION, StockRec, SummariesQuery};
 use crate::models::Op;
 use crate::paging::PageEntry;
 use crate::query::{ApiError, Query};
@@ -25,47 +25,6 @@ const PAGE_SIZE: usize = 50;
 /// exactly this body (`{"errors":[{"code":"InvalidInput","message":"Invalid Input",
 /// "details":""}]}`) for accounts without FBA SKUs, and there is no call to ask first.
 pub const NO_FBA_INVENTORY_MESSAGE: &str = "Invalid Input";
-
-/// A getInventorySummaries query as its nextToken remembers it.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct SummariesQuery {
-    marketplace: String,
-    details: bool,
-    start: Option<DateTime<Utc>>,
-    seller_skus: Option<Vec<String>>,
-    seller_sku: Option<String>,
-}
-
-impl SummariesQuery {
-    /// Amazon's precedence: startDateTime ignores both SKU filters, sellerSkus ignores
-    /// sellerSku.
-    fn matches(&self, rec: &StockRec) -> bool {
-        if let Some(start) = self.start {
-            return rec.last_updated >= start;
-        }
-        if let Some(skus) = &self.seller_skus {
-            return skus.contains(&rec.sku);
-        }
-        self.seller_sku.as_ref().is_none_or(|s| *s == rec.sku)
-    }
-
-    /// The first parameter in which `other` differs from the query the token was issued for.
-    fn differs(&self, other: &Self) -> Option<&'static str> {
-        if self.marketplace != other.marketplace {
-            Some("marketplaceIds")
-        } else if self.start != other.start {
-            Some("startDateTime")
-        } else if self.details != other.details {
-            Some("details")
-        } else if self.seller_skus != other.seller_skus {
-            Some("sellerSkus")
-        } else if self.seller_sku != other.seller_sku {
-            Some("sellerSku")
-        } else {
-            None
-        }
-    }
-}
 
 fn parse(shared: &Shared, query: &Query, now: DateTime<Utc>) -> Result<SummariesQuery, ApiError> {
     match query.get("granularityType") {
