@@ -54,18 +54,11 @@ async fn all_pages(api: &TestApi, token: &str, filter: Value) -> (u64, Vec<Value
     }
 }
 
-#[tokio::test]
-async fn the_owner_syncs_the_inventory_and_anyone_signed_in_reads_it_page_by_page() {
-    let api = TestApi::new().await;
-    let owner = api.owner_token().await;
-    let viewer = api.viewer_token(&owner).await;
+/// A simulated US seller (`config` with the US marketplace) connected to `api`.
+async fn connected(api: &TestApi, config: SimConfig) -> spapi_sim::SimHandle {
     let sim = Simulator::start(SimConfig {
-        orders: 120,
-        seed: 5,
-        days: 5,
-        time_scale: 100.0,
         marketplaces: vec![US.to_owned()],
-        ..SimConfig::default()
+        ..config
     })
     .await
     .unwrap();
@@ -80,6 +73,25 @@ async fn the_owner_syncs_the_inventory_and_anyone_signed_in_reads_it_page_by_pag
     )
     .await
     .unwrap();
+    sim
+}
+
+#[tokio::test]
+async fn the_owner_syncs_the_inventory_and_anyone_signed_in_reads_it_page_by_page() {
+    let api = TestApi::new().await;
+    let owner = api.owner_token().await;
+    let viewer = api.viewer_token(&owner).await;
+    let sim = connected(
+        &api,
+        SimConfig {
+            orders: 120,
+            seed: 5,
+            days: 5,
+            time_scale: 100.0,
+            ..SimConfig::default()
+        },
+    )
+    .await;
 
     let refused = api
         .run(
@@ -311,25 +323,15 @@ async fn days_of_cover_come_from_our_orders_and_the_low_stock_alert_fires_once_a
 async fn a_seller_without_fba_inventory_gets_a_succeeded_run_that_says_so() {
     let api = TestApi::new().await;
     let owner = api.owner_token().await;
-    let sim = Simulator::start(SimConfig {
-        orders: 20,
-        marketplaces: vec![US.to_owned()],
-        fba_inventory: false,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    e2e::connect_to_simulator(
-        &api.t.db,
-        &api.settings.encryption_key,
-        &sim,
-        "A2SIM",
-        vec![US.to_owned()],
-        OrdersApiVersion::V2026_01_01,
-        spapi_sim::DEFAULT_REFRESH_TOKEN,
+    let _sim = connected(
+        &api,
+        SimConfig {
+            orders: 20,
+            fba_inventory: false,
+            ..SimConfig::default()
+        },
     )
-    .await
-    .unwrap();
+    .await;
 
     let run = api
         .run(
