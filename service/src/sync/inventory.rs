@@ -27,10 +27,9 @@ use crate::spapi::{ClientStats, InventoryApi, InventoryQuery, RemoteInventory, S
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::SyncKind;
 use entity::{amazon_connection, fba_inventory};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use tokio_util::sync::CancellationToken;
@@ -334,24 +333,50 @@ async fn apply_page(
     }
     let now = Utc::now();
     let txn = db.begin().await?;
-    for (row, s) in writes {
-        match row {
-            Some(row) => {
-                let mut row = row.into_active_model();
-                fill(&mut row, s, now);
-                row.update(&txn).await?;
-            }
-            None => {
+    // New and changed SKUs in one multi-row upsert on (marketplace, SKU).
+    if !writes.is_empty() {
+        let rows: Vec<fba_inventory::ActiveModel> = writes
+            .into_iter()
+            .map(|(existing, s)| {
                 let mut row = fba_inventory::ActiveModel {
                     marketplace_id: Set(s.marketplace_id.clone()),
                     seller_sku: Set(s.seller_sku.clone()),
-                    created_at: Set(now),
+                    created_at: Set(existing.map_or(now, |e| e.created_at)),
                     ..Default::default()
                 };
                 fill(&mut row, s, now);
-                row.insert(&txn).await?;
-            }
-        }
+                row
+            })
+            .collect();
+        fba_inventory::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([
+                    fba_inventory::Column::MarketplaceId,
+                    fba_inventory::Column::SellerSku,
+                ])
+                .update_columns([
+                    fba_inventory::Column::Asin,
+                    fba_inventory::Column::FnSku,
+                    fba_inventory::Column::Condition,
+                    fba_inventory::Column::ProductName,
+                    fba_inventory::Column::FulfillableQuantity,
+                    fba_inventory::Column::InboundWorkingQuantity,
+                    fba_inventory::Column::InboundShippedQuantity,
+                    fba_inventory::Column::InboundReceivingQuantity,
+                    fba_inventory::Column::ReservedQuantity,
+                    fba_inventory::Column::UnfulfillableQuantity,
+                    fba_inventory::Column::ResearchingQuantity,
+                    fba_inventory::Column::TotalQuantity,
+                    fba_inventory::Column::LastUpdatedTime,
+                    fba_inventory::Column::Raw,
+                    fba_inventory::Column::SeenAt,
+                    fba_inventory::Column::GoneAt,
+                    fba_inventory::Column::UpdatedAt,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
     }
     if !seen_unchanged.is_empty() {
         fba_inventory::Entity::update_many()
