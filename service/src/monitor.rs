@@ -175,6 +175,8 @@ pub struct Health {
     pub lag_seconds: Option<i64>,
     /// The newest order's purchase date.
     pub last_order_at: Option<DateTime<Utc>>,
+    /// When the last successful FBA inventory sync ended.
+    pub inventory_last_success_at: Option<DateTime<Utc>>,
     /// Failed syncs in a row, most recent first.
     pub consecutive_failures: u32,
     /// 429 answers in the last 24 hours.
@@ -369,8 +371,17 @@ pub async fn health(db: &DatabaseConnection, s: &AlertSettings) -> Result<Health
             }
         })
         .collect::<Vec<_>>();
+    let inventory_last_success_at = sync_runs::Entity::find()
+        .filter(sync_runs::Column::Kind.eq(SyncKind::Inventory))
+        .filter(sync_runs::Column::DryRun.eq(false))
+        .filter(sync_runs::Column::Status.eq(SyncStatus::Succeeded))
+        .order_by_desc(sync_runs::Column::StartedAt)
+        .one(db)
+        .await?
+        .and_then(|r| r.finished_at);
     Ok(Health {
         ok: active_alerts.is_empty(),
+        inventory_last_success_at,
         last_success_at: figures.last_success_at,
         lag_seconds: figures.last_success_at.map(|t| (now - t).num_seconds()),
         last_order_at: figures.last_order_at,

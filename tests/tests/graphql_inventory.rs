@@ -116,6 +116,18 @@ async fn the_owner_syncs_the_inventory_and_anyone_signed_in_reads_it_page_by_pag
     assert_eq!(run["found"], truth.len());
     assert_eq!(run["inserted"], truth.len());
     assert_eq!(run["ordersFound"], 0, "an inventory run finds no orders");
+    let health = api
+        .run(
+            Some(&viewer),
+            "{ syncHealth { lagSeconds inventoryLastSuccessAt } }",
+            Value::Null,
+        )
+        .await;
+    assert!(
+        health["data"]["syncHealth"]["inventoryLastSuccessAt"].is_string()
+            && health["data"]["syncHealth"]["lagSeconds"].is_null(),
+        "the inventory's freshness is its own, not the orders sync's: {health}"
+    );
 
     let (total, rows) = all_pages(&api, &viewer, Value::Null).await;
     assert_eq!(total as usize, truth.len());

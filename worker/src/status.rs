@@ -143,14 +143,7 @@ pub async fn report(
             .count(),
         watermark: inventory_watermark,
         watermark_lag_seconds: inventory_watermark.map(|w| (now - w).num_seconds()),
-        last_success_at: sync_runs::Entity::find()
-            .filter(sync_runs::Column::Kind.eq(SyncKind::Inventory))
-            .filter(sync_runs::Column::DryRun.eq(false))
-            .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
-            .order_by_desc(sync_runs::Column::StartedAt)
-            .one(db)
-            .await?
-            .and_then(|r| r.finished_at),
+        last_success_at: health.inventory_last_success_at,
     };
 
     let mut recommendations = Vec::new();

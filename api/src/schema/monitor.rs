@@ -29,6 +29,8 @@ pub struct SyncHealth {
     pub lag_seconds: Option<i64>,
     /// The newest order's purchase date.
     pub last_order_at: Option<DateTime<Utc>>,
+    /// When the last successful FBA inventory sync ended; null before the first.
+    pub inventory_last_success_at: Option<DateTime<Utc>>,
     /// Failed syncs in a row.
     pub consecutive_failures: i32,
     /// What is wrong.
@@ -54,6 +56,7 @@ impl MonitorQuery {
             ok: h.ok,
             lag_seconds: h.lag_seconds,
             last_order_at: h.last_order_at,
+            inventory_last_success_at: h.inventory_last_success_at,
             consecutive_failures: i32::try_from(h.consecutive_failures).unwrap_or(i32::MAX),
             active_alerts: h
                 .active_alerts
