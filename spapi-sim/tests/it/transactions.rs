@@ -162,6 +162,12 @@ async fn paging_walks_every_visible_transaction_once_and_matches_the_model_and_t
     let unique: BTreeSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "no transaction is listed twice");
     assert!(pages.len() > 3, "several pages: {}", pages.len());
+    assert!(
+        pages[..pages.len() - 1]
+            .iter()
+            .any(|p| transactions_of(p).is_empty() && token_of(p).is_some()),
+        "now and then a page is empty with a nextToken following"
+    );
 
     let (after, before) = (parse(&after), parse(&before));
     let in_window = |tx: &&SimTransaction| tx.posted_date >= after && tx.posted_date < before;
@@ -447,6 +453,13 @@ async fn a_shipments_leaves_sum_to_its_total_and_its_principal_is_the_orders_ite
     let mut principal: HashMap<String, i64> = HashMap::new();
     for tx in &truth {
         let total = minor(&tx.total, decimals(&tx.currency));
+        if tx.currency == "JPY" {
+            assert!(
+                tx.raw["totalAmount"]["currencyAmount"].is_i64(),
+                "yen are whole: {}",
+                tx.raw
+            );
+        }
         assert_eq!(amount(&tx.raw["totalAmount"]), total, "{}", tx.raw);
         let leaves = leaves_of(&tx.raw);
         assert_eq!(
@@ -605,4 +618,19 @@ async fn the_usage_plan_of_half_a_request_per_second_answers_429_after_a_burst_o
     let op = &stats.operations["listTransactions"];
     assert_eq!((op.rate, op.burst), (0.5, 10));
     assert_eq!(op.throttled, 1);
+}
+
+#[tokio::test]
+async fn a_seller_without_finances_lists_no_transactions() {
+    let env = start(SimConfig {
+        finances: false,
+        ..config()
+    })
+    .await;
+    assert!(env.sim.transactions_ground_truth().is_empty());
+    let r = env
+        .get(TRANSACTIONS, &[("postedAfter", &env.ago(days(30)))])
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(transactions_of(&r.body).is_empty());
 }
