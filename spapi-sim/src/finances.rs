@@ -526,15 +526,20 @@ impl Ledger {
 
     /// Pays out, at `t`, what was released in `mp` and not yet paid.
     fn transfer(&mut self, mp: &'static Marketplace, t: DateTime<Utc>) {
-        let mut balance = 0;
-        for tx in self.txs.values_mut() {
-            if !tx.disbursed && tx.mp.id == mp.id && tx.posted < t && tx.released_by(t) {
-                tx.disbursed = true;
-                balance += tx.total_minor();
-            }
-        }
+        let due =
+            |tx: &TxRec| !tx.disbursed && tx.mp.id == mp.id && tx.posted < t && tx.released_by(t);
+        let balance: i64 = self
+            .txs
+            .values()
+            .filter(|tx| due(tx))
+            .map(TxRec::total_minor)
+            .sum();
+        // A negative balance stays for the next period (Amazon would charge the seller's card).
         if balance <= 0 {
             return;
+        }
+        for tx in self.txs.values_mut().filter(|tx| due(tx)) {
+            tx.disbursed = true;
         }
         let id = self.new_id();
         let disbursement = format!("D{}", &id[..12]);

@@ -634,3 +634,95 @@ async fn a_seller_without_finances_lists_no_transactions() {
     assert_eq!(r.status, 200);
     assert!(transactions_of(&r.body).is_empty());
 }
+
+#[tokio::test]
+async fn transfers_pay_out_every_14_days_per_marketplace() {
+    let env = start(SimConfig {
+        days: 90,
+        ..config()
+    })
+    .await;
+    let truth = env.sim.transactions_ground_truth();
+    for mp in [US, UK, JP] {
+        let transfers: Vec<&SimTransaction> = truth
+            .iter()
+            .filter(|t| t.transaction_type == "Transfer" && t.marketplace_id.as_deref() == Some(mp))
+            .collect();
+        assert!(transfers.len() >= 3, "{mp}: {} transfers", transfers.len());
+        for pair in transfers.windows(2) {
+            let gap = pair[1].posted_date - pair[0].posted_date;
+            assert_eq!(gap.num_seconds() % (14 * 86_400), 0, "{mp}: {gap}");
+        }
+        for t in transfers {
+            assert!(
+                t.total.starts_with('-'),
+                "money leaves the account: {}",
+                t.total
+            );
+            assert_eq!(t.status, "RELEASED");
+        }
+    }
+}
+
+fn group_of(tx: &Value) -> String {
+    tx["relatedIdentifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["relatedIdentifierName"] == "FINANCIAL_EVENT_GROUP_ID")
+        .map(|r| r["relatedIdentifierValue"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_financial_event_group_filter_returns_that_groups_transactions_only() {
+    let env = start(config()).await;
+    let now = env.sim.now();
+    let truth = env.sim.transactions_ground_truth();
+    let group = group_of(&truth.iter().find(|t| t.visible_at <= now).unwrap().raw);
+    let pages = walk(
+        &env,
+        &[
+            ("relatedIdentifierName", "FINANCIAL_EVENT_GROUP_ID"),
+            ("relatedIdentifierValue", &group),
+        ],
+    )
+    .await;
+    let listed: Vec<Value> = pages.iter().flat_map(transactions_of).collect();
+    assert!(!listed.is_empty());
+    assert!(listed.iter().all(|t| group_of(t) == group));
+}
+
+#[tokio::test]
+async fn an_unknown_status_or_identifier_name_is_a_400_naming_it() {
+    let env = start(config()).await;
+    let after = env.ago(days(3));
+    let r = env
+        .get(
+            TRANSACTIONS,
+            &[("postedAfter", &after), ("transactionStatus", "PENDING")],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.error_message().contains("transactionStatus"),
+        "{}",
+        r.body
+    );
+    let r = env
+        .get(
+            TRANSACTIONS,
+            &[
+                ("relatedIdentifierName", "SHIPMENT_ID"),
+                ("relatedIdentifierValue", "S1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.error_message()
+            .contains("only ORDER_ID and FINANCIAL_EVENT_GROUP_ID"),
+        "{}",
+        r.body
+    );
+}
