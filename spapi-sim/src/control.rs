@@ -26,6 +26,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/orders/{id}/advance", post(advance))
         .route("/orders/{id}/status", post(set_status))
         .route("/inventory", get(inventory))
+        .route("/transactions", get(transactions))
         .route("/inventory/receive", post(receive))
         .route("/inventory/damage", post(damage))
         .route("/faults", get(get_faults).put(put_faults))
@@ -45,6 +46,22 @@ pub(crate) fn add_orders(shared: &Shared, n: usize) -> Vec<String> {
             id
         })
         .collect()
+}
+
+pub(crate) fn transactions_ground_truth(shared: &Shared) -> Vec<crate::SimTransaction> {
+    let now = shared.clock.now();
+    let mut inner = shared.lock();
+    inner.ledger.tick(now);
+    let seller = inner.ledger.seller_id.clone();
+    inner
+        .ledger
+        .records()
+        .map(|tx| tx.to_public(&seller, now))
+        .collect()
+}
+
+async fn transactions(State(s): State<Arc<Shared>>) -> Response {
+    Json(transactions_ground_truth(&s)).into_response()
 }
 
 pub(crate) fn inventory_ground_truth(shared: &Shared) -> Vec<SimInventory> {

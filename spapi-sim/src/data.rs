@@ -29,7 +29,7 @@ impl Money {
     }
 }
 
-fn format_minor(minor: i64, decimals: u32) -> String {
+pub(crate) fn format_minor(minor: i64, decimals: u32) -> String {
     if decimals == 0 {
         return minor.to_string();
     }
@@ -384,7 +384,7 @@ const NOUNS: &[(&str, &str, i64)] = &[
 const COLORS: &[&str] = &["BLK", "WHT", "RED", "BLU", "GRN", "GRY"];
 
 /// Rough exchange rates (units of currency per USD) for realistic local prices.
-fn per_usd(currency: &str) -> f64 {
+pub(crate) fn per_usd(currency: &str) -> f64 {
     match currency {
         "CAD" | "SGD" => 1.35,
         "MXN" => 17.0,

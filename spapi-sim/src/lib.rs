@@ -6,6 +6,8 @@
 //! - Orders 2026-01-01 `searchOrders` and `getOrder`,
 //! - Sellers `getMarketplaceParticipations`,
 //! - FBA Inventory `getInventorySummaries` (stock that follows the AFN orders),
+//! - Finances 2024-06-19 `listTransactions` (shipments, refunds, fees and transfers that follow
+//!   the orders),
 //! - a control API under `/_sim/`.
 //!
 //! The official models (compiled in from `models/`) are the specification: usage plans,
@@ -18,6 +20,7 @@ mod clock;
 mod control;
 mod data;
 mod faults;
+mod finances;
 mod inventory;
 mod limits;
 mod live;
@@ -38,6 +41,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use data::{Money, OrderStatus, SimItem, SimOrder};
 pub use faults::{FaultKind, Faults, ScheduledFault};
+pub use finances::SimTransaction;
 pub use inventory::SimInventory;
 pub use ops::inventory::NO_FBA_INVENTORY_MESSAGE;
 pub use paging::UNDECODABLE as NEXT_TOKEN_UNDECODABLE_MESSAGE;
@@ -117,6 +121,11 @@ pub struct SimConfig {
     /// Products in the seller's catalog (each a SKU the orders draw from; default 60).
     /// The default keeps every seed's orders as they were; another size draws others.
     pub catalog_size: usize,
+    /// Whether the seller has financial transactions (listTransactions answers an empty list
+    /// without them). The orders are the same either way.
+    pub finances: bool,
+    /// Transactions per listTransactions page (Amazon does not document its page size).
+    pub transactions_page_size: usize,
 }
 
 impl Default for SimConfig {
@@ -144,6 +153,8 @@ impl Default for SimConfig {
             inbound_stage_secs: 86_400,
             inventory_damage_per_hour: 1.0,
             catalog_size: 60,
+            finances: true,
+            transactions_page_size: 100,
         }
     }
 }
@@ -335,6 +346,12 @@ impl SimHandle {
         units: i64,
     ) -> Result<(), SimError> {
         control::damage_units(&self.shared, marketplace_id, seller_sku, units).map(|_| ())
+    }
+
+    /// Every financial transaction that exists now, visible to listTransactions yet or not,
+    /// with its status as of now, ordered by (posted date, transaction id).
+    pub fn transactions_ground_truth(&self) -> Vec<SimTransaction> {
+        control::transactions_ground_truth(&self.shared)
     }
 
     /// Waits (on the simulated clock) until every order's last update is older than

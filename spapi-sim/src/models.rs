@@ -10,6 +10,7 @@ const ORDERS_V0: &str = include_str!("../models/ordersV0.json");
 const ORDERS_2026: &str = include_str!("../models/orders_2026-01-01.json");
 const SELLERS: &str = include_str!("../models/sellers.json");
 const FBA_INVENTORY: &str = include_str!("../models/fbaInventory.json");
+const FINANCES: &str = include_str!("../models/finances_2024-06-19.json");
 
 /// The operations the simulator serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,10 +22,11 @@ pub enum Op {
     GetOrder2026,
     GetMarketplaceParticipations,
     GetInventorySummaries,
+    ListTransactions,
 }
 
 impl Op {
-    pub const ALL: [Op; 7] = [
+    pub const ALL: [Op; 8] = [
         Op::GetOrders,
         Op::GetOrder,
         Op::GetOrderItems,
@@ -32,6 +34,7 @@ impl Op {
         Op::GetOrder2026,
         Op::GetMarketplaceParticipations,
         Op::GetInventorySummaries,
+        Op::ListTransactions,
     ];
 
     /// The key used in stats, faults and rate overrides: the model's operationId, with the
@@ -45,6 +48,7 @@ impl Op {
             Op::GetOrder2026 => "getOrder2026",
             Op::GetMarketplaceParticipations => "getMarketplaceParticipations",
             Op::GetInventorySummaries => "getInventorySummaries",
+            Op::ListTransactions => "listTransactions",
         }
     }
 
@@ -59,6 +63,7 @@ impl Op {
                 ("sellers", "/sellers/v1/marketplaceParticipations", "get")
             }
             Op::GetInventorySummaries => ("fbaInventory", "/fba/inventory/v1/summaries", "get"),
+            Op::ListTransactions => ("finances", "/finances/2024-06-19/transactions", "get"),
         }
     }
 }
@@ -94,6 +99,7 @@ impl Models {
             ("2026", ORDERS_2026),
             ("sellers", SELLERS),
             ("fbaInventory", FBA_INVENTORY),
+            ("finances", FINANCES),
         ]
         .into_iter()
         .map(|(k, text)| {
@@ -172,9 +178,12 @@ impl Models {
 }
 
 /// Reads `| 0.0167 | 20 |` from the "Usage Plan" table of an operation's description. The
-/// orders and sellers models write the heading `**Usage Plan:**`, fbaInventory `Usage Plan:`.
+/// orders and sellers models write the heading `**Usage Plan:**`, fbaInventory `Usage Plan:`,
+/// finances 2024-06-19 `**Usage plan:**` (so the heading is matched in any case).
 fn usage_plan(description: &str) -> Option<(f64, u32)> {
-    let after = description.split("Usage Plan:").nth(1)?;
+    let heading = "usage plan:";
+    let at = description.to_ascii_lowercase().find(heading)?;
+    let after = description.get(at + heading.len()..)?;
     after.lines().find_map(|line| {
         let cells: Vec<&str> = line
             .trim()
@@ -204,5 +213,6 @@ mod tests {
         assert_eq!(plan(Op::GetOrder2026), (0.5, 30));
         assert_eq!(plan(Op::GetMarketplaceParticipations), (0.016, 15));
         assert_eq!(plan(Op::GetInventorySummaries), (2.0, 2));
+        assert_eq!(plan(Op::ListTransactions), (0.5, 10));
     }
 }

@@ -54,6 +54,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(get_marketplace_participations),
         )
         .route("/fba/inventory/v1/summaries", get(get_inventory_summaries))
+        .route("/finances/2024-06-19/transactions", get(list_transactions))
         .nest("/_sim", crate::control::routes())
         .fallback(not_found)
         .with_state(shared)
@@ -145,6 +146,18 @@ async fn get_inventory_summaries(
     let query = Query::parse(q.as_deref());
     sp_call(&s, Op::GetInventorySummaries, &headers, |sh, inner, now| {
         ops::inventory::get_inventory_summaries(sh, inner, now, &query)
+    })
+    .await
+}
+
+async fn list_transactions(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let query = Query::parse(q.as_deref());
+    sp_call(&s, Op::ListTransactions, &headers, |sh, inner, now| {
+        ops::finances::list_transactions(sh, inner, now, &query)
     })
     .await
 }
@@ -325,23 +338,27 @@ where
     )
 }
 
-/// Breaks the model in a well-formed listing page: the last order (or inventory summary)
-/// loses its last-update time and its id (or seller SKU) becomes a number. Other bodies get a
+/// Breaks the model in a well-formed listing page: the last order (inventory summary,
+/// transaction) loses its last-update (posted) time and its id (seller SKU) becomes a number. Other bodies get a
 /// number where an object was.
 fn malform(body: &mut Value) {
-    let path = ["/payload/Orders", "/payload/inventorySummaries"]
-        .into_iter()
-        .find(|p| body.pointer(p).is_some())
-        .unwrap_or("/orders");
+    let path = [
+        "/payload/Orders",
+        "/payload/inventorySummaries",
+        "/payload/transactions",
+    ]
+    .into_iter()
+    .find(|p| body.pointer(p).is_some())
+    .unwrap_or("/orders");
     let orders = body.pointer_mut(path).and_then(Value::as_array_mut);
     if let Some(last) = orders
         .and_then(|o| o.last_mut())
         .and_then(Value::as_object_mut)
     {
-        for field in ["LastUpdateDate", "lastUpdatedTime"] {
+        for field in ["LastUpdateDate", "lastUpdatedTime", "postedDate"] {
             last.remove(field);
         }
-        for field in ["AmazonOrderId", "orderId", "sellerSku"] {
+        for field in ["AmazonOrderId", "orderId", "sellerSku", "transactionId"] {
             if last.contains_key(field) {
                 last.insert(field.to_owned(), Value::from(12345));
             }

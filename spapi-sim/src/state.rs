@@ -13,6 +13,7 @@ use crate::SimConfig;
 use crate::clock::SimClock;
 use crate::data::{self, Generator, OrderRec, OrderStatus};
 use crate::faults::{FaultState, Faults};
+use crate::finances::{Ledger, TransactionsQuery};
 use crate::inventory::Inventory;
 use crate::inventory::SummariesQuery;
 use crate::limits::Bucket;
@@ -48,7 +49,7 @@ pub struct OpStats {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimStats {
     /// Keyed by operation name (`getOrders`, `getOrder`, `getOrderItems`, `searchOrders`,
-    /// `getOrder2026`, `getMarketplaceParticipations`, `getInventorySummaries`).
+    /// `getOrder2026`, `getMarketplaceParticipations`, `getInventorySummaries`, `listTransactions`).
     pub operations: BTreeMap<String, OpStats>,
     /// Requests to `/auth/o2/token`, and how many of them issued an access token.
     pub token_requests: u64,
@@ -131,6 +132,8 @@ pub(crate) struct Inner {
     pub generator: Generator,
     /// Changed only together with the orders (see the order methods below), so it follows them.
     pub inventory: Inventory,
+    /// The financial transactions; changed only together with the orders, like the inventory.
+    pub ledger: Ledger,
     pub access_tokens: HashMap<String, AccessToken>,
     pub token_requests: u64,
     pub tokens_issued: u64,
@@ -138,6 +141,8 @@ pub(crate) struct Inner {
     /// getInventorySummaries nextTokens: their own table, under a key of their own, so an
     /// orders token is not mistaken for one.
     pub inventory_pages: PageTable<SummariesQuery>,
+    /// listTransactions nextTokens, in a table of their own under a key of their own.
+    pub transaction_pages: PageTable<TransactionsQuery>,
     pub buckets: HashMap<Op, Bucket>,
     pub stats: HashMap<Op, OpStats>,
     pub faults: FaultState,
@@ -160,6 +165,7 @@ impl Inner {
     /// Adds a new order; an AFN order reserves its units.
     pub fn insert_order(&mut self, o: OrderRec, now: DateTime<Utc>) {
         self.inventory.follow(&o, now);
+        self.ledger.follow(&o, now);
         self.orders.insert(o.id.clone(), o);
     }
 
@@ -168,6 +174,7 @@ impl Inner {
         let order = self.orders.get_mut(id)?;
         let advanced = order.advance(now);
         self.inventory.follow(order, now);
+        self.ledger.follow(order, now);
         Some(advanced)
     }
 
@@ -181,6 +188,7 @@ impl Inner {
         let order = self.orders.get_mut(id)?;
         order.set_status(status, now);
         self.inventory.follow(order, now);
+        self.ledger.follow(order, now);
         Some(order)
     }
 }
@@ -219,15 +227,27 @@ impl Shared {
             &orders,
             now,
         );
+        let ledger = Ledger::build(
+            config.finances,
+            config.seed,
+            config.days,
+            marketplaces,
+            &orders,
+            now,
+        );
         let rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x005E_ED0F_5AA5);
         let pages = PageTable::new(page_key);
         let mut inventory_key = page_key;
         inventory_key.iter_mut().for_each(|b| *b ^= 0x5A);
+        let mut transactions_key = page_key;
+        transactions_key.iter_mut().for_each(|b| *b ^= 0xA5);
         let mut inner = Inner {
             orders,
             generator,
             inventory,
             inventory_pages: PageTable::new(inventory_key),
+            ledger,
+            transaction_pages: PageTable::new(transactions_key),
             access_tokens: HashMap::new(),
             token_requests: 0,
             tokens_issued: 0,

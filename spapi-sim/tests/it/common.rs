@@ -19,7 +19,7 @@ pub const US: &str = "ATVPDKIKX0DER";
 pub const UK: &str = "A1F83G8C2ARO7P";
 pub const JP: &str = "A1VC38T7YXB528";
 
-pub const OPS: [&str; 7] = [
+pub const OPS: [&str; 8] = [
     "getOrders",
     "getOrder",
     "getOrderItems",
@@ -27,6 +27,7 @@ pub const OPS: [&str; 7] = [
     "getOrder2026",
     "getMarketplaceParticipations",
     "getInventorySummaries",
+    "listTransactions",
 ];
 
 /// A config for functional tests: three marketplaces, generous buckets, long-lived tokens.

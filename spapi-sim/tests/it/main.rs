@@ -17,4 +17,5 @@ mod lwa;
 mod paging;
 mod sandbox;
 mod schema;
+mod transactions;
 mod validation;

@@ -356,7 +356,13 @@ async fn embedded_models_are_identical_to_the_shared_ones() {
         eprintln!("{SHARED_MODELS} is not beside the repository: nothing to compare");
         return;
     }
-    for file in [V0, V2026, SELLERS, "fbaInventory.json"] {
+    for file in [
+        V0,
+        V2026,
+        SELLERS,
+        "fbaInventory.json",
+        "finances_2024-06-19.json",
+    ] {
         let shared = std::fs::read(format!("{SHARED_MODELS}/{file}")).unwrap();
         let embedded = std::fs::read(format!("{MODELS}/{file}")).unwrap();
         assert!(
