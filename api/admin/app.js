@@ -39,6 +39,9 @@ async function gql(query, variables = {}) {
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.authorization = `Bearer ${token}`;
   const res = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  // Signed out (or in as someone else) while this was in flight: its answer belongs
+  // to a session that has ended, and must not touch the page or its notice.
+  if (sessionStorage.getItem(TOKEN_KEY) !== token) return new Promise(() => {});
   if (!res.ok && res.headers.get('content-type')?.includes('json') !== true) {
     throw new Error(`the server answered ${res.status}`);
   }
