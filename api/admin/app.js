@@ -20,6 +20,7 @@ const state = {
   inventoryNext: null,
   marketplaceNames: new Map(), // marketplace id -> "Amazon.com"
   following: {}, // by run kind: the WebSocket (or timer) following a running sync
+  signingOutEverywhere: false, // while the signOutEverywhere mutation is in flight
   sales: [],
   chartCurrency: null, // the currency the user picked, if any
 };
@@ -48,7 +49,9 @@ async function gql(query, variables = {}) {
   const body = await res.json();
   if (body.errors?.length) {
     const err = new GraphQLError(body.errors);
-    if (err.codes.includes('UNAUTHENTICATED') && token) {
+    // While signing out everywhere, requests already in flight are refused as the
+    // sessions end; that sign-out says what happened, not this one.
+    if (err.codes.includes('UNAUTHENTICATED') && token && !state.signingOutEverywhere) {
       signOut('Your session ended: sign in again.');
     }
     throw err;
@@ -129,11 +132,14 @@ async function signIn(event) {
 /** Ends every session of this account on the server, then signs out here whatever the answer. */
 async function signOutEverywhere() {
   let message = 'Signed out everywhere: every session of this account has ended.';
+  state.signingOutEverywhere = true;
   try {
     await gql('mutation { signOutEverywhere }');
   } catch (err) {
     // The token is dropped anyway; say what the server answered.
     message = `Signed out here; signing out everywhere failed: ${explain(err)}`;
+  } finally {
+    state.signingOutEverywhere = false;
   }
   if (sessionStorage.getItem(TOKEN_KEY)) signOut(message);
   else notice(message);
