@@ -1,5 +1,5 @@
-//! The control API under `/_sim/` (never on SP-API paths): ground truth, order and inventory
-//! changes, faults, stats and reset. No access token needed.
+//! The control API under `/_sim/` (never on SP-API paths): ground truth, order, inventory and
+//! settlement changes, faults, stats and reset. No access token needed.
 
 use std::sync::Arc;
 
@@ -27,6 +27,9 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/orders/{id}/status", post(set_status))
         .route("/inventory", get(inventory))
         .route("/transactions", get(transactions))
+        .route("/settlement-anomalies", get(anomalies))
+        .route("/orders/{id}/withhold-settlement", post(withhold))
+        .route("/orders/{id}/misprice-settlement", post(misprice))
         .route("/inventory/receive", post(receive))
         .route("/inventory/damage", post(damage))
         .route("/faults", get(get_faults).put(put_faults))
@@ -62,6 +65,88 @@ pub(crate) fn transactions_ground_truth(shared: &Shared) -> Vec<crate::SimTransa
 
 async fn transactions(State(s): State<Arc<Shared>>) -> Response {
     Json(transactions_ground_truth(&s)).into_response()
+}
+
+pub(crate) fn withhold_settlement(shared: &Shared, order_id: &str) -> Result<(), SimError> {
+    let now = shared.clock.now();
+    let mut inner = shared.lock();
+    if !inner.orders.contains_key(order_id) {
+        return Err(SimError::UnknownOrder(order_id.to_string()));
+    }
+    inner.ledger.tick(now);
+    inner.ledger.withhold(order_id);
+    Ok(())
+}
+
+pub(crate) fn misprice_settlement(
+    shared: &Shared,
+    order_id: &str,
+    delta_minor: i64,
+) -> Result<(), SimError> {
+    let now = shared.clock.now();
+    let mut inner = shared.lock();
+    if !inner.orders.contains_key(order_id) {
+        return Err(SimError::UnknownOrder(order_id.to_string()));
+    }
+    let refuse = |reason: &str| {
+        Err(SimError::InvalidSettlementChange {
+            order_id: order_id.to_string(),
+            reason: reason.to_string(),
+        })
+    };
+    if delta_minor == 0 {
+        return refuse(
+            "a delta of 0 changes nothing; give a non-zero amount in the currency's minor units",
+        );
+    }
+    if inner.ledger.is_withheld(order_id) {
+        return refuse(
+            "its settlement is withheld, so no Shipment will carry a principal to misprice",
+        );
+    }
+    inner.ledger.tick(now);
+    inner.ledger.misprice(order_id, delta_minor);
+    Ok(())
+}
+
+pub(crate) fn settlement_anomalies(shared: &Shared) -> Vec<crate::SettlementAnomaly> {
+    let inner = shared.lock();
+    inner.ledger.anomalies(&inner.orders)
+}
+
+async fn anomalies(State(s): State<Arc<Shared>>) -> Response {
+    Json(settlement_anomalies(&s)).into_response()
+}
+
+fn settlement_answer(result: Result<(), SimError>) -> Response {
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(SimError::UnknownOrder(id)) => unknown(&id),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+async fn withhold(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    settlement_answer(withhold_settlement(&s, &id))
+}
+
+/// `{"delta_minor": -50}` (also `deltaMinor`).
+#[derive(Deserialize)]
+struct MispriceBody {
+    #[serde(alias = "deltaMinor")]
+    delta_minor: i64,
+}
+
+async fn misprice(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Json(body): Json<MispriceBody>,
+) -> Response {
+    settlement_answer(misprice_settlement(&s, &id, body.delta_minor))
 }
 
 pub(crate) fn inventory_ground_truth(shared: &Shared) -> Vec<SimInventory> {

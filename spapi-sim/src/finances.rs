@@ -18,12 +18,19 @@
 //! children, so the leaves of a transaction sum exactly to its total. The ledger draws from
 //! its own RNG stream (seeded from the simulator's seed), so the orders and the inventory are
 //! the same with or without it.
+//!
+//! Settlement anomalies give a reconciliation something to find: an order whose Shipment is
+//! *withheld* never gets one, and one whose settlement is *mispriced* gets a first Shipment
+//! whose first item's principal is off by a delta (the referral fee still follows the true
+//! principal; totals and breakdown parents follow the changed leaf). The orders chosen at
+//! build time come from yet another RNG stream, so a seed without anomalies keeps its ledger.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -54,6 +61,42 @@ pub struct SimTransaction {
     pub raw: Value,
 }
 
+/// What a reconciliation of settlements against orders should find about one order: what
+/// `GET /_sim/settlement-anomalies` and `SimHandle::settlement_anomalies` return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementAnomaly {
+    pub amazon_order_id: String,
+    pub kind: SettlementAnomalyKind,
+    pub currency: String,
+    /// The sum of the order's item prices (v0 `ItemPrice`, unit price times quantity) as an
+    /// exact decimal in the currency's precision (`"23.98"`, `"5980"`).
+    pub expected: String,
+    /// The principal of the order's Shipment transactions as posted, in the same form; `None`
+    /// when no Shipment was posted.
+    pub actual: Option<String>,
+}
+
+/// The kinds of [`SettlementAnomaly`], serialized as `MISSING_SETTLEMENT` and
+/// `AMOUNT_MISMATCH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SettlementAnomalyKind {
+    /// Units of the order shipped and no Shipment transaction was posted for them.
+    MissingSettlement,
+    /// The principal of the order's Shipment transactions differs from its item prices.
+    AmountMismatch,
+}
+
+impl SettlementAnomalyKind {
+    /// The serialized spelling (`MISSING_SETTLEMENT`, `AMOUNT_MISMATCH`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SettlementAnomalyKind::MissingSettlement => "MISSING_SETTLEMENT",
+            SettlementAnomalyKind::AmountMismatch => "AMOUNT_MISMATCH",
+        }
+    }
+}
+
 /// The statuses of the model's `transactionStatus` parameter.
 pub(crate) const STATUSES: [&str; 3] = ["DEFERRED", "RELEASED", "DEFERRED_RELEASED"];
 
@@ -63,6 +106,9 @@ const PERIOD_DAYS: i64 = 14;
 const FEE_DAYS: i64 = 30;
 /// Longest lag between a transaction's posting and its visibility.
 const MAX_LAG_SECS: i64 = 48 * 3600;
+/// Orders last updated (shipped) longer ago than this are preferred for the anomalies chosen at
+/// build time: a reconciliation that waits 14 days for a settlement will flag them.
+const ANOMALY_MIN_AGE_DAYS: i64 = 20;
 
 /// A node of a breakdown tree: a leaf holds an amount, an inner node sums its children.
 #[derive(Debug, Clone)]
@@ -152,6 +198,24 @@ pub(crate) struct TxRec {
 impl TxRec {
     pub fn total_minor(&self) -> i64 {
         self.leaves.iter().map(|(_, m)| m).sum()
+    }
+
+    /// The sum of its `Sales/ProductCharges/Principal` leaves.
+    fn principal_minor(&self) -> i64 {
+        self.leaves
+            .iter()
+            .filter(|(path, _)| *path == PRINCIPAL)
+            .map(|(_, m)| m)
+            .sum()
+    }
+
+    /// Moves the principal of its first item by `delta`; the total and every breakdown parent
+    /// follow (they are sums of the leaves), the fees stay as they were.
+    fn shift_principal(&mut self, delta: i64) {
+        if let Some(first) = self.items.first_mut() {
+            shift_principal(&mut first.leaves, delta);
+        }
+        self.leaves = self.items.iter().flat_map(|i| i.leaves.clone()).collect();
     }
 
     pub fn status(&self, now: DateTime<Utc>) -> &'static str {
@@ -275,6 +339,60 @@ fn referral_fee(principal: i64) -> i64 {
     (principal * 15 + 50) / 100
 }
 
+/// Adds `delta` to the first principal leaf.
+fn shift_principal(leaves: &mut Leaves, delta: i64) {
+    if let Some((_, minor)) = leaves.iter_mut().find(|(path, _)| *path == PRINCIPAL) {
+        *minor += delta;
+    }
+}
+
+/// The amount the `k`-th order mispriced at build time is off by: one unit of the currency, or
+/// minus half of one (whole yen: +100 and -50).
+fn misprice_delta(k: usize, decimals: u32) -> i64 {
+    let unit = if decimals == 0 {
+        100
+    } else {
+        10_i64.pow(decimals)
+    };
+    if k % 2 == 0 { unit } else { -unit / 2 }
+}
+
+/// Picks, on an RNG stream of its own, up to `n` orders whose Shipment is withheld and `n`
+/// others whose Shipment is mispriced, among the fully shipped priced orders, those shipped
+/// more than [`ANOMALY_MIN_AGE_DAYS`] days before `now` first.
+fn choose_anomalies(
+    seed: u64,
+    n: usize,
+    orders: &BTreeMap<String, OrderRec>,
+    now: DateTime<Utc>,
+) -> (BTreeSet<String>, HashMap<String, i64>) {
+    let mut withheld = BTreeSet::new();
+    let mut mispriced = HashMap::new();
+    if n == 0 {
+        return (withheld, mispriced);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5E77_1E0A_0A11_0003);
+    let cutoff = now - Duration::days(ANOMALY_MIN_AGE_DAYS);
+    let (mut old, mut young): (Vec<&OrderRec>, Vec<&OrderRec>) = orders
+        .values()
+        .filter(|o| {
+            o.status == OrderStatus::Shipped
+                && o.shows_prices()
+                && o.items.iter().all(|i| i.shipped == i.qty)
+        })
+        .partition(|o| o.last_update < cutoff);
+    old.shuffle(&mut rng);
+    young.shuffle(&mut rng);
+    for (k, o) in old.into_iter().chain(young).take(2 * n).enumerate() {
+        if k % 2 == 0 {
+            withheld.insert(o.id.clone());
+        } else {
+            mispriced.insert(o.id.clone(), misprice_delta(k / 2, o.mp.decimals));
+        }
+    }
+    (withheld, mispriced)
+}
+
 /// What has been posted for an order so far.
 #[derive(Debug, Clone, Default)]
 struct Posted {
@@ -298,15 +416,23 @@ pub(crate) struct Ledger {
     txs: BTreeMap<(DateTime<Utc>, String), TxRec>,
     posted: HashMap<String, Posted>,
     ids: HashSet<String>,
+    /// Orders whose Shipments are never posted (settlement anomalies).
+    withheld: BTreeSet<String>,
+    /// Orders whose first Shipment carries a wrong principal, with the delta applied so far.
+    mispriced: BTreeMap<String, i64>,
+    /// Deltas waiting for the order's first Shipment.
+    pending_misprice: HashMap<String, i64>,
 }
 
 impl Ledger {
     /// The transactions of the orders' history up to `now`, with the fees and transfers of
-    /// the last `days` days.
+    /// the last `days` days; `anomalies` orders have their Shipment withheld and as many others
+    /// mispriced (see [`choose_anomalies`]).
     pub fn build(
         enabled: bool,
         seed: u64,
         days: u32,
+        anomalies: usize,
         marketplaces: &[&'static Marketplace],
         orders: &BTreeMap<String, OrderRec>,
         now: DateTime<Utc>,
@@ -336,10 +462,14 @@ impl Ledger {
             txs: BTreeMap::new(),
             posted: HashMap::new(),
             ids: HashSet::new(),
+            withheld: BTreeSet::new(),
+            mispriced: BTreeMap::new(),
+            pending_misprice: HashMap::new(),
         };
         if !enabled {
             return ledger;
         }
+        (ledger.withheld, ledger.pending_misprice) = choose_anomalies(seed, anomalies, orders, now);
         // An order's last update is when its last units shipped; the transfers of the history
         // (made by `tick` below) only pay out what was posted before them.
         for o in orders.values() {
@@ -378,6 +508,16 @@ impl Ledger {
 
     fn add(&mut self, mut tx: TxRec) {
         let lag = self.rng.random_range(0..=MAX_LAG_SECS);
+        // A withheld Shipment is drawn like any other, so the transactions after it keep the
+        // ids and lags they have without anomalies; it is just never posted.
+        if tx.kind == "Shipment"
+            && tx
+                .order_id
+                .as_ref()
+                .is_some_and(|o| self.withheld.contains(o))
+        {
+            return;
+        }
         tx.visible_at = tx.posted + Duration::seconds(lag);
         self.txs.insert((tx.posted, tx.id.clone()), tx);
     }
@@ -390,7 +530,8 @@ impl Ledger {
         let mut units = posted.units.clone();
         units.resize(o.items.len(), 0);
         if o.status == OrderStatus::Canceled {
-            if posted.refunded || units.iter().all(|u| *u == 0) {
+            // Nothing was settled for a withheld order, so nothing is refunded.
+            if posted.refunded || units.iter().all(|u| *u == 0) || self.withheld.contains(&o.id) {
                 return;
             }
             let mut items = Vec::new();
@@ -455,6 +596,12 @@ impl Ledger {
         }
         if let Some(p) = self.posted.get_mut(&o.id) {
             p.units = units;
+        }
+        if let Some(delta) = self.pending_misprice.remove(&o.id) {
+            if let Some(first) = items.first_mut() {
+                shift_principal(&mut first.leaves, delta);
+            }
+            *self.mispriced.entry(o.id.clone()).or_default() += delta;
         }
         let id = self.new_id();
         let shipment_id = format!("S{}", &id[..12]);
@@ -561,6 +708,83 @@ impl Ledger {
             disbursed: true,
         };
         self.add(tx);
+    }
+
+    /// Withholds an order's settlement: its Shipments are removed (even those a Transfer already
+    /// paid out: the anomaly is that they vanish) and none is posted for it from now on. A
+    /// misprice of the order is forgotten.
+    pub fn withhold(&mut self, order_id: &str) {
+        if !self.enabled {
+            return;
+        }
+        self.txs
+            .retain(|_, tx| !(tx.kind == "Shipment" && tx.order_id.as_deref() == Some(order_id)));
+        self.mispriced.remove(order_id);
+        self.pending_misprice.remove(order_id);
+        self.withheld.insert(order_id.to_string());
+    }
+
+    pub fn is_withheld(&self, order_id: &str) -> bool {
+        self.withheld.contains(order_id)
+    }
+
+    /// Moves the principal of the first item of the order's first Shipment by `delta` (even if
+    /// a Transfer already paid it out); without a Shipment yet, the first one to post gets it.
+    pub fn misprice(&mut self, order_id: &str, delta: i64) {
+        if !self.enabled {
+            return;
+        }
+        let first = self
+            .txs
+            .values_mut()
+            .find(|tx| tx.kind == "Shipment" && tx.order_id.as_deref() == Some(order_id));
+        match first {
+            Some(tx) => {
+                tx.shift_principal(delta);
+                *self.mispriced.entry(order_id.to_string()).or_default() += delta;
+            }
+            None => {
+                *self
+                    .pending_misprice
+                    .entry(order_id.to_string())
+                    .or_default() += delta
+            }
+        }
+    }
+
+    /// The anomalies a reconciliation can see now, by order id: a withheld order once some of
+    /// its units shipped, a mispriced one once its mispriced Shipment is posted.
+    pub fn anomalies(&self, orders: &BTreeMap<String, OrderRec>) -> Vec<SettlementAnomaly> {
+        let anomaly = |o: &OrderRec, kind, actual: Option<i64>| SettlementAnomaly {
+            amazon_order_id: o.id.clone(),
+            kind,
+            currency: o.mp.currency.to_string(),
+            expected: format_minor(o.total_minor(), o.mp.decimals),
+            actual: actual.map(|m| format_minor(m, o.mp.decimals)),
+        };
+        let missing = self
+            .withheld
+            .iter()
+            .filter_map(|id| orders.get(id))
+            .filter(|o| o.units_shipped() > 0)
+            .map(|o| anomaly(o, SettlementAnomalyKind::MissingSettlement, None));
+        let mismatched = self
+            .mispriced
+            .iter()
+            .filter(|(_, delta)| **delta != 0)
+            .filter_map(|(id, _)| orders.get(id))
+            .map(|o| {
+                let principal = self
+                    .txs
+                    .values()
+                    .filter(|tx| tx.kind == "Shipment" && tx.order_id.as_deref() == Some(&o.id))
+                    .map(TxRec::principal_minor)
+                    .sum();
+                anomaly(o, SettlementAnomalyKind::AmountMismatch, Some(principal))
+            });
+        let mut all: Vec<SettlementAnomaly> = missing.chain(mismatched).collect();
+        all.sort_by(|a, b| a.amazon_order_id.cmp(&b.amazon_order_id));
+        all
     }
 
     /// Every transaction, ordered by (posted, id).

@@ -7,7 +7,7 @@
 //! - Sellers `getMarketplaceParticipations`,
 //! - FBA Inventory `getInventorySummaries` (stock that follows the AFN orders),
 //! - Finances 2024-06-19 `listTransactions` (shipments, refunds, fees and transfers that follow
-//!   the orders),
+//!   the orders, with settlement anomalies on demand),
 //! - a control API under `/_sim/`.
 //!
 //! The official models (compiled in from `models/`) are the specification: usage plans,
@@ -41,7 +41,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use data::{Money, OrderStatus, SimItem, SimOrder};
 pub use faults::{FaultKind, Faults, ScheduledFault};
-pub use finances::SimTransaction;
+pub use finances::{SettlementAnomaly, SettlementAnomalyKind, SimTransaction};
 pub use inventory::SimInventory;
 pub use ops::inventory::NO_FBA_INVENTORY_MESSAGE;
 pub use paging::UNDECODABLE as NEXT_TOKEN_UNDECODABLE_MESSAGE;
@@ -126,6 +126,13 @@ pub struct SimConfig {
     pub finances: bool,
     /// Transactions per listTransactions page (Amazon does not document its page size).
     pub transactions_page_size: usize,
+    /// N: settlement anomalies for a reconciliation to find. N fully shipped orders never get
+    /// a Shipment transaction, and N others get one whose first item's principal is off by
+    /// one currency unit or minus half of one (+100 / -50 whole yen); orders shipped more than
+    /// 20 days ago are chosen first. They are listed by [`SimHandle::settlement_anomalies`].
+    /// The choice has an RNG stream of its own: with 0 (the default) every seed's ledger is as
+    /// it was, and with N the other orders' transactions keep their ids.
+    pub settlement_anomalies: usize,
 }
 
 impl Default for SimConfig {
@@ -155,6 +162,7 @@ impl Default for SimConfig {
             catalog_size: 60,
             finances: true,
             transactions_page_size: 100,
+            settlement_anomalies: 0,
         }
     }
 }
@@ -187,6 +195,8 @@ pub enum SimError {
     },
     #[error("invalid inventory change: {0}")]
     InvalidUnits(String),
+    #[error("cannot change the settlement of order {order_id:?}: {reason}")]
+    InvalidSettlementChange { order_id: String, reason: String },
 }
 
 /// Starts simulators.
@@ -352,6 +362,31 @@ impl SimHandle {
     /// with its status as of now, ordered by (posted date, transaction id).
     pub fn transactions_ground_truth(&self) -> Vec<SimTransaction> {
         control::transactions_ground_truth(&self.shared)
+    }
+
+    /// A settlement anomaly: removes the order's Shipment transactions and never posts one for
+    /// it again, whatever happens to the order (nor a Refund, as nothing was settled). A
+    /// Shipment that a Transfer already paid out is removed all the same; the Transfer stays.
+    /// The order is listed as `MISSING_SETTLEMENT` once some of its units shipped.
+    pub fn withhold_settlement(&self, order_id: &str) -> Result<(), SimError> {
+        control::withhold_settlement(&self.shared, order_id)
+    }
+
+    /// A settlement anomaly: the principal of the first item of the order's first Shipment
+    /// transaction moves by `delta_minor` (minor units of its currency: cents, whole yen). Its
+    /// total and breakdown parents follow; the referral fee stays computed from the true
+    /// principal. Without a Shipment yet, the first one to post gets the delta. A Shipment that
+    /// a Transfer already paid out is changed all the same; the Transfer stays as it was. The
+    /// order is listed as `AMOUNT_MISMATCH` once the changed Shipment is posted. Refused for a
+    /// delta of 0 and for a withheld order.
+    pub fn misprice_settlement(&self, order_id: &str, delta_minor: i64) -> Result<(), SimError> {
+        control::misprice_settlement(&self.shared, order_id, delta_minor)
+    }
+
+    /// The settlement anomalies a reconciliation can see now (those of
+    /// [`SimConfig::settlement_anomalies`] and of the two calls above), ordered by order id.
+    pub fn settlement_anomalies(&self) -> Vec<SettlementAnomaly> {
+        control::settlement_anomalies(&self.shared)
     }
 
     /// Waits (on the simulated clock) until every order's last update is older than

@@ -43,6 +43,10 @@ struct Args {
     /// A seller without FBA: no inventory, getInventorySummaries answers 400 InvalidInput.
     #[arg(long)]
     no_fba: bool,
+    /// N shipped orders whose Shipment transaction is never posted and N whose principal is
+    /// off, for a settlement reconciliation to find (listed at /_sim/settlement-anomalies).
+    #[arg(long, default_value_t = 0)]
+    settlement_anomalies: usize,
 }
 
 #[tokio::main]
@@ -70,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
             ..LiveConfig::default()
         }),
         fba_inventory: !args.no_fba,
+        settlement_anomalies: args.settlement_anomalies,
         ..SimConfig::default()
     };
     let sim = Simulator::start(config)
@@ -88,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
         cfg.orders, cfg.seed, cfg.time_scale
     );
     println!(
-        "  control API     : {}/_sim/ (ground-truth, inventory, stats, faults, reset)",
+        "  control API     : {}/_sim/ (ground-truth, inventory, transactions, settlement-anomalies, stats, faults, reset)",
         sim.base_url()
     );
     tokio::signal::ctrl_c()

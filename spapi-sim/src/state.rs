@@ -231,6 +231,7 @@ impl Shared {
             config.finances,
             config.seed,
             config.days,
+            config.settlement_anomalies,
             marketplaces,
             &orders,
             now,
