@@ -354,7 +354,7 @@ fn misprice_delta(k: usize, decimals: u32) -> i64 {
     } else {
         10_i64.pow(decimals)
     };
-    if k % 2 == 0 { unit } else { -unit / 2 }
+    if k.is_multiple_of(2) { unit } else { -unit / 2 }
 }
 
 /// Picks, on an RNG stream of its own, up to `n` orders whose Shipment is withheld and `n`
@@ -384,7 +384,7 @@ fn choose_anomalies(
     old.shuffle(&mut rng);
     young.shuffle(&mut rng);
     for (k, o) in old.into_iter().chain(young).take(2 * n).enumerate() {
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             withheld.insert(o.id.clone());
         } else {
             mispriced.insert(o.id.clone(), misprice_delta(k / 2, o.mp.decimals));
@@ -865,5 +865,21 @@ mod tests {
         assert_eq!(t[0].amount(), 1005);
         assert_eq!(t[1].amount(), -472);
         assert_eq!(t[1].children[0].children.len(), 2);
+    }
+
+    #[test]
+    fn a_misprice_is_a_unit_or_minus_half_a_unit_and_whole_in_yen() {
+        assert_eq!([misprice_delta(0, 2), misprice_delta(1, 2)], [100, -50]);
+        assert_eq!([misprice_delta(2, 0), misprice_delta(3, 0)], [100, -50]);
+    }
+
+    #[test]
+    fn shifting_the_principal_moves_the_first_items_principal_leaf_only() {
+        let mut leaves: Leaves = vec![(PRINCIPAL, 1000), (COMMISSION, -150), (PRINCIPAL, 500)];
+        shift_principal(&mut leaves, -50);
+        assert_eq!(
+            leaves,
+            vec![(PRINCIPAL, 950), (COMMISSION, -150), (PRINCIPAL, 500)]
+        );
     }
 }
