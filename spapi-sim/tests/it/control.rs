@@ -4,7 +4,12 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-async fn call(env: &Env, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn call(
+    env: &Env,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = env
         .http
         .request(method, format!("{}/_sim{path}", env.sim.base_url()));

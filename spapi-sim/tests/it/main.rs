@@ -17,5 +17,6 @@ mod lwa;
 mod paging;
 mod sandbox;
 mod schema;
+mod settlements;
 mod transactions;
 mod validation;

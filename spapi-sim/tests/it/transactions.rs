@@ -44,7 +44,7 @@ async fn walk(env: &Env, params: &[(&str, &str)]) -> Vec<Value> {
 
 /// An amount of the model (a JSON number) or of the ground truth (a decimal string) in minor
 /// units of a currency with `decimals` digits, exactly.
-fn minor(text: &str, decimals: u32) -> i64 {
+pub(crate) fn minor(text: &str, decimals: u32) -> i64 {
     let (sign, digits) = text.strip_prefix('-').map_or((1, text), |rest| (-1, rest));
     let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
     assert!(
@@ -60,11 +60,11 @@ fn minor(text: &str, decimals: u32) -> i64 {
     sign * (whole.parse::<i64>().unwrap() * scale + frac.parse::<i64>().unwrap_or(0))
 }
 
-fn decimals(currency: &str) -> u32 {
+pub(crate) fn decimals(currency: &str) -> u32 {
     if currency == "JPY" { 0 } else { 2 }
 }
 
-fn amount(currency: &Value) -> i64 {
+pub(crate) fn amount(currency: &Value) -> i64 {
     let code = currency["currencyCode"].as_str().unwrap();
     let number = &currency["currencyAmount"];
     assert!(number.is_number(), "currencyAmount is a number: {currency}");
@@ -72,7 +72,7 @@ fn amount(currency: &Value) -> i64 {
 }
 
 /// The leaves of a breakdown tree with their path (`Sales/ProductCharges/Principal`).
-fn collect_leaves(breakdowns: &Value, prefix: &str, out: &mut Vec<(String, i64)>) {
+pub(crate) fn collect_leaves(breakdowns: &Value, prefix: &str, out: &mut Vec<(String, i64)>) {
     for b in breakdowns.as_array().unwrap() {
         let path = format!("{prefix}{}", b["breakdownType"].as_str().unwrap());
         let children = &b["breakdowns"];
@@ -92,7 +92,7 @@ fn collect_leaves(breakdowns: &Value, prefix: &str, out: &mut Vec<(String, i64)>
     }
 }
 
-fn leaves_of(tx: &Value) -> Vec<(String, i64)> {
+pub(crate) fn leaves_of(tx: &Value) -> Vec<(String, i64)> {
     let mut out = Vec::new();
     collect_leaves(&tx["breakdowns"], "", &mut out);
     out
