@@ -73,6 +73,9 @@ pub enum SyncKind {
     /// FBA inventory summaries.
     #[sea_orm(string_value = "inventory")]
     Inventory,
+    /// Financial transactions (Finances 2024-06-19).
+    #[sea_orm(string_value = "transactions")]
+    Transactions,
 }
 
 impl SyncKind {
@@ -82,8 +85,42 @@ impl SyncKind {
         match self {
             Self::Orders => "orders",
             Self::Inventory => "inventory",
+            Self::Transactions => "transactions",
         }
     }
+}
+
+/// What the money of a breakdown leaf is, for sums per order and per day.
+///
+/// Decided once, when the transaction is written, from the transaction's type and
+/// the leaf's path in the tree (see `service::finances::categorize`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum BreakdownCategory {
+    /// What the buyer paid for the goods and their shipping (principal, shipping
+    /// and gift-wrap charges), in a sale.
+    #[sea_orm(string_value = "sales")]
+    Sales,
+    /// Tax collected in a sale.
+    #[sea_orm(string_value = "tax")]
+    Tax,
+    /// Promotions (discounts, usually negative) in a sale.
+    #[sea_orm(string_value = "promotion")]
+    Promotion,
+    /// Amazon's fees (referral, FBA, subscription…) and their refunds.
+    #[sea_orm(string_value = "fee")]
+    Fee,
+    /// What a refund gives back to the buyer (principal, tax, shipping).
+    #[sea_orm(string_value = "refund")]
+    Refund,
+    /// Money paid out to (or charged from) the seller's bank account.
+    #[sea_orm(string_value = "transfer")]
+    Transfer,
+    /// Anything else (adjustments, reimbursements…): part of net proceeds.
+    #[sea_orm(string_value = "other")]
+    Other,
 }
 
 /// What started a sync run.

@@ -18,6 +18,9 @@ pub const ORDERS_SYNC: &str = "orders_sync";
 /// The lease of the inventory sync (its own quota, so it may run beside orders).
 pub const INVENTORY_SYNC: &str = "inventory_sync";
 
+/// The lease of the transactions sync (the Finances quota is its own too).
+pub const TRANSACTIONS_SYNC: &str = "transactions_sync";
+
 /// Why the lease is not ours.
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {

@@ -7,6 +7,7 @@
 pub mod amazon_account;
 pub mod auth;
 pub mod db;
+pub mod finances;
 pub mod inventory;
 pub mod lease;
 pub mod monitor;

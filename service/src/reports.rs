@@ -128,6 +128,40 @@ fn start_of_day(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
     date.and_time(NaiveTime::MIN).and_utc()
 }
 
+/// The instants the days `from..=to` start in `tz`, and the instant after the last
+/// one ends: one more bound than days.
+///
+/// # Errors
+/// [`ReportError::InvalidRange`] when `to` precedes `from` or the range is longer
+/// than [`MAX_DAYS`].
+pub fn day_bounds(
+    tz: Tz,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DateTime<Utc>>, ReportError> {
+    if to < from {
+        return Err(ReportError::InvalidRange(format!(
+            "`to` ({to}) is before `from` ({from}): give the first and the last day of the range"
+        )));
+    }
+    let days = u64::try_from((to - from).num_days())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    if days > MAX_DAYS {
+        return Err(ReportError::InvalidRange(format!(
+            "{days} days asked, at most {MAX_DAYS} per report: split the range"
+        )));
+    }
+    let mut bounds = Vec::new();
+    for i in 0..=days {
+        let date = from
+            .checked_add_days(Days::new(i))
+            .ok_or_else(|| ReportError::InvalidRange(format!("{to} is too far in the future")))?;
+        bounds.push(start_of_day(tz, date));
+    }
+    Ok(bounds)
+}
+
 #[derive(Debug, FromQueryResult)]
 struct Row {
     order_id: i64,
@@ -288,28 +322,9 @@ pub async fn sales_daily(
     to: NaiveDate,
     marketplace_id: Option<&str>,
 ) -> Result<SalesReport, ReportError> {
-    if to < from {
-        return Err(ReportError::InvalidRange(format!(
-            "`to` ({to}) is before `from` ({from}): give the first and the last day of the range"
-        )));
-    }
-    let days = u64::try_from((to - from).num_days())
-        .unwrap_or(u64::MAX)
-        .saturating_add(1);
-    if days > MAX_DAYS {
-        return Err(ReportError::InvalidRange(format!(
-            "{days} days asked, at most {MAX_DAYS} per report: split the range"
-        )));
-    }
     let connection = crate::amazon_account::get(db).await?;
     let tz = seller_time_zone(connection.as_ref());
-    let mut bounds = Vec::new();
-    for i in 0..=days {
-        let date = from
-            .checked_add_days(Days::new(i))
-            .ok_or_else(|| ReportError::InvalidRange(format!("{to} is too far in the future")))?;
-        bounds.push(start_of_day(tz, date));
-    }
+    let bounds = day_bounds(tz, from, to)?;
     let marketplace_id = marketplace_id.map(str::trim).filter(|m| !m.is_empty());
     let default_currency: HashMap<String, String> = marketplaces::Entity::find()
         .all(db)

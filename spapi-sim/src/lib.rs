@@ -285,6 +285,13 @@ impl SimHandle {
         self.shared.clock.now()
     }
 
+    /// Jumps the simulated clock forward by `by` (a negative duration does nothing), as
+    /// if that much time had passed at once: deferred transactions get released, late
+    /// ones become visible, fees and transfers fall due, buckets refill and tokens age.
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.shared.clock.advance(by);
+    }
+
     /// Every order with its items as it stands now, ordered by AmazonOrderId.
     pub fn ground_truth(&self) -> Vec<SimOrder> {
         self.shared

@@ -64,6 +64,9 @@ pub enum SyncKind {
     /// FBA inventory summaries.
     #[graphql(name = "INVENTORY")]
     Inventory,
+    /// Financial transactions.
+    #[graphql(name = "TRANSACTIONS")]
+    Transactions,
 }
 
 impl From<enums::SyncKind> for SyncKind {
@@ -71,6 +74,7 @@ impl From<enums::SyncKind> for SyncKind {
         match k {
             enums::SyncKind::Orders => Self::Orders,
             enums::SyncKind::Inventory => Self::Inventory,
+            enums::SyncKind::Transactions => Self::Transactions,
         }
     }
 }

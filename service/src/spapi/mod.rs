@@ -6,6 +6,7 @@
 //! API versions are decoded into one shape, [`RemoteOrder`], in [`model`].
 
 pub mod client;
+pub mod finances;
 pub mod inventory;
 pub mod limits;
 pub mod lwa;
@@ -18,6 +19,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub use client::{ClientConfig, EndpointPolicy, RetryPolicy, SpApiClient};
+pub use finances::{
+    RemoteBreakdown, RemoteTransaction, TransactionsApi, TransactionsPage, TransactionsQuery,
+};
 pub use inventory::{InventoryApi, InventoryPage, InventoryQuery, RemoteInventory};
 
 /// The operations this product calls. What each one is (its model's operationId,
@@ -35,6 +39,8 @@ pub enum Operation {
     GetMarketplaceParticipations,
     /// FBA Inventory v1 `getInventorySummaries`.
     GetInventorySummaries,
+    /// Finances 2024-06-19 `listTransactions`.
+    ListTransactions,
 }
 
 /// One operation as its API model describes it.
@@ -55,7 +61,7 @@ pub struct OperationSpec {
 }
 
 /// Every operation this product calls, from the models in `spapi-sim/models`.
-pub const OPERATIONS: [OperationSpec; 5] = [
+pub const OPERATIONS: [OperationSpec; 6] = [
     OperationSpec {
         operation: Operation::GetOrders,
         name: "getOrders",
@@ -96,16 +102,25 @@ pub const OPERATIONS: [OperationSpec; 5] = [
         family: "FBA Inventory v1",
         plan: (2.0, 2),
     },
+    OperationSpec {
+        operation: Operation::ListTransactions,
+        name: "listTransactions",
+        method: "GET",
+        path: "/finances/2024-06-19/transactions",
+        family: "Finances 2024-06-19",
+        plan: (0.5, 10),
+    },
 ];
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::GetOrders,
         Self::GetOrderItems,
         Self::SearchOrders,
         Self::GetMarketplaceParticipations,
         Self::GetInventorySummaries,
+        Self::ListTransactions,
     ];
 
     /// Its row of [`OPERATIONS`].

@@ -4,7 +4,8 @@
 //! [`runner`] holds what every dataset shares (the lease, the `sync_runs` row, the
 //! typed run record); [`cursor`] the watermarks; [`windows`] the window planning;
 //! [`budget`] the quota earlier runs left. Each dataset is one module plugged into
-//! the runner: [`orders`] (orders and items) and [`inventory`] (FBA stock).
+//! the runner: [`orders`] (orders and items), [`inventory`] (FBA stock) and
+//! [`transactions`] (financial transactions).
 
 pub mod budget;
 mod cursor;
@@ -13,6 +14,7 @@ mod orders;
 mod record;
 mod runner;
 mod syncer;
+mod transactions;
 pub mod windows;
 mod write;
 
@@ -20,6 +22,7 @@ pub use inventory::{InventoryScan, run_inventory_sync_with};
 pub use orders::run_orders_sync_with;
 pub use record::{Failure, RunMetadata};
 pub use syncer::{StartError, Started, SyncRequest, Syncer};
+pub use transactions::{LATE_ARRIVALS, run_transactions_sync_with};
 
 use crate::spapi::SpApiError;
 use chrono::{DateTime, Utc};
@@ -257,7 +260,7 @@ pub async fn watermark(
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
     let scope = match kind {
         SyncKind::Orders => conn.orders_api_version.as_str(),
-        SyncKind::Inventory => "",
+        SyncKind::Inventory | SyncKind::Transactions => "",
     };
     cursor::Cursor { kind, scope }
         .stored(db, &conn.marketplace_id_list())
@@ -341,4 +344,20 @@ pub async fn run_inventory_sync(
 ) -> Result<SyncOutcome, SyncError> {
     let (conn, client) = connect(db, key, config).await?;
     run_inventory_sync_with(db, &client, &conn, config, scan, options).await
+}
+
+/// Runs one transactions sync against Amazon for the stored connection and
+/// credentials, as `config` says (`options.since` re-reads from then on).
+///
+/// # Errors
+/// See [`run_transactions_sync_with`]; also [`SyncError::Account`] when Amazon is
+/// not configured or the credentials cannot be opened.
+pub async fn run_transactions_sync(
+    db: &DatabaseConnection,
+    key: &crate::amazon_account::seal::EncryptionKey,
+    config: &SyncConfig,
+    options: SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
+    let (conn, client) = connect(db, key, config).await?;
+    run_transactions_sync_with(db, &client, &conn, config, options).await
 }

@@ -16,7 +16,7 @@
 
 use super::{
     InventoryScan, SyncConfig, SyncError, SyncOptions, SyncOutcome, SyncProgress,
-    run_inventory_sync, run_orders_sync,
+    run_inventory_sync, run_orders_sync, run_transactions_sync,
 };
 use crate::amazon_account::seal::EncryptionKey;
 use sea_orm::DatabaseConnection;
@@ -33,6 +33,8 @@ pub enum SyncRequest {
     Orders,
     /// FBA inventory.
     Inventory(InventoryScan),
+    /// Financial transactions (`options.since` for a re-pull or a back-fill).
+    Transactions,
 }
 
 /// Progress of the runs this process is executing, by run id.
@@ -109,7 +111,7 @@ impl Syncer {
     /// Runs one sync on the caller's task.
     ///
     /// # Errors
-    /// See [`run_orders_sync`] and [`run_inventory_sync`].
+    /// See [`run_orders_sync`], [`run_inventory_sync`] and [`run_transactions_sync`].
     pub async fn run(
         &self,
         request: SyncRequest,
@@ -121,6 +123,9 @@ impl Syncer {
             }
             SyncRequest::Inventory(scan) => {
                 run_inventory_sync(&self.db, &self.key, &self.config, scan, options).await
+            }
+            SyncRequest::Transactions => {
+                run_transactions_sync(&self.db, &self.key, &self.config, options).await
             }
         }
     }
