@@ -33,6 +33,9 @@ pub struct AlertSettings {
     /// `STOCK_VELOCITY_DAYS`, `ALERT_STOCK_DAYS`, `ALERT_STOCK_UNITS`: when an FBA
     /// SKU is low on stock.
     pub stock: crate::inventory::StockSettings,
+    /// `RECONCILE_AFTER_DAYS`: a shipped order with no settlement this long after
+    /// its last update is a reconciliation issue (default 14 days).
+    pub reconciliation: crate::finances::views::Reconciliation,
 }
 
 impl Default for AlertSettings {
@@ -44,6 +47,7 @@ impl Default for AlertSettings {
             throttled_per_day: 10,
             webhook_url: None,
             stock: crate::inventory::StockSettings::default(),
+            reconciliation: crate::finances::views::Reconciliation::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod connection;
 pub mod documents;
 pub mod error;
+pub mod finances;
 pub mod inventory;
 pub mod live;
 pub mod marketplaces;
@@ -66,6 +67,7 @@ pub struct Query(
     connection::ConnectionQuery,
     orders::OrdersQuery,
     inventory::InventoryQuery,
+    finances::FinancesQuery,
     sync_runs::SyncRunsQuery,
     marketplaces::MarketplacesQuery,
     monitor::MonitorQuery,

@@ -105,6 +105,9 @@ pub struct AmazonOrder {
     model: OrderRow,
     /// Items loaded with the page, when the query asked for them.
     items: Option<Vec<AmazonOrderItem>>,
+    /// Financials loaded with the page, when the query asked for them (`Some(None)`:
+    /// the order has no transactions).
+    financials: Option<Option<service::finances::views::OrderFinancials>>,
 }
 
 #[Object]
@@ -175,6 +178,22 @@ impl AmazonOrder {
             ))
             .unwrap_or_default();
         ItemList::of(ctx.field(), &items)
+    }
+    /// What Amazon's financial transactions say about the order: sales, tax,
+    /// promotions, fees (also by type), refunds and net proceeds per currency, and
+    /// whether Amazon has released the money. Null until a transaction names it.
+    async fn financials(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<super::finances::OrderFinancials>, ApiError> {
+        if let Some(f) = &self.financials {
+            return Ok(f.as_ref().map(Into::into));
+        }
+        let db = &api_context(ctx)?.db;
+        let id = self.model.amazon_order_id.clone();
+        let by_order =
+            service::finances::views::order_financials(db, std::slice::from_ref(&id)).await?;
+        Ok(by_order.get(&id).map(Into::into))
     }
 }
 
@@ -286,6 +305,18 @@ impl OrdersQuery {
         } else {
             None
         };
+        let mut financials = if ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("financials")
+            .exists()
+        {
+            let ids: Vec<String> = rows.iter().map(|r| r.amazon_order_id.clone()).collect();
+            Some(service::finances::views::order_financials(db, &ids).await?)
+        } else {
+            None
+        };
         let edges: Vec<AmazonOrderEdge> = rows
             .into_iter()
             .map(|model| {
@@ -295,7 +326,13 @@ impl OrdersQuery {
                     .as_mut()
                     .map(|by_order| by_order.remove(&key).unwrap_or_default());
                 AmazonOrderEdge {
-                    node: AmazonOrder { model, items },
+                    node: AmazonOrder {
+                        financials: financials
+                            .as_mut()
+                            .map(|f| f.remove(&model.amazon_order_id)),
+                        model,
+                        items,
+                    },
                     cursor,
                 }
             })
@@ -329,6 +366,10 @@ impl OrdersQuery {
                 amazon_order_id.trim()
             ))
         })?;
-        Ok(Some(AmazonOrder { model, items: None }))
+        Ok(Some(AmazonOrder {
+            model,
+            items: None,
+            financials: None,
+        }))
     }
 }

@@ -35,7 +35,7 @@ impl ScalarType for Date {
 /// The days from `from` to `to`, both included, for the cost of a report: at
 /// least 1, at most the `MAX_DAYS` a report may span (a longer range is refused when
 /// the field runs).
-fn range_days(from: &Date, to: &Date) -> usize {
+pub(super) fn range_days(from: &Date, to: &Date) -> usize {
     let days = (to.0 - from.0)
         .num_days()
         .saturating_add(1)

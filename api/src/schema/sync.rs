@@ -127,4 +127,27 @@ impl SyncMutation {
         };
         start(ctx, SyncRequest::Inventory(scan), options, wait).await
     }
+
+    /// Starts a financial transactions sync (`kind: TRANSACTIONS`) like
+    /// `syncAmazonOrders`, with the same errors. By default it reads what Amazon
+    /// posted since the watermark, less 48 hours for late postings; `since` reads
+    /// again from that instant (a back-fill, or a re-pull that catches status
+    /// changes). `dryRun` writes nothing but the run.
+    #[graphql(guard = "OwnerOnly")]
+    async fn sync_amazon_transactions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] dry_run: bool,
+        since: Option<DateTime<Utc>>,
+        #[graphql(default = false)] wait: bool,
+    ) -> Result<SyncRun, ApiError> {
+        let options = SyncOptions {
+            dry_run,
+            include_items: false,
+            since,
+            trigger: SyncTrigger::Manual,
+            ..SyncOptions::default()
+        };
+        start(ctx, SyncRequest::Transactions, options, wait).await
+    }
 }

@@ -81,6 +81,17 @@ pub fn load(get: Get<'_>) -> Result<crate::monitor::AlertSettings, ConfigError> 
                 ),
             },
         },
+        reconciliation: crate::finances::views::Reconciliation {
+            settle_within: chrono::Duration::days(
+                i64::try_from(parse_u64_in(
+                    "RECONCILE_AFTER_DAYS",
+                    get("RECONCILE_AFTER_DAYS"),
+                    14,
+                    1..=365,
+                )?)
+                .unwrap_or(14),
+            ),
+        },
     };
 
     Ok(alerts)
