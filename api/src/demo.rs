@@ -2,7 +2,10 @@
 //!
 //! Starts spapi-sim in-process with a seeded seller (300 orders over 30 days in the
 //! US and Canada, new orders arriving live, and FBA stock that the AFN orders
-//! reserve and ship, inbound shipments refill and damage now and then), uses a fresh SQLite database
+//! reserve and ship, inbound shipments refill and damage now and then, and the
+//! financial transactions of those orders: shipments with their fees, refunds, the
+//! monthly subscription and payouts, two orders left unsettled and two settled at
+//! another price for the reconciliation list), uses a fresh SQLite database
 //! `demo.sqlite` in the data directory (the real database is not touched), creates
 //! the owner `demo@example.com` with a random password printed once, and points the
 //! Amazon connection at the simulator. The simulator's buckets are more generous
@@ -60,6 +63,7 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
         ("searchOrders", (1.0, 20)),
         ("getOrders", (1.0, 20)),
         ("getOrderItems", (5.0, 30)),
+        ("listTransactions", (2.0, 20)),
     ]
     .into_iter()
     .map(|(op, plan)| (op.to_owned(), plan))
@@ -70,6 +74,9 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
         seed: 7,
         marketplaces: vec!["ATVPDKIKX0DER".to_owned(), "A2EUQ1WTGCTBG2".to_owned()],
         rate_overrides: rates,
+        // Two shipped orders without a settlement and two settled at another price,
+        // so the reconciliation list has something to show.
+        settlement_anomalies: 2,
         live: Some(LiveConfig {
             orders_per_hour: 60.0,
             updates_per_hour: 120.0,

@@ -375,14 +375,7 @@ pub async fn health(db: &DatabaseConnection, s: &AlertSettings) -> Result<Health
             }
         })
         .collect::<Vec<_>>();
-    let inventory_last_success_at = sync_runs::Entity::find()
-        .filter(sync_runs::Column::Kind.eq(SyncKind::Inventory))
-        .filter(sync_runs::Column::DryRun.eq(false))
-        .filter(sync_runs::Column::Status.eq(SyncStatus::Succeeded))
-        .order_by_desc(sync_runs::Column::StartedAt)
-        .one(db)
-        .await?
-        .and_then(|r| r.finished_at);
+    let inventory_last_success_at = last_success_of(db, SyncKind::Inventory).await?;
     Ok(Health {
         ok: active_alerts.is_empty(),
         inventory_last_success_at,
@@ -516,4 +509,22 @@ pub fn notify(webhook_url: Option<&str>, transitions: Vec<Transition>) {
             }
         }
     });
+}
+
+/// When the last run of a dataset that wrote (not a dry run) succeeded.
+///
+/// # Errors
+/// The database error.
+pub async fn last_success_of(
+    db: &impl sea_orm::ConnectionTrait,
+    kind: SyncKind,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(sync_runs::Entity::find()
+        .filter(sync_runs::Column::Kind.eq(kind))
+        .filter(sync_runs::Column::DryRun.eq(false))
+        .filter(sync_runs::Column::Status.eq(SyncStatus::Succeeded))
+        .order_by_desc(sync_runs::Column::StartedAt)
+        .one(db)
+        .await?
+        .and_then(|r| r.finished_at))
 }

@@ -29,7 +29,9 @@ enum Command {
     /// sync every SYNC_INTERVAL_MINUTES (default 15, the first at once), a re-sync of
     /// the last 48 hours daily at COMPREHENSIVE_SYNC_HOUR (default 3), an incremental
     /// FBA inventory sync every INVENTORY_INTERVAL_MINUTES (default 60, the first at
-    /// once) and a full inventory scan daily at INVENTORY_FULL_SYNC_HOUR (default 4),
+    /// once), a full inventory scan daily at INVENTORY_FULL_SYNC_HOUR (default 4), a
+    /// financial transactions sync every TRANSACTIONS_INTERVAL_MINUTES (default 60) and
+    /// a re-pull of the last TRANSACTIONS_REPULL_DAYS (default 30) on Sundays at 05:00,
     /// in SELLER_TIMEZONE (default UTC). Before each run the quota Amazon has left is estimated from the
     /// recorded runs; a run that could only wait for it is skipped (logged, counted).
     /// Failures are retried after 1, 2, 4 … minutes and never stop the loop; a sync
@@ -38,13 +40,14 @@ enum Command {
         /// The plan instead of the default: `seed-000` (orders only: every 2 h
         /// 09:00-19:00, every 4 h at night, comprehensive at 03:00), `default`, or cron
         /// entries such as "0 */2 * * * incremental; 0 3 * * * comprehensive; 30 * * * *
-        /// inventory; 0 4 * * * inventory-full" (seller's time zone; an optional seconds
+        /// inventory; 0 4 * * * inventory-full; 0 * * * * transactions; 0 5 * * SUN
+        /// transactions-repull" (seller's time zone; an optional seconds
         /// field first). Overrides SYNC_SCHEDULE.
         #[arg(long, value_name = "PLAN")]
         schedule: Option<String>,
     },
     /// One sync now, with a summary; exit code 0 when it succeeded. `orders` (the
-    /// default; then the stock of the FBA SKUs it sold) or `inventory`.
+    /// default; then the stock of the FBA SKUs it sold), `inventory` or `transactions`.
     Sync {
         /// What to sync.
         #[arg(value_enum, default_value_t = Dataset::Orders)]
@@ -55,7 +58,8 @@ enum Command {
         /// Orders: write orders only, no items.
         #[arg(long)]
         no_items: bool,
-        /// Orders: start from this instant (RFC 3339) instead of the stored watermark.
+        /// Orders and transactions: start from this instant (RFC 3339) instead of the
+        /// stored watermark (a back-fill or a re-pull).
         #[arg(long)]
         since: Option<chrono::DateTime<chrono::Utc>>,
         /// Inventory: read every SKU and mark those Amazon no longer lists as gone.
@@ -81,6 +85,8 @@ enum Dataset {
     Orders,
     /// FBA inventory.
     Inventory,
+    /// Financial transactions.
+    Transactions,
 }
 
 #[tokio::main]
@@ -193,6 +199,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     settings.worker.inventory_full_sync_hour,
                 );
             }
+            if let Some(every) = settings.worker.transactions_interval {
+                default = default.with_transactions(
+                    chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1)),
+                );
+            }
             let plan = match schedule
                 .as_deref()
                 .or(settings.worker.sync_schedule.as_deref())
@@ -215,7 +226,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if dataset == Dataset::Inventory && (no_items || since.is_some()) {
                 anyhow::bail!("--no-items and --since are for orders; inventory takes --full");
             }
-            if dataset == Dataset::Orders && full {
+            if dataset == Dataset::Transactions && no_items {
+                anyhow::bail!("--no-items is for orders; transactions take --since");
+            }
+            if dataset != Dataset::Inventory && full {
                 anyhow::bail!("--full is for inventory (`worker sync inventory --full`)");
             }
             let reporter = progress::Reporter::new();
@@ -243,6 +257,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     }),
                     "SKUs",
                 ),
+                Dataset::Transactions => (SyncRequest::Transactions, "transactions"),
             };
             let outcome = syncer.run(request, options).await;
             reporter.finish();

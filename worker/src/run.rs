@@ -116,6 +116,11 @@ pub async fn scheduler(
             Job::Comprehensive => (SyncRequest::Orders, Some(now - COMPREHENSIVE_SPAN)),
             Job::Inventory => (SyncRequest::Inventory(InventoryScan::Incremental), None),
             Job::InventoryFull => (SyncRequest::Inventory(InventoryScan::Full), None),
+            Job::Transactions => (SyncRequest::Transactions, None),
+            Job::TransactionsRepull => (
+                SyncRequest::Transactions,
+                Some(now - chrono::Duration::days(i64::from(settings.worker.transactions_repull_days))),
+            ),
         };
         let options = SyncOptions {
             since,

@@ -18,6 +18,11 @@ pub enum Job {
     Inventory,
     /// Every FBA inventory summary; SKUs Amazon no longer lists are marked gone.
     InventoryFull,
+    /// Financial transactions posted since the watermark (less 48 hours).
+    Transactions,
+    /// Financial transactions of the last `TRANSACTIONS_REPULL_DAYS` again, for
+    /// their status changes.
+    TransactionsRepull,
 }
 
 impl Job {
@@ -27,6 +32,8 @@ impl Job {
             "comprehensive" => Some(Self::Comprehensive),
             "inventory" => Some(Self::Inventory),
             "inventory-full" => Some(Self::InventoryFull),
+            "transactions" => Some(Self::Transactions),
+            "transactions-repull" => Some(Self::TransactionsRepull),
             _ => None,
         }
     }
@@ -39,10 +46,12 @@ impl Job {
             Self::Comprehensive => "comprehensive",
             Self::Inventory => "inventory",
             Self::InventoryFull => "inventory-full",
+            Self::Transactions => "transactions",
+            Self::TransactionsRepull => "transactions-repull",
         }
     }
 
-    /// Whether the job syncs orders (else FBA inventory).
+    /// Whether the job syncs orders (else FBA inventory or transactions).
     #[must_use]
     pub fn is_orders(self) -> bool {
         matches!(self, Self::Incremental | Self::Comprehensive)
@@ -55,6 +64,7 @@ impl Job {
         self == other
             || (self == Self::Comprehensive && other == Self::Incremental)
             || (self == Self::InventoryFull && other == Self::Inventory)
+            || (self == Self::TransactionsRepull && other == Self::Transactions)
     }
 }
 
@@ -90,7 +100,7 @@ pub struct Entry {
 pub enum ScheduleError {
     /// An entry does not end with the job to run.
     #[error(
-        "entry {n} ({entry:?}) must end with the job to run, `incremental`, `comprehensive`, `inventory` or `inventory-full`, e.g. \"0 */2 * * * incremental\""
+        "entry {n} ({entry:?}) must end with the job to run, `incremental`, `comprehensive`, `inventory`, `inventory-full`, `transactions` or `transactions-repull`, e.g. \"0 */2 * * * incremental\""
     )]
     MissingJob {
         /// 1-based position.
@@ -157,6 +167,23 @@ impl Schedule {
         if let Ok(cron) = format!("0 {} * * *", full_hour.min(23)).parse::<Cron>() {
             self.entries.push(Entry {
                 job: Job::InventoryFull,
+                trigger: Trigger::Cron(Box::new(cron)),
+            });
+        }
+        self
+    }
+
+    /// The plan plus a transactions sync every `interval` (the first at once) and
+    /// the weekly re-pull on Sundays at 05:00 in the plan's time zone.
+    #[must_use]
+    pub fn with_transactions(mut self, interval: Duration) -> Self {
+        self.entries.push(Entry {
+            job: Job::Transactions,
+            trigger: Trigger::Every(interval),
+        });
+        if let Ok(cron) = "0 5 * * SUN".parse::<Cron>() {
+            self.entries.push(Entry {
+                job: Job::TransactionsRepull,
                 trigger: Trigger::Cron(Box::new(cron)),
             });
         }

@@ -54,6 +54,18 @@ pub struct InventoryLine {
     last_success_at: Option<DateTime<Utc>>,
 }
 
+/// The financial transactions' freshness.
+#[derive(Debug, Serialize)]
+pub struct TransactionsLine {
+    /// Transactions stored.
+    transactions: u64,
+    /// Where the next transactions sync starts (minus 48 hours for late postings).
+    watermark: Option<DateTime<Utc>>,
+    watermark_lag_seconds: Option<i64>,
+    /// When the last transactions run succeeded.
+    last_success_at: Option<DateTime<Utc>>,
+}
+
 /// What the monitor reports.
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -67,6 +79,7 @@ pub struct Report {
     throttled_last_day: i64,
     quota: Vec<QuotaLine>,
     inventory: InventoryLine,
+    transactions: TransactionsLine,
     runs: Vec<RunLine>,
     recommendations: Vec<String>,
 }
@@ -146,6 +159,17 @@ pub async fn report(
         last_success_at: health.inventory_last_success_at,
     };
 
+    let transactions_watermark = match &connection {
+        Some(c) => service::sync::watermark(db, SyncKind::Transactions, c).await?,
+        None => None,
+    };
+    let transactions = TransactionsLine {
+        transactions: entity::amazon_transaction::Entity::find().count(db).await?,
+        watermark: transactions_watermark,
+        watermark_lag_seconds: transactions_watermark.map(|w| (now - w).num_seconds()),
+        last_success_at: service::monitor::last_success_of(db, SyncKind::Transactions).await?,
+    };
+
     let mut recommendations = Vec::new();
     if let Some(q) = quota.iter().find(|q| q.tokens < 1.0) {
         recommendations.push(format!(
@@ -176,6 +200,7 @@ pub async fn report(
         throttled_last_day: health.throttled_last_day,
         quota,
         inventory,
+        transactions,
         runs,
         recommendations,
     })
@@ -254,6 +279,22 @@ impl Report {
             "inventory watermark        {} ({})\n",
             opt(inv.watermark),
             inv.watermark_lag_seconds
+                .map_or("n/a".to_owned(), |s| format!("lag: {}", ago(Some(s))))
+        ));
+        let tx = &self.transactions;
+        out.push_str(&format!(
+            "financial transactions     {}\n",
+            tx.transactions
+        ));
+        out.push_str(&format!(
+            "transactions synced        {} ({})\n",
+            opt(tx.last_success_at),
+            ago(tx.last_success_at.map(|t| (now - t).num_seconds()))
+        ));
+        out.push_str(&format!(
+            "transactions watermark     {} ({})\n",
+            opt(tx.watermark),
+            tx.watermark_lag_seconds
                 .map_or("n/a".to_owned(), |s| format!("lag: {}", ago(Some(s))))
         ));
         out.push_str("\nlast runs:\n");

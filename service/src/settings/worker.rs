@@ -19,6 +19,14 @@ pub struct WorkerSettings {
     /// `INVENTORY_FULL_SYNC_HOUR`: hour of the day (0-23, in `SELLER_TIMEZONE`) of the
     /// daily full inventory scan in the default plan (default 4).
     pub inventory_full_sync_hour: u32,
+    /// `TRANSACTIONS_INTERVAL_MINUTES`: the financial transactions sync period in the
+    /// default plan (default 60; 0 turns the transactions jobs off).
+    /// `TRANSACTIONS_INTERVAL_SECS`, when set, overrides it with seconds (chaos runs).
+    pub transactions_interval: Option<std::time::Duration>,
+    /// `TRANSACTIONS_REPULL_DAYS`: how far back the weekly re-pull of transactions
+    /// reads (default 30), catching status changes such as DEFERRED to RELEASED. It
+    /// runs on Sundays at 05:00 in `SELLER_TIMEZONE`.
+    pub transactions_repull_days: u32,
     /// `SELLER_TIMEZONE`: the seller's IANA time zone for the daily schedule (default UTC).
     pub seller_timezone: chrono_tz::Tz,
     /// `SYNC_SCHEDULE`: the plan instead of the default: `seed-000`, or cron entries
@@ -79,6 +87,30 @@ impl WorkerSettings {
             0..=23,
         )?)
         .unwrap_or(4);
+        let transactions_interval = match get("TRANSACTIONS_INTERVAL_SECS") {
+            Some(secs) => Some(std::time::Duration::from_secs(parse_u64_in(
+                "TRANSACTIONS_INTERVAL_SECS",
+                Some(secs),
+                3600,
+                1..=24 * 3600,
+            )?)),
+            None => match parse_u64_in(
+                "TRANSACTIONS_INTERVAL_MINUTES",
+                get("TRANSACTIONS_INTERVAL_MINUTES"),
+                60,
+                0..=24 * 60,
+            )? {
+                0 => None,
+                minutes => Some(std::time::Duration::from_secs(60 * minutes)),
+            },
+        };
+        let transactions_repull_days = u32::try_from(parse_u64_in(
+            "TRANSACTIONS_REPULL_DAYS",
+            get("TRANSACTIONS_REPULL_DAYS"),
+            30,
+            3..=180,
+        )?)
+        .unwrap_or(30);
         let seller_timezone = match get("SELLER_TIMEZONE") {
             None => chrono_tz::UTC,
             Some(name) => name.parse().map_err(|_| ConfigError::Invalid {
@@ -94,6 +126,8 @@ impl WorkerSettings {
             comprehensive_sync_hour,
             inventory_interval,
             inventory_full_sync_hour,
+            transactions_interval,
+            transactions_repull_days,
             seller_timezone,
             sync_schedule,
         })
