@@ -654,4 +654,3 @@ async fn per_order_and_per_day_sums_are_exact_in_cents_and_yen() {
     assert_eq!(us_only.days.len(), 1, "{:?}", us_only.days);
     assert_eq!(us_only.days[0].currency_code, "USD");
 }
-

@@ -119,7 +119,11 @@ pub async fn scheduler(
             Job::Transactions => (SyncRequest::Transactions, None),
             Job::TransactionsRepull => (
                 SyncRequest::Transactions,
-                Some(now - chrono::Duration::days(i64::from(settings.worker.transactions_repull_days))),
+                Some(
+                    now - chrono::Duration::days(i64::from(
+                        settings.worker.transactions_repull_days,
+                    )),
+                ),
             ),
         };
         let options = SyncOptions {

@@ -282,10 +282,7 @@ impl Report {
                 .map_or("n/a".to_owned(), |s| format!("lag: {}", ago(Some(s))))
         ));
         let tx = &self.transactions;
-        out.push_str(&format!(
-            "financial transactions     {}\n",
-            tx.transactions
-        ));
+        out.push_str(&format!("financial transactions     {}\n", tx.transactions));
         out.push_str(&format!(
             "transactions synced        {} ({})\n",
             opt(tx.last_success_at),

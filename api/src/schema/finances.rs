@@ -48,7 +48,10 @@ impl TransactionBreakdown {
 }
 
 /// The tree from its pre-order rows.
-fn tree(rows: &[amazon_transaction_breakdown::Model], parent: Option<i32>) -> Vec<TransactionBreakdown> {
+fn tree(
+    rows: &[amazon_transaction_breakdown::Model],
+    parent: Option<i32>,
+) -> Vec<TransactionBreakdown> {
     rows.iter()
         .filter(|r| r.parent_position == parent)
         .map(|r| TransactionBreakdown {
@@ -256,8 +259,8 @@ pub struct ReconciliationIssueConnection {
     pub page_info: PageInfo,
 }
 
-fn encode_order_cursor(order_id: &str) -> String {
-    super::paging::encode_marketplace_key(ISSUES_CURSOR_KIND, "", order_id)
+fn encode_order_cursor(marketplace_id: &str, order_id: &str) -> String {
+    super::paging::encode_marketplace_key(ISSUES_CURSOR_KIND, marketplace_id, order_id)
 }
 
 /// Reading the seller's money.
@@ -338,8 +341,7 @@ impl FinancesQuery {
         marketplace_id: Option<String>,
     ) -> Result<Vec<DailyProfit>, ApiError> {
         let api = api_context(ctx)?;
-        let report =
-            views::profit_daily(&api.db, from.0, to.0, marketplace_id.as_deref()).await?;
+        let report = views::profit_daily(&api.db, from.0, to.0, marketplace_id.as_deref()).await?;
         Ok(report
             .days
             .into_iter()
@@ -389,7 +391,7 @@ impl FinancesQuery {
         let edges: Vec<ReconciliationIssueEdge> = issues
             .into_iter()
             .map(|i| ReconciliationIssueEdge {
-                cursor: encode_order_cursor(&i.amazon_order_id),
+                cursor: encode_order_cursor(&i.marketplace_id, &i.amazon_order_id),
                 node: ReconciliationIssue {
                     amazon_order_id: i.amazon_order_id,
                     marketplace_id: i.marketplace_id,

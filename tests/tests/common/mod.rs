@@ -80,7 +80,12 @@ impl Harness {
         let lag = chrono::Duration::seconds(200);
         // A clock that stands (almost) still is jumped, not waited for.
         if self.sim.config().time_scale < 1.0
-            && let Some(newest) = self.sim.ground_truth().iter().map(|o| o.last_update_date).max()
+            && let Some(newest) = self
+                .sim
+                .ground_truth()
+                .iter()
+                .map(|o| o.last_update_date)
+                .max()
         {
             self.sim.advance_clock(lag - (self.sim.now() - newest));
         }
