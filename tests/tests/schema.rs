@@ -23,12 +23,15 @@ use sea_orm::{
 };
 use serde_json::json;
 
-const APP_TABLES: [&str; 13] = [
+const APP_TABLES: [&str; 16] = [
     "alerts",
     "amazon_connection",
     "amazon_credential",
     "amazon_order",
     "amazon_order_item",
+    "amazon_transaction",
+    "amazon_transaction_breakdown",
+    "amazon_transaction_related",
     "fba_inventory",
     "marketplaces",
     "order_items",
@@ -61,7 +64,7 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         Migrator::get_applied_migrations(&t.db).await.unwrap().len(),
-        21
+        22
     );
 
     Migrator::down(&t.db, None).await.unwrap();
@@ -133,8 +136,8 @@ async fn marketplace_currency_is_nullable_after_phase_11_and_restored_by_its_dow
     .insert(&t.db)
     .await
     .unwrap();
-    // Revert 0021 to 0011: the NOT NULL comes back without losing the row.
-    Migrator::down(&t.db, Some(11)).await.unwrap();
+    // Revert 0022 to 0011: the NOT NULL comes back without losing the row.
+    Migrator::down(&t.db, Some(12)).await.unwrap();
     let currency = t
         .strings("SELECT currency FROM marketplaces WHERE marketplace_id = 'TESTMARKET'")
         .await;
@@ -188,7 +191,7 @@ async fn phase_19_keeps_the_orders_watermarks_and_run_counts_and_its_down_restor
         (7, 4, 2, 1)
     );
 
-    Migrator::down(&t.db, Some(3)).await.unwrap();
+    Migrator::down(&t.db, Some(4)).await.unwrap();
     assert_eq!(
         t.strings("SELECT api_version FROM sync_watermark WHERE marketplace_id = 'ATVPDKIKX0DER'")
             .await,
@@ -670,6 +673,18 @@ async fn every_entity_has_exactly_the_columns_and_nullability_of_its_table() {
             entity_columns::<entity::fba_inventory::Entity>(),
         ),
         ("sync_lease", entity_columns::<sync_lease::Entity>()),
+        (
+            "amazon_transaction",
+            entity_columns::<entity::amazon_transaction::Entity>(),
+        ),
+        (
+            "amazon_transaction_breakdown",
+            entity_columns::<entity::amazon_transaction_breakdown::Entity>(),
+        ),
+        (
+            "amazon_transaction_related",
+            entity_columns::<entity::amazon_transaction_related::Entity>(),
+        ),
     ];
     assert_eq!(
         checks.len(),
