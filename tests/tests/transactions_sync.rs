@@ -50,8 +50,11 @@ async fn transactions_sync(
     outcome
 }
 
+/// A breakdown node: (position, parent position, type, currency, amount).
+type Node = (i32, Option<i32>, String, String, Decimal);
+
 /// A breakdown tree as one line: `Sales(20.1)[Principal(20.1)] Expenses(-3)[…]`.
-fn tree_line(nodes: &[(i32, Option<i32>, String, String, Decimal)], parent: Option<i32>) -> String {
+fn tree_line(nodes: &[Node], parent: Option<i32>) -> String {
     nodes
         .iter()
         .filter(|n| n.1 == parent)
@@ -68,11 +71,7 @@ fn tree_line(nodes: &[(i32, Option<i32>, String, String, Decimal)], parent: Opti
         .join(" ")
 }
 
-fn raw_tree(
-    v: &Value,
-    out: &mut Vec<(i32, Option<i32>, String, String, Decimal)>,
-    parent: Option<i32>,
-) {
+fn raw_tree(v: &Value, out: &mut Vec<Node>, parent: Option<i32>) {
     for b in v.as_array().into_iter().flatten() {
         let pos = i32::try_from(out.len()).unwrap();
         let amount = &b["breakdownAmount"];
@@ -89,8 +88,7 @@ fn raw_tree(
 
 /// Our transactions in the simulator's terms, by id.
 async fn ours(db: &sea_orm::DatabaseConnection) -> BTreeMap<String, String> {
-    let mut trees: BTreeMap<String, Vec<(i32, Option<i32>, String, String, Decimal)>> =
-        BTreeMap::new();
+    let mut trees: BTreeMap<String, Vec<Node>> = BTreeMap::new();
     for n in amazon_transaction_breakdown::Entity::find()
         .order_by_asc(amazon_transaction_breakdown::Column::Position)
         .all(db)

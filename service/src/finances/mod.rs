@@ -170,7 +170,8 @@ mod tests {
             },
         ];
         let flat = flatten("Shipment", &tree);
-        let shape: Vec<(i32, Option<i32>, i32, &str, Option<C>)> = flat
+        type Shape<'a> = (i32, Option<i32>, i32, &'a str, Option<C>);
+        let shape: Vec<Shape<'_>> = flat
             .iter()
             .map(|f| {
                 (
