@@ -1058,7 +1058,7 @@ function drawChart() {
 function drawProfit(currency, days, profitOf) {
   const body = $('profit').tBodies[0];
   if (state.profit == null) {
-    body.replaceChildren(el('tr', {}, el('td', { colspan: 5, class: 'bad' },
+    body.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'bad' },
       `Fees and net proceeds could not be read: ${state.profitError ?? 'no answer'}`)));
     return;
   }
@@ -1072,10 +1072,11 @@ function drawProfit(currency, days, profitOf) {
     return el('tr', { 'data-date': date },
       el('td', {}, date),
       cell(revenueOf.get(date)),
+      cell(p?.revenue),
       cell(p?.fees), cell(p?.refunds), cell(p?.netProceeds));
   }));
   if (!profitOf.size) {
-    body.prepend(el('tr', {}, el('td', { colspan: 5 },
+    body.prepend(el('tr', {}, el('td', { colspan: 6 },
       `No transactions posted in ${currency || 'any currency'} over these days yet: fees and net proceeds appear after a transactions sync.`)));
   }
 }

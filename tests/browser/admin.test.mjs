@@ -364,25 +364,50 @@ try {
   const currency = await page.locator('#chart-currency').inputValue();
   await page.locator('#chart-money summary').click();
   const profitRows = page.locator('#profit tbody tr[data-date]');
-  await page.waitForFunction(() => [...document.querySelectorAll('#profit tbody tr[data-date] td:nth-child(3)')].some((td) => td.textContent !== '—'));
-  const feeCells = (await profitRows.locator('td:nth-child(3)').allTextContents()).filter((t) => t !== '—');
+  await page.waitForFunction(() => [...document.querySelectorAll('#profit tbody tr[data-date] td:nth-child(4)')].some((td) => td.textContent !== '—'));
+  const feeCells = (await profitRows.locator('td:nth-child(4)').allTextContents()).filter((t) => t !== '—');
   check(feeCells.every((t) => new RegExp(`^-?\\d+(\\.\\d+)? ${currency}$`).test(t)), `fees are exact amounts in ${currency}: ${feeCells.slice(0, 3)}`);
   await shotOf(page.getByRole('region', { name: 'Sales, last 30 days' }), 'admin-owner-chart-money');
 
   // An order's detail shows its money from Amazon once a transaction names it.
-  const shipmentOrder = (await graphql(base, token, `{ amazonTransactions(first: 50, filter: { transactionTypes: ["Shipment"] }) {
-    edges { node { amazonOrderIds } } } }`)).amazonTransactions.edges.flatMap((e) => e.node.amazonOrderIds);
-  const orderRows = await page.locator('#orders tbody tr[data-order]').evaluateAll((rows) => rows.map((r) => r.dataset.order));
-  const settled = orderRows.find((id) => shipmentOrder.includes(id));
-  if (settled) {
-    const fin = (await graphql(base, token, 'query($id: String!) { amazonOrder(amazonOrderId: $id) { financials { netProceeds { amount currencyCode } released } } }', { id: settled })).amazonOrder.financials;
-    await page.locator(`#orders tbody tr[data-order="${settled}"]`).getByRole('button').click();
-    const money = page.locator('tr.items .financials');
-    await money.getByText('Net proceeds').waitFor();
-    const net = await money.locator('dt', { hasText: 'Net proceeds' }).locator('xpath=following-sibling::dd').textContent();
-    check(net === fin.netProceeds.map((m) => `${m.amount} ${m.currencyCode}`).join(', '), `the order's net proceeds are the API's: ${net}`);
-    check(await money.locator('table.fees tbody tr').count() > 0, 'the order shows its fees by type');
-  }
+  const shown = await page.locator('#orders tbody tr[data-order]').evaluateAll((rows) => rows.map((r) => r.dataset.order));
+  const withMoney = (await graphql(base, token, `{ amazonOrders(first: 20, filter: { statuses: [SHIPPED] }) {
+    edges { node { amazonOrderId financials { netProceeds { amount currencyCode } } } } } }`)).amazonOrders.edges
+    .map((e) => e.node).filter((o) => o.financials && shown.includes(o.amazonOrderId));
+  check(withMoney.length > 0, 'some shipped order shown has transactions after the sync');
+  const settled = withMoney[0];
+  await page.locator(`#orders tbody tr[data-order="${settled.amazonOrderId}"]`).getByRole('button').click();
+  const orderMoney = page.locator('tr.items .financials');
+  await orderMoney.getByText('Net proceeds').waitFor();
+  const net = await orderMoney.locator('dt', { hasText: 'Net proceeds' }).locator('xpath=following-sibling::dd').textContent();
+  check(net === settled.financials.netProceeds.map((m) => `${m.amount} ${m.currencyCode}`).join(', '), `the order's net proceeds are the API's: ${net}`);
+  check(await orderMoney.locator('table.fees tbody tr').count() > 0, 'the order shows its fees by type');
+  await shotOf(page.locator('tr.items').first(), 'admin-owner-order-money');
+
+  // Reconciliation rows (staged: the demo's ledger reconciles) say the kind in words
+  // and show hostile text as text.
+  const hostile = '<img src=x onerror="window.pwned=1">';
+  await page.route('**/graphql', (route) => (route.request().postData()?.includes('reconciliationIssues')
+    ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: { reconciliationIssues: {
+      pageInfo: { hasNextPage: false, endCursor: null },
+      edges: [
+        { node: { amazonOrderId: hostile, marketplaceId: 'ATVPDKIKX0DER', kind: 'MISSING_SETTLEMENT', expected: [{ amount: '19.90', currencyCode: 'USD' }], actual: [] } },
+        { node: { amazonOrderId: '111-0000000-0000001', marketplaceId: 'A2EUQ1WTGCTBG2', kind: 'AMOUNT_MISMATCH', expected: [{ amount: '10.00', currencyCode: 'CAD' }], actual: [{ amount: '9.50', currencyCode: 'CAD' }] } },
+      ] } } }) })
+    : route.continue()));
+  await page.reload();
+  await page.locator('#reconciliation tbody tr[data-kind="AMOUNT_MISMATCH"]').waitFor();
+  const issueRows = await page.locator('#reconciliation tbody tr[data-order]').evaluateAll((rows) => rows.map((r) => [...r.children].map((td) => td.textContent)));
+  check(JSON.stringify(issueRows) === JSON.stringify([
+    [hostile, 'Amazon.com', 'No settlement', '19.90 USD', 'nothing settled'],
+    ['111-0000000-0000001', 'Amazon.ca', 'Amount differs', '10.00 CAD', '9.50 CAD'],
+  ]), `reconciliation rows: ${JSON.stringify(issueRows)}`);
+  check(await page.evaluate(() => window.pwned === undefined && !document.querySelector('#reconciliation img')), 'server text is never markup');
+  await shotOf(reconciliation, 'admin-owner-reconciliation-staged');
+  await page.unroute('**/graphql');
+  await page.reload();
+  await page.locator('#app').waitFor({ state: 'visible' });
+  await page.waitForFunction(() => document.querySelectorAll('#inventory tbody tr[data-sku]').length > 0);
   await shot(page, 'admin-owner');
 
   // A narrow screen.
