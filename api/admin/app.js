@@ -6,6 +6,11 @@ const TOKEN_KEY = 'admin.token';
 const ORDERS_PAGE = 20;
 const RUNS_PAGE = 10;
 const INVENTORY_PAGE = 25;
+const TRANSACTIONS_PAGE = 25;
+const ISSUES_PAGE = 25;
+// Levels of a transaction's breakdown tree read with the list; a deeper level is
+// announced, not silently dropped.
+const BREAKDOWN_DEPTH = 6;
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,6 +28,13 @@ const state = {
   signingOutEverywhere: false, // while the signOutEverywhere mutation is in flight
   sales: [],
   chartCurrency: null, // the currency the user picked, if any
+  profit: [], // profitDaily rows of the chart's days; null when they could not be read
+  transactionsNext: null, // cursor after the last transaction shown, when there are more
+  transactionsShown: 0,
+  transactionsLoad: 0, // bumped per load from the top: a slower, older answer is dropped
+  issuesNext: null,
+  issuesShown: 0,
+  issuesLoad: 0,
 };
 
 // --- GraphQL -------------------------------------------------------------------
@@ -68,6 +80,27 @@ function money(amount, currency) {
   } catch {
     return `${amount} ${currency}`;
   }
+}
+
+/** An amount exactly as the API sent it (a decimal string) with its currency:
+ *  never through a float, so 0.1 + 0.2 mistakes and rounding cannot happen. */
+function exact(m) {
+  return m ? `${m.amount} ${m.currencyCode}` : '—';
+}
+
+function isNegative(amount) {
+  return String(amount ?? '').trim().startsWith('-');
+}
+
+/** A span with an exact amount, marked (and coloured) when negative. */
+function amountSpan(m) {
+  return el('span', { class: m && isNegative(m.amount) ? 'amount neg' : 'amount' }, exact(m));
+}
+
+/** Amounts per currency (a [Money!]!), each exactly; `none` when the list is empty. */
+function amounts(list, none = '—') {
+  if (!list?.length) return none;
+  return list.map(exact).join(', ');
 }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -180,7 +213,7 @@ async function start() {
 
 async function refreshAll() {
   await loadStatus();
-  await Promise.all([loadOrders(), loadInventory(), loadRuns(), loadChart()]);
+  await Promise.all([loadOrders(), loadInventory(), loadRuns(), loadChart(), loadTransactions(), loadIssues()]);
 }
 
 // --- status ------------------------------------------------------------------------------
@@ -286,6 +319,7 @@ const RUN_FIELDS = 'id kind status trigger dryRun includeItems pages apiCalls th
 const SYNCS = {
   ORDERS: { button: 'sync', progress: 'progress' },
   INVENTORY: { button: 'inventory-sync', progress: 'inventory-progress' },
+  TRANSACTIONS: { button: 'transactions-sync', progress: 'transactions-progress' },
 };
 
 async function sync(event) {
@@ -335,6 +369,30 @@ async function syncInventory(event) {
   }
 }
 
+async function syncTransactions(event) {
+  event.preventDefault();
+  const progress = $('transactions-progress');
+  $('transactions-sync').disabled = true;
+  progress.textContent = 'Starting the transactions sync…';
+  progress.className = '';
+  try {
+    const data = await gql(`mutation { syncAmazonTransactions { ${RUN_FIELDS} } }`);
+    follow(data.syncAmazonTransactions);
+  } catch (err) {
+    if (err instanceof GraphQLError && err.codes.includes('SYNC_ALREADY_RUNNING')) {
+      const id = err.errors[0].extensions?.runningRunId;
+      if (id) {
+        follow({ id, kind: 'TRANSACTIONS', status: 'RUNNING', pages: 0, found: 0, inserted: 0, updated: 0 });
+        progress.textContent = `A transactions sync (#${id}) is already running: following it…`;
+        return;
+      }
+    }
+    progress.textContent = `The transactions sync did not start: ${explain(err)}`;
+    progress.className = 'bad';
+    $('transactions-sync').disabled = false;
+  }
+}
+
 /** Follows the newest run of each kind if it is still running (after sign-in, and
  *  after an orders sync, which refreshes the stock of what sold in a run of its own). */
 async function followRunningSync() {
@@ -357,6 +415,10 @@ function showProgress(run) {
     line.textContent = run.status === 'RUNNING'
       ? `Inventory sync #${run.id}${dry} running: ${run.pages ?? 0} page(s), ${run.found ?? 0} SKU(s) read, ${run.inserted ?? 0} new, ${run.updated ?? 0} updated…`
       : `Inventory sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.found} SKU(s) read, ${run.inserted} new, ${run.updated} updated, ${run.unchanged} unchanged, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
+  } else if (run.kind === 'TRANSACTIONS') {
+    line.textContent = run.status === 'RUNNING'
+      ? `Transactions sync #${run.id}${dry} running: ${run.pages ?? 0} page(s), ${run.found ?? 0} transaction(s) read, ${run.inserted ?? 0} new, ${run.updated ?? 0} updated…`
+      : `Transactions sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.found} transaction(s) read, ${run.inserted} new, ${run.updated} updated, ${run.unchanged} unchanged, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
   } else if (run.status === 'RUNNING') {
     line.textContent = `Sync #${run.id}${dry} running: ${run.pages} page(s), ${run.ordersFound} orders read, ${run.ordersInserted ?? 0} new, ${run.ordersUpdated ?? 0} updated…`;
   } else {
@@ -464,7 +526,7 @@ function poll(id, kind, done) {
 
 // --- sync history ---------------------------------------------------------------------------
 
-const RUN_KINDS = { ORDERS: 'Orders', INVENTORY: 'Inventory' };
+const RUN_KINDS = { ORDERS: 'Orders', INVENTORY: 'Inventory', TRANSACTIONS: 'Transactions' };
 
 async function loadRuns() {
   const after = state.runsCursors.at(-1);
@@ -562,7 +624,10 @@ async function toggleItems(button, row, order) {
   let data;
   try {
     data = await gql(
-      'query($id: String!) { amazonOrder(amazonOrderId: $id) { items { orderItemId sellerSku asin title quantityOrdered quantityShipped itemPrice { amount currencyCode } } } }',
+      `query($id: String!) { amazonOrder(amazonOrderId: $id) {
+        items { orderItemId sellerSku asin title quantityOrdered quantityShipped itemPrice { amount currencyCode } }
+        financials { sales { ${M} } tax { ${M} } promotions { ${M} } fees { ${M} } feesByType { breakdownType amount { ${M} } }
+          refunds { ${M} } netProceeds { ${M} } released transactionCount } } }`,
       { id: order.amazonOrderId },
     );
   } catch (err) {
@@ -582,9 +647,41 @@ async function toggleItems(button, row, order) {
       el('td', { class: 'num' }, i.itemPrice ? money(i.itemPrice.amount, i.itemPrice.currencyCode) : 'pending'),
     ))),
   );
-  const detail = el('tr', { class: 'items' }, el('td', { colspan: 5 }, items.length ? table : 'No items synced for this order.'));
+  const detail = el('tr', { class: 'items' }, el('td', { colspan: 5 },
+    items.length ? table : 'No items synced for this order.',
+    orderFinancials(data.amazonOrder?.financials)));
   row.after(detail);
   button.setAttribute('aria-expanded', 'true');
+}
+
+const M = 'amount currencyCode';
+
+/** What Amazon's transactions say about an order, each amount exact and per currency. */
+function orderFinancials(f) {
+  const box = el('div', { class: 'financials' }, el('h3', {}, 'Money from Amazon'));
+  if (!f) {
+    box.append(el('p', { class: 'muted' }, 'No transaction names this order yet: its money appears after a transactions sync once Amazon has settled it.'));
+    return box;
+  }
+  const facts = el('dl', { class: 'facts' });
+  const fact = (label, value, cls) => facts.append(el('div', {}, el('dt', {}, label), el('dd', cls ? { class: cls } : {}, value)));
+  fact('Sales', amounts(f.sales));
+  if (f.tax.length) fact('Tax', amounts(f.tax));
+  if (f.promotions.length) fact('Promotions', amounts(f.promotions));
+  fact('Fees', amounts(f.fees, 'none'));
+  fact('Refunds', amounts(f.refunds, 'none'));
+  fact('Net proceeds', amounts(f.netProceeds), 'strong');
+  fact('Released', f.released ? 'yes' : 'no (Amazon still holds some of it)', f.released ? 'ok' : 'warn');
+  fact('Transactions', String(f.transactionCount));
+  box.append(facts);
+  if (f.feesByType.length) {
+    box.append(el('table', { class: 'fees' },
+      el('caption', {}, 'Fees by type'),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Fee'), el('th', { scope: 'col', class: 'num' }, 'Amount'))),
+      el('tbody', {}, ...f.feesByType.map((x) => el('tr', {},
+        el('td', {}, x.breakdownType), el('td', { class: 'num' }, amountSpan(x.amount)))))));
+  }
+  return box;
 }
 
 // --- inventory -------------------------------------------------------------------------------
@@ -685,22 +782,198 @@ function showLowStock() {
   $('inventory-title').focus();
 }
 
+// --- transactions ------------------------------------------------------------------------------
+
+/** `breakdowns { … }` nested `depth` levels; the level below only says whether there is one. */
+function breakdownSelection(depth) {
+  return depth === 0
+    ? 'breakdowns { breakdownType }'
+    : `breakdowns { breakdownType amount { amount currencyCode } ${breakdownSelection(depth - 1)} }`;
+}
+
+const TRANSACTION_FIELDS = `transactionId transactionType transactionStatus postedDate marketplaceId amazonOrderIds
+  description totalAmount { amount currencyCode } ${breakdownSelection(BREAKDOWN_DEPTH)}`;
+
+const TRANSACTION_STATUS = { DEFERRED: 'deferred', RELEASED: 'released', DEFERRED_RELEASED: 'deferred, now released' };
+
+function transactionsFilter() {
+  const f = {};
+  // Dates are the browser's local days, like the orders filter.
+  if ($('t-from').value) f.postedFrom = new Date(`${$('t-from').value}T00:00:00`).toISOString();
+  if ($('t-to').value) {
+    const end = new Date(`${$('t-to').value}T00:00:00`);
+    end.setDate(end.getDate() + 1);
+    f.postedTo = end.toISOString();
+  }
+  if ($('t-order').value.trim()) f.amazonOrderId = $('t-order').value.trim();
+  if ($('t-type').value) f.transactionTypes = [$('t-type').value];
+  if ($('t-status').value) f.statuses = [$('t-status').value];
+  return f;
+}
+
+/** The first page (`more` false) or the next one, appended ("Show more"). */
+async function loadTransactions(more = false) {
+  if (more && !state.transactionsNext) return;
+  const load = more ? state.transactionsLoad : ++state.transactionsLoad;
+  const filter = transactionsFilter();
+  $('transactions-more').disabled = true;
+  let data;
+  try {
+    data = await gql(
+      `query($after: String, $filter: TransactionFilter) { amazonTransactions(first: ${TRANSACTIONS_PAGE}, after: $after, filter: $filter) {
+        pageInfo { hasNextPage endCursor } edges { node { ${TRANSACTION_FIELDS} } } } }`,
+      { after: more ? state.transactionsNext : null, filter },
+    );
+  } catch (err) {
+    if (load !== state.transactionsLoad) return;
+    $('transactions-count').textContent = `The transactions could not be read: ${explain(err)}`;
+    $('transactions-count').className = 'bad';
+    $('transactions-more').disabled = !state.transactionsNext;
+    return;
+  }
+  // A newer load (a filter applied, a sync ended) has started meanwhile: it wins.
+  if (load !== state.transactionsLoad) return;
+  const page = data.amazonTransactions;
+  const body = $('transactions').tBodies[0];
+  if (!more) {
+    body.replaceChildren();
+    state.transactionsShown = 0;
+  }
+  for (const { node: t } of page.edges) body.append(transactionRow(t));
+  state.transactionsShown += page.edges.length;
+  state.transactionsNext = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  if (!state.transactionsShown) {
+    const empty = Object.keys(filter).length ? 'No transactions match.'
+      : `No transactions yet: ${state.me?.role === 'OWNER' ? 'run a transactions sync ("Sync transactions" above)' : 'the owner runs a transactions sync to read them from Amazon'}.`;
+    body.append(el('tr', {}, el('td', { colspan: 7 }, empty)));
+  }
+  $('transactions-count').className = 'muted';
+  $('transactions-count').textContent = `${state.transactionsShown} transaction(s) shown, newest first${state.transactionsNext ? '; more below' : ''}`;
+  $('transactions-more').disabled = !state.transactionsNext;
+  $('transactions-more').hidden = !state.transactionsNext;
+}
+
+function transactionRow(t) {
+  const row = el('tr', { 'data-transaction': t.transactionId },
+    el('td', {}, when(t.postedDate)),
+    el('td', {}, el('button', {
+      type: 'button', class: 'link', 'aria-expanded': 'false',
+      title: 'Show its breakdown',
+      onclick: (e) => toggleBreakdown(e.currentTarget, row, t),
+    }, t.transactionId)),
+    el('td', {}, t.transactionType),
+    el('td', {}, TRANSACTION_STATUS[t.transactionStatus] ?? t.transactionStatus),
+    el('td', {}, t.amazonOrderIds.length ? t.amazonOrderIds.join(', ') : '—'),
+    el('td', {}, t.marketplaceId ? marketplaceName(t.marketplaceId) : '—'),
+    el('td', { class: 'num' }, amountSpan(t.totalAmount)),
+  );
+  return row;
+}
+
+function toggleBreakdown(button, row, t) {
+  if (row.nextElementSibling?.classList.contains('items')) {
+    row.nextElementSibling.remove();
+    button.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  const detail = el('tr', { class: 'items breakdown' }, el('td', { colspan: 7 },
+    el('p', {}, el('strong', {}, `${t.transactionType} ${t.transactionId}`), t.description ? ` — ${t.description}` : ''),
+    t.breakdowns.length
+      ? breakdownTree(t.breakdowns, `Breakdown of transaction ${t.transactionId}`)
+      : el('p', { class: 'muted' }, 'Amazon sent no breakdown for this transaction.'),
+    el('p', { class: 'tree-total' }, el('span', {}, 'Total'), amountSpan(t.totalAmount)),
+  ));
+  row.after(detail);
+  button.setAttribute('aria-expanded', 'true');
+}
+
+/** A breakdown tree as nested lists: the type on the left, its amount right-aligned. */
+function breakdownTree(nodes, label) {
+  return el('ul', { class: 'tree', ...(label ? { 'aria-label': label } : {}) }, ...nodes.map((b) => {
+    const children = b.breakdowns ?? [];
+    // The deepest level read has only types: say that there is more rather than hide it.
+    const deeper = children.length && !children[0].amount;
+    return el('li', { 'data-type': b.breakdownType },
+      el('div', { class: 'tree-row' }, el('span', {}, b.breakdownType), amountSpan(b.amount)),
+      ...(children.length && !deeper ? [breakdownTree(children)] : []),
+      ...(deeper ? [el('p', { class: 'muted' }, `${children.length} deeper part(s) not shown.`)] : []));
+  }));
+}
+
+// --- reconciliation ------------------------------------------------------------------------------
+
+const ISSUE_KINDS = {
+  MISSING_SETTLEMENT: ['No settlement', 'Shipped long enough ago to be settled, but Amazon has posted no Shipment transaction for it'],
+  AMOUNT_MISMATCH: ['Amount differs', "The Shipment transactions' principal differs from the order's item prices"],
+};
+
+async function loadIssues(more = false) {
+  if (more && !state.issuesNext) return;
+  const load = more ? state.issuesLoad : ++state.issuesLoad;
+  $('reconciliation-more').disabled = true;
+  let data;
+  try {
+    data = await gql(
+      `query($after: String) { reconciliationIssues(first: ${ISSUES_PAGE}, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        edges { node { amazonOrderId marketplaceId kind expected { amount currencyCode } actual { amount currencyCode } } } } }`,
+      { after: more ? state.issuesNext : null },
+    );
+  } catch (err) {
+    if (load !== state.issuesLoad) return;
+    const body = $('reconciliation').tBodies[0];
+    body.replaceChildren(el('tr', {}, el('td', { colspan: 5, class: 'bad' }, `The reconciliation could not be read: ${explain(err)}`)));
+    $('reconciliation-more').disabled = !state.issuesNext;
+    return;
+  }
+  if (load !== state.issuesLoad) return;
+  const page = data.reconciliationIssues;
+  const body = $('reconciliation').tBodies[0];
+  if (!more) {
+    body.replaceChildren();
+    state.issuesShown = 0;
+  }
+  for (const { node: i } of page.edges) {
+    const [words, why] = ISSUE_KINDS[i.kind] ?? [i.kind, ''];
+    body.append(el('tr', { 'data-order': i.amazonOrderId, 'data-kind': i.kind },
+      el('td', {}, i.amazonOrderId),
+      el('td', {}, marketplaceName(i.marketplaceId)),
+      el('td', { title: why || null }, el('span', { class: 'badge low' }, words)),
+      el('td', { class: 'num' }, amounts(i.expected)),
+      el('td', { class: 'num' }, amounts(i.actual, 'nothing settled')),
+    ));
+  }
+  state.issuesShown += page.edges.length;
+  state.issuesNext = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  if (!state.issuesShown) {
+    body.append(el('tr', {}, el('td', { colspan: 5 },
+      'No reconciliation issues: every order the transactions syncs have covered matches its settlement.')));
+  }
+  $('reconciliation-more').disabled = !state.issuesNext;
+  $('reconciliation-more').hidden = !state.issuesNext;
+}
+
 // --- chart -------------------------------------------------------------------------------------
 
 async function loadChart() {
   const tz = state.connection?.reportTimezone ?? 'UTC';
   const from = localDay(tz, 29);
   const to = localDay(tz, 0);
-  let data;
-  try {
-    data = await gql('query($from: Date!, $to: Date!) { salesDaily(from: $from, to: $to) { date currencyCode revenue units orders pendingOrders } }', { from, to });
-  } catch (err) {
-    notice(explain(err), true);
+  // Fees and net proceeds come from the transactions, read on their own: the
+  // sales chart stands even when they cannot be read.
+  const [sales, profit] = await Promise.allSettled([
+    gql('query($from: Date!, $to: Date!) { salesDaily(from: $from, to: $to) { date currencyCode revenue units orders pendingOrders } }', { from, to }),
+    gql('query($from: Date!, $to: Date!) { profitDaily(from: $from, to: $to) { date currencyCode revenue fees refunds netProceeds } }', { from, to }),
+  ]);
+  if (sales.status === 'rejected') {
+    notice(explain(sales.reason), true);
     return;
   }
-  state.sales = data.salesDaily;
+  state.sales = sales.value.salesDaily;
+  state.profit = profit.status === 'fulfilled' ? profit.value.profitDaily : null;
+  state.profitError = profit.status === 'rejected' ? explain(profit.reason) : null;
   $('chart-tz').textContent = `Days in ${tz}, ${from} to ${to}`;
-  const currencies = [...new Set(state.sales.map((d) => d.currencyCode))];
+  const currencies = [...new Set([...state.sales, ...(state.profit ?? [])].map((d) => d.currencyCode))];
   // Default to the currency with the most revenue.
   const revenueOf = (c) => state.sales.filter((d) => d.currencyCode === c).reduce((s, d) => s + Number(d.revenue), 0);
   currencies.sort((a, b) => revenueOf(b) - revenueOf(a));
@@ -737,6 +1010,7 @@ function svg(tag, attrs = {}, text) {
 function drawChart() {
   const currency = $('chart-currency').value;
   const days = state.sales.filter((d) => d.currencyCode === currency);
+  const profitOf = new Map((state.profit ?? []).filter((p) => p.currencyCode === currency).map((p) => [p.date, p]));
   const totalRevenue = days.reduce((s, d) => addDecimal(s, String(d.revenue)), '0');
   const totalUnits = days.reduce((s, d) => s + d.units, 0);
   const totalOrders = days.reduce((s, d) => s + d.orders, 0);
@@ -764,7 +1038,9 @@ function drawChart() {
     const x = left + i * slot;
     const rev = Number(d.revenue);
     const bar = svg('rect', { class: 'bar-rev', x: x + slot * 0.15, width: slot * 0.7, y: y(rev, maxRev), height: H - bottom - y(rev, maxRev) });
-    bar.append(svg('title', {}, `${d.date}: ${money(d.revenue, currency)}, ${d.units} units, ${d.orders} orders`));
+    const p = profitOf.get(d.date);
+    const fees = p ? `; fees ${p.fees} ${currency}, net proceeds ${p.netProceeds} ${currency}` : '';
+    bar.append(svg('title', {}, `${d.date}: ${money(d.revenue, currency)}, ${d.units} units, ${d.orders} orders${fees}`));
     chart.append(bar);
     points.push(`${x + slot / 2},${y(d.units, maxUnits)}`);
     if (i % 5 === 0 || i === days.length - 1) {
@@ -774,6 +1050,35 @@ function drawChart() {
   if (points.length) chart.append(svg('polyline', { class: 'line-units', points: points.join(' ') }));
   const legend = el('div', { class: 'legend', 'aria-hidden': 'true' }, el('span', { class: 'rev' }, `Revenue (${currency})`), el('span', { class: 'units' }, 'Units'));
   $('chart').replaceChildren(chart, legend);
+  drawProfit(currency, days, profitOf);
+}
+
+/** Beside each day's revenue: that day's fees, refunds and net proceeds in the same
+ *  currency, exactly as the API sent them (nothing summed or rounded here). */
+function drawProfit(currency, days, profitOf) {
+  const body = $('profit').tBodies[0];
+  if (state.profit == null) {
+    body.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'bad' },
+      `Fees and net proceeds could not be read: ${state.profitError ?? 'no answer'}`)));
+    return;
+  }
+  const dates = [...new Set([...days.map((d) => d.date), ...profitOf.keys()])].sort().reverse();
+  const revenueOf = new Map(days.map((d) => [d.date, d.revenue]));
+  const cell = (amount) => (amount == null
+    ? el('td', { class: 'num muted' }, '—')
+    : el('td', { class: 'num' }, amountSpan({ amount: String(amount), currencyCode: currency })));
+  body.replaceChildren(...dates.map((date) => {
+    const p = profitOf.get(date);
+    return el('tr', { 'data-date': date },
+      el('td', {}, date),
+      cell(revenueOf.get(date)),
+      cell(p?.revenue),
+      cell(p?.fees), cell(p?.refunds), cell(p?.netProceeds));
+  }));
+  if (!profitOf.size) {
+    body.prepend(el('tr', {}, el('td', { colspan: 6 },
+      `No transactions posted in ${currency || 'any currency'} over these days yet: fees and net proceeds appear after a transactions sync.`)));
+  }
 }
 
 // --- users -------------------------------------------------------------------------------------
@@ -798,6 +1103,13 @@ $('sign-out-everywhere').addEventListener('click', signOutEverywhere);
 $('ping').addEventListener('click', ping);
 $('sync-form').addEventListener('submit', sync);
 $('inventory-sync-form').addEventListener('submit', syncInventory);
+$('transactions-sync-form').addEventListener('submit', syncTransactions);
+$('transactions-filter').addEventListener('submit', (e) => {
+  e.preventDefault();
+  loadTransactions();
+});
+$('transactions-more').addEventListener('click', () => loadTransactions(true));
+$('reconciliation-more').addEventListener('click', () => loadIssues(true));
 $('user-form').addEventListener('submit', addViewer);
 $('chart-currency').addEventListener('change', () => {
   state.chartCurrency = $('chart-currency').value;

@@ -170,7 +170,7 @@ try {
   await shot(page, 'admin-owner-order-items');
 
   // Filter by status through the form.
-  await page.getByLabel('Status').selectOption('SHIPPED');
+  await page.getByRole('region', { name: 'Orders' }).getByLabel('Status').selectOption('SHIPPED');
   await page.getByRole('region', { name: 'Orders' }).getByRole('button', { name: 'Apply' }).click();
   await page.waitForFunction(() => [...document.querySelectorAll('#orders tbody tr[data-order] td:nth-child(3)')]
     .every((td) => td.textContent === 'shipped'));
@@ -287,6 +287,127 @@ try {
   await inventory.getByLabel('Low stock only').uncheck();
   await inventory.getByRole('button', { name: 'Apply' }).click();
   await stockRowsOnceShown(page, stock.all.edges.length);
+  // --- money: transactions, their breakdowns, reconciliation, fees beside sales ---------
+  // The demo may or may not have read transactions already: the list shows rows or
+  // says how to get them.
+  const transactions = page.getByRole('region', { name: 'Transactions' });
+  const txRows = transactions.locator('#transactions tbody tr[data-transaction]');
+  await page.waitForFunction(() => document.querySelector('#transactions tbody tr') != null);
+  if (await txRows.count() === 0) {
+    check(/No transactions yet: run a transactions sync/.test(await transactions.locator('#transactions tbody').textContent()),
+      'before any transactions sync the list says how to get them');
+  }
+  const syncTransactions = transactions.getByRole('button', { name: 'Sync transactions' });
+  await syncTransactions.click();
+  const txProgress = transactions.locator('#transactions-progress');
+  await txProgress.filter({ hasText: /Transactions sync #\d+ succeeded/ }).waitFor({ timeout: 120_000 });
+  await page.waitForFunction(() => !document.getElementById('transactions-sync').disabled);
+  await page.locator('#runs tbody tr').first().filter({ hasText: 'Transactions' }).getByText('SUCCEEDED').waitFor();
+
+  // The list is the API's first page, newest first, each total exactly as the API sent it.
+  const txApi = (await graphql(base, token, `{ amazonTransactions(first: 25) { pageInfo { hasNextPage }
+    edges { node { transactionId totalAmount { amount currencyCode } } } } }`)).amazonTransactions;
+  check(txApi.edges.length > 0, 'the demo seller has transactions after a transactions sync');
+  await page.waitForFunction((n) => document.querySelectorAll('#transactions tbody tr[data-transaction]').length === n, txApi.edges.length);
+  const listed = await txRows.evaluateAll((rows) => rows.map((r) => ({ id: r.dataset.transaction, total: r.lastElementChild.textContent })));
+  check(listed.map((r) => r.id).join() === txApi.edges.map((e) => e.node.transactionId).join(),
+    'the list shows the API\'s transactions in its order (newest first)');
+  check(listed.every((r, i) => r.total === `${txApi.edges[i].node.totalAmount.amount} ${txApi.edges[i].node.totalAmount.currencyCode}`),
+    `totals are the API's decimal strings with their currency: ${listed[0].total}`);
+  if (txApi.pageInfo.hasNextPage) {
+    await transactions.getByRole('button', { name: 'Show more' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('#transactions tbody tr[data-transaction]').length > n, txApi.edges.length);
+    const ids = await txRows.evaluateAll((rows) => rows.map((r) => r.dataset.transaction));
+    check(new Set(ids).size === ids.length, '"Show more" appends other transactions');
+  }
+
+  // Filtered to Shipments, one opens on its breakdown tree: the API's top level, exactly,
+  // fees shown negative.
+  await transactions.getByLabel('Transaction type').selectOption('Shipment');
+  await transactions.getByRole('button', { name: 'Apply' }).click();
+  const shipmentApi = (await graphql(base, token, `{ amazonTransactions(first: 1, filter: { transactionTypes: ["Shipment"] }) {
+    edges { node { transactionId breakdowns { breakdownType amount { amount currencyCode } } } } } }`)).amazonTransactions.edges[0].node;
+  await page.waitForFunction((id) => {
+    const rows = [...document.querySelectorAll('#transactions tbody tr[data-transaction]')];
+    return rows[0]?.dataset.transaction === id && rows.every((r) => r.children[2].textContent === 'Shipment');
+  }, shipmentApi.transactionId);
+  const txButton = txRows.first().getByRole('button', { name: shipmentApi.transactionId });
+  await txButton.click();
+  const tree = transactions.locator('tr.breakdown > td > ul.tree');
+  await tree.waitFor();
+  check(await txButton.getAttribute('aria-expanded') === 'true', 'the transaction button says it is expanded');
+  const top = await tree.evaluate((ul) => [...ul.children].map((li) => li.querySelector('.tree-row').textContent));
+  check(top.join('|') === shipmentApi.breakdowns.map((b) => `${b.breakdownType}${b.amount.amount} ${b.amount.currencyCode}`).join('|'),
+    `the tree's top level is the API's: ${top.join('|')}`);
+  check(await tree.locator('ul.tree').count() > 0, 'the breakdown is nested');
+  const negatives = await tree.locator('.amount.neg').allTextContents();
+  check(negatives.length > 0 && negatives.every((t) => t.startsWith('-')), `fees are shown negative: ${negatives.slice(0, 3)}`);
+  await shotOf(transactions, 'admin-owner-transactions');
+  await txButton.click();
+  await tree.waitFor({ state: 'detached' });
+  await transactions.getByLabel('Transaction type').selectOption('');
+  await transactions.getByRole('button', { name: 'Apply' }).click();
+
+  // Reconciliation renders, rows or its empty state, as the API says.
+  const issuesApi = (await graphql(base, token, '{ reconciliationIssues(first: 25) { edges { node { amazonOrderId kind } } } }')).reconciliationIssues.edges;
+  const reconciliation = page.getByRole('region', { name: 'Reconciliation' });
+  if (issuesApi.length) {
+    await page.waitForFunction((n) => document.querySelectorAll('#reconciliation tbody tr[data-order]').length === n, issuesApi.length);
+    const kinds = await reconciliation.locator('tbody tr[data-order] td:nth-child(3)').allTextContents();
+    check(kinds.every((k) => k === 'No settlement' || k === 'Amount differs'), `kinds are in words: ${kinds}`);
+  } else {
+    await reconciliation.getByText('No reconciliation issues').waitFor();
+  }
+  await shotOf(reconciliation, 'admin-owner-reconciliation');
+
+  // Beside the sales chart: fees and net proceeds of the chart's days, from profitDaily.
+  const currency = await page.locator('#chart-currency').inputValue();
+  await page.locator('#chart-money summary').click();
+  const profitRows = page.locator('#profit tbody tr[data-date]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#profit tbody tr[data-date] td:nth-child(4)')].some((td) => td.textContent !== '—'));
+  const feeCells = (await profitRows.locator('td:nth-child(4)').allTextContents()).filter((t) => t !== '—');
+  check(feeCells.every((t) => new RegExp(`^-?\\d+(\\.\\d+)? ${currency}$`).test(t)), `fees are exact amounts in ${currency}: ${feeCells.slice(0, 3)}`);
+  await shotOf(page.getByRole('region', { name: 'Sales, last 30 days' }), 'admin-owner-chart-money');
+
+  // An order's detail shows its money from Amazon once a transaction names it.
+  const shown = await page.locator('#orders tbody tr[data-order]').evaluateAll((rows) => rows.map((r) => r.dataset.order));
+  const withMoney = (await graphql(base, token, `{ amazonOrders(first: 20, filter: { statuses: [SHIPPED] }) {
+    edges { node { amazonOrderId financials { netProceeds { amount currencyCode } } } } } }`)).amazonOrders.edges
+    .map((e) => e.node).filter((o) => o.financials && shown.includes(o.amazonOrderId));
+  check(withMoney.length > 0, 'some shipped order shown has transactions after the sync');
+  const settled = withMoney[0];
+  await page.locator(`#orders tbody tr[data-order="${settled.amazonOrderId}"]`).getByRole('button').click();
+  const orderMoney = page.locator('tr.items .financials');
+  await orderMoney.getByText('Net proceeds').waitFor();
+  const net = await orderMoney.locator('dt', { hasText: 'Net proceeds' }).locator('xpath=following-sibling::dd').textContent();
+  check(net === settled.financials.netProceeds.map((m) => `${m.amount} ${m.currencyCode}`).join(', '), `the order's net proceeds are the API's: ${net}`);
+  check(await orderMoney.locator('table.fees tbody tr').count() > 0, 'the order shows its fees by type');
+  await shotOf(page.locator('tr.items').first(), 'admin-owner-order-money');
+
+  // Reconciliation rows (staged: the demo's ledger reconciles) say the kind in words
+  // and show hostile text as text.
+  const hostile = '<img src=x onerror="window.pwned=1">';
+  await page.route('**/graphql', (route) => (route.request().postData()?.includes('reconciliationIssues')
+    ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: { reconciliationIssues: {
+      pageInfo: { hasNextPage: false, endCursor: null },
+      edges: [
+        { node: { amazonOrderId: hostile, marketplaceId: 'ATVPDKIKX0DER', kind: 'MISSING_SETTLEMENT', expected: [{ amount: '19.90', currencyCode: 'USD' }], actual: [] } },
+        { node: { amazonOrderId: '111-0000000-0000001', marketplaceId: 'A2EUQ1WTGCTBG2', kind: 'AMOUNT_MISMATCH', expected: [{ amount: '10.00', currencyCode: 'CAD' }], actual: [{ amount: '9.50', currencyCode: 'CAD' }] } },
+      ] } } }) })
+    : route.continue()));
+  await page.reload();
+  await page.locator('#reconciliation tbody tr[data-kind="AMOUNT_MISMATCH"]').waitFor();
+  const issueRows = await page.locator('#reconciliation tbody tr[data-order]').evaluateAll((rows) => rows.map((r) => [...r.children].map((td) => td.textContent)));
+  check(JSON.stringify(issueRows) === JSON.stringify([
+    [hostile, 'Amazon.com', 'No settlement', '19.90 USD', 'nothing settled'],
+    ['111-0000000-0000001', 'Amazon.ca', 'Amount differs', '10.00 CAD', '9.50 CAD'],
+  ]), `reconciliation rows: ${JSON.stringify(issueRows)}`);
+  check(await page.evaluate(() => window.pwned === undefined && !document.querySelector('#reconciliation img')), 'server text is never markup');
+  await shotOf(reconciliation, 'admin-owner-reconciliation-staged');
+  await page.unroute('**/graphql');
+  await page.reload();
+  await page.locator('#app').waitFor({ state: 'visible' });
+  await page.waitForFunction(() => document.querySelectorAll('#inventory tbody tr[data-sku]').length > 0);
   await shot(page, 'admin-owner');
 
   // A narrow screen.
@@ -330,7 +451,7 @@ try {
   check(await vpage.locator('#who-role').textContent() === 'viewer', 'signed in as a viewer');
   await vpage.waitForFunction(() => document.querySelectorAll('#orders tbody tr[data-order]').length === 20);
   await vpage.locator('#inventory tbody tr[data-sku]').first().waitFor();
-  for (const name of ['Ping Amazon', 'Sync now', 'Sync inventory', 'Add viewer']) {
+  for (const name of ['Ping Amazon', 'Sync now', 'Sync inventory', 'Sync transactions', 'Add viewer']) {
     check(await vpage.getByRole('button', { name }).count() === 0, `a viewer sees no "${name}" button`);
   }
   check(await vpage.getByRole('checkbox', { name: 'Full scan' }).count() === 0, 'a viewer sees no "Full scan" choice');
