@@ -52,6 +52,9 @@ pub struct SimTransaction {
     pub posted_date: DateTime<Utc>,
     /// From this instant on, `listTransactions` lists it.
     pub visible_at: DateTime<Utc>,
+    /// When a deferred transaction is (or was) released; `None` for one released
+    /// when posted. Its status at any instant follows from it.
+    pub release_at: Option<DateTime<Utc>>,
     pub marketplace_id: Option<String>,
     pub amazon_order_id: Option<String>,
     pub currency: String,
@@ -319,6 +322,7 @@ impl TxRec {
             status: self.status(now).to_string(),
             posted_date: self.posted,
             visible_at: self.visible_at,
+            release_at: self.release_at,
             marketplace_id: Some(self.mp.id.to_string()),
             amazon_order_id: self.order_id.clone(),
             currency: self.mp.currency.to_string(),

@@ -427,3 +427,141 @@ pub async fn compare_inventory(
     c.unknown = ours.keys().filter(|k| !known.contains(*k)).count();
     Ok(c)
 }
+
+/// How our financial transactions compare with the simulator's.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TransactionsComparison {
+    /// Transactions a sync reading from `from` on could list.
+    pub in_truth: usize,
+    /// Transactions we have.
+    pub in_db: usize,
+    /// Listable, and we do not have them.
+    pub lost: usize,
+    /// Stored more than once (the table's key forbids it; counted anyway).
+    pub duplicated: usize,
+    /// Total, breakdown leaves or type differ, or the status is not one it had
+    /// while the last re-pull read it.
+    pub stale: usize,
+    /// We have them, Amazon does not list them.
+    pub unknown: usize,
+    /// A few differences, for the log.
+    pub examples: Vec<String>,
+}
+
+impl TransactionsComparison {
+    /// Nothing lost, duplicated, stale or unknown.
+    #[must_use]
+    pub fn is_equal(&self) -> bool {
+        self.lost + self.duplicated + self.stale + self.unknown == 0
+    }
+}
+
+/// A transaction's status at `at` on the simulated clock.
+fn status_at(t: &spapi_sim::SimTransaction, at: chrono::DateTime<chrono::Utc>) -> &'static str {
+    match t.release_at {
+        None => "RELEASED",
+        Some(r) if r <= at => "DEFERRED_RELEASED",
+        Some(_) => "DEFERRED",
+    }
+}
+
+/// Compares `amazon_transaction` and its breakdown leaves with the simulator's
+/// transactions, given the simulated instants `[read_from, read_to]` during which
+/// the last clean re-pull read Amazon: every transaction visible and past Amazon's
+/// lag by `read_from` must be ours, with its total, type and leaves, and a status it
+/// had at some instant of the re-pull (a release in between may be read either way).
+///
+/// # Errors
+/// The database error.
+pub async fn compare_transactions(
+    db: &DatabaseConnection,
+    truth: Vec<spapi_sim::SimTransaction>,
+    read_from: chrono::DateTime<chrono::Utc>,
+    read_to: chrono::DateTime<chrono::Utc>,
+) -> Result<TransactionsComparison, DbErr> {
+    use rust_decimal::Decimal;
+    let rows = entity::amazon_transaction::Entity::find().all(db).await?;
+    let mut leaves: BTreeMap<String, Vec<(String, Decimal)>> = BTreeMap::new();
+    for n in entity::amazon_transaction_breakdown::Entity::find()
+        .all(db)
+        .await?
+    {
+        if n.category.is_some() {
+            leaves
+                .entry(n.transaction_id.clone())
+                .or_default()
+                .push((n.breakdown_type, n.amount.decimal().normalize()));
+        }
+    }
+    let mut ours: BTreeMap<String, entity::amazon_transaction::Model> = BTreeMap::new();
+    let mut c = TransactionsComparison {
+        in_db: rows.len(),
+        ..TransactionsComparison::default()
+    };
+    for r in rows {
+        if ours.insert(r.transaction_id.clone(), r).is_some() {
+            c.duplicated += 1;
+        }
+    }
+    let all: std::collections::BTreeSet<String> =
+        truth.iter().map(|t| t.transaction_id.clone()).collect();
+    let lag = chrono::Duration::seconds(150);
+    for t in &truth {
+        let listable = t.visible_at <= read_from && t.posted_date < read_from - lag;
+        let Some(r) = ours.get(&t.transaction_id) else {
+            if listable {
+                c.in_truth += 1;
+                c.lost += 1;
+                if c.examples.len() < 5 {
+                    c.examples
+                        .push(format!("lost {} {}", t.transaction_type, t.transaction_id));
+                }
+            }
+            continue;
+        };
+        c.in_truth += usize::from(listable);
+        let mut want_leaves = Vec::new();
+        collect_leaves(&t.raw["breakdowns"], &mut want_leaves);
+        want_leaves.sort();
+        let mut got_leaves = leaves.get(&t.transaction_id).cloned().unwrap_or_default();
+        got_leaves.sort();
+        let statuses = [status_at(t, read_from), status_at(t, read_to)];
+        let total: Option<Decimal> = t.total.parse().ok();
+        let fresh = r.transaction_type == t.transaction_type
+            && Some(r.total_amount.decimal().normalize()) == total.map(|d| d.normalize())
+            && got_leaves == want_leaves
+            && statuses.contains(&r.transaction_status.as_str());
+        if !fresh {
+            c.stale += 1;
+            if c.examples.len() < 5 {
+                c.examples.push(format!(
+                    "stale {} {}: ours {} {} / Amazon {statuses:?} {}",
+                    t.transaction_type,
+                    t.transaction_id,
+                    r.transaction_status,
+                    r.total_amount,
+                    t.total
+                ));
+            }
+        }
+    }
+    c.unknown = ours.keys().filter(|k| !all.contains(*k)).count();
+    Ok(c)
+}
+
+fn collect_leaves(v: &serde_json::Value, out: &mut Vec<(String, rust_decimal::Decimal)>) {
+    for b in v.as_array().into_iter().flatten() {
+        let children = &b["breakdowns"];
+        if children.as_array().is_some_and(|a| !a.is_empty()) {
+            collect_leaves(children, out);
+        } else if let (Some(kind), Ok(amount)) = (
+            b["breakdownType"].as_str(),
+            b["breakdownAmount"]["currencyAmount"]
+                .to_string()
+                .trim_matches('"')
+                .parse::<rust_decimal::Decimal>(),
+        ) {
+            out.push((kind.to_owned(), amount.normalize()));
+        }
+    }
+}

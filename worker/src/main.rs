@@ -31,7 +31,8 @@ enum Command {
     /// FBA inventory sync every INVENTORY_INTERVAL_MINUTES (default 60, the first at
     /// once), a full inventory scan daily at INVENTORY_FULL_SYNC_HOUR (default 4), a
     /// financial transactions sync every TRANSACTIONS_INTERVAL_MINUTES (default 60) and
-    /// a re-pull of the last TRANSACTIONS_REPULL_DAYS (default 30) on Sundays at 05:00,
+    /// a re-pull of the last TRANSACTIONS_REPULL_DAYS (default 30) at
+    /// TRANSACTIONS_REPULL_SCHEDULE (default "0 5 * * SUN": Sundays at 05:00),
     /// in SELLER_TIMEZONE (default UTC). Before each run the quota Amazon has left is estimated from the
     /// recorded runs; a run that could only wait for it is skipped (logged, counted).
     /// Failures are retried after 1, 2, 4 … minutes and never stop the loop; a sync
@@ -200,9 +201,17 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 );
             }
             if let Some(every) = settings.worker.transactions_interval {
-                default = default.with_transactions(
-                    chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1)),
-                );
+                let repull = &settings.worker.transactions_repull_schedule;
+                default = default
+                    .with_transactions(
+                        chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1)),
+                        repull,
+                    )
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "TRANSACTIONS_REPULL_SCHEDULE {repull:?} is not a cron expression: {e}"
+                        )
+                    })?;
             }
             let plan = match schedule
                 .as_deref()

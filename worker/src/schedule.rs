@@ -174,20 +174,25 @@ impl Schedule {
     }
 
     /// The plan plus a transactions sync every `interval` (the first at once) and
-    /// the weekly re-pull on Sundays at 05:00 in the plan's time zone.
-    #[must_use]
-    pub fn with_transactions(mut self, interval: Duration) -> Self {
+    /// the re-pull at each match of `repull` (a cron expression, five fields or six
+    /// with seconds first) in the plan's time zone.
+    ///
+    /// # Errors
+    /// The reason `repull` is not a cron expression.
+    pub fn with_transactions(mut self, interval: Duration, repull: &str) -> Result<Self, String> {
+        let cron: Cron = repull
+            .trim()
+            .parse()
+            .map_err(|e: croner::errors::CronError| e.to_string())?;
         self.entries.push(Entry {
             job: Job::Transactions,
             trigger: Trigger::Every(interval),
         });
-        if let Ok(cron) = "0 5 * * SUN".parse::<Cron>() {
-            self.entries.push(Entry {
-                job: Job::TransactionsRepull,
-                trigger: Trigger::Cron(Box::new(cron)),
-            });
-        }
-        self
+        self.entries.push(Entry {
+            job: Job::TransactionsRepull,
+            trigger: Trigger::Cron(Box::new(cron)),
+        });
+        Ok(self)
     }
 
     /// Reads a plan: `default` (the interval plan from configuration), `seed-000`, or

@@ -24,9 +24,11 @@ pub struct WorkerSettings {
     /// `TRANSACTIONS_INTERVAL_SECS`, when set, overrides it with seconds (chaos runs).
     pub transactions_interval: Option<std::time::Duration>,
     /// `TRANSACTIONS_REPULL_DAYS`: how far back the weekly re-pull of transactions
-    /// reads (default 30), catching status changes such as DEFERRED to RELEASED. It
-    /// runs on Sundays at 05:00 in `SELLER_TIMEZONE`.
+    /// reads (default 30), catching status changes such as DEFERRED to RELEASED.
     pub transactions_repull_days: u32,
+    /// `TRANSACTIONS_REPULL_SCHEDULE`: when the re-pull runs, a cron expression in
+    /// `SELLER_TIMEZONE` (default `0 5 * * SUN`: Sundays at 05:00; the worker checks it).
+    pub transactions_repull_schedule: String,
     /// `SELLER_TIMEZONE`: the seller's IANA time zone for the daily schedule (default UTC).
     pub seller_timezone: chrono_tz::Tz,
     /// `SYNC_SCHEDULE`: the plan instead of the default: `seed-000`, or cron entries
@@ -111,6 +113,10 @@ impl WorkerSettings {
             3..=180,
         )?)
         .unwrap_or(30);
+        let transactions_repull_schedule = get("TRANSACTIONS_REPULL_SCHEDULE")
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "0 5 * * SUN".to_owned());
         let seller_timezone = match get("SELLER_TIMEZONE") {
             None => chrono_tz::UTC,
             Some(name) => name.parse().map_err(|_| ConfigError::Invalid {
@@ -128,6 +134,7 @@ impl WorkerSettings {
             inventory_full_sync_hour,
             transactions_interval,
             transactions_repull_days,
+            transactions_repull_schedule,
             seller_timezone,
             sync_schedule,
         })

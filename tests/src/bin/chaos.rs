@@ -1,7 +1,8 @@
 //! `chaos`: the real `worker run` binary against spapi-sim under faults, live
 //! updates and `kill -9`, then a comparison of our tables with the simulator's
-//! ground truth (orders, and the FBA stock the worker syncs beside them). Exits
-//! non-zero when a single order or SKU is lost, duplicated or stale.
+//! ground truth (orders, and the FBA stock and financial transactions the worker
+//! syncs beside them). Exits non-zero when a single order, SKU or transaction is
+//! lost, duplicated or stale.
 //!
 //! ```sh
 //! cargo build -p worker && cargo run -p e2e --bin chaos -- --orders 1000 --kills 3   # short form
@@ -98,6 +99,7 @@ struct Report {
     version: OrdersApiVersion,
     comparison: Comparison,
     inventory: e2e::truth::InventoryComparison,
+    transactions: e2e::truth::TransactionsComparison,
     kills: u32,
     kills_mid_run: u32,
     takeovers: u64,
@@ -197,6 +199,13 @@ impl Worker {
             .env("SPAPI_ALLOW_CUSTOM_ENDPOINTS", "true")
             .env("SYNC_INTERVAL_SECS", "2")
             .env("INVENTORY_INTERVAL_SECS", "3")
+            .env("TRANSACTIONS_INTERVAL_SECS", "3")
+            // The weekly re-pull every 10 seconds, so releases are caught within the run.
+            .env("TRANSACTIONS_REPULL_SCHEDULE", "*/10 * * * * *")
+            .env(
+                "TRANSACTIONS_REPULL_DAYS",
+                self.lookback_days.clamp(30, 180).to_string(),
+            )
             .env("SYNC_LEASE_TTL_SECS", "5")
             .env("SYNC_FIRST_LOOKBACK_DAYS", self.lookback_days.to_string())
             .env("SPAPI_REQUEST_TIMEOUT_MS", REQUEST_TIMEOUT_MS.to_string())
@@ -342,6 +351,7 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
     sim.set_faults(Faults::none());
     sim.settle(chrono::Duration::seconds(200)).await;
     let mark = Utc::now();
+    let mark_sim = sim.now();
     let deadline = Instant::now() + Duration::from_secs(args.final_timeout_secs);
     loop {
         worker.ensure_running().await?;
@@ -352,13 +362,26 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
                 .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
                 .count(&t.db)
         };
-        if clean(SyncKind::Orders).await? > 0 && clean(SyncKind::Inventory).await? > 0 {
+        // A transactions re-pull (a run with `since`) that started after the mark.
+        let repulled = sync_runs::Entity::find()
+            .filter(sync_runs::Column::Kind.eq(SyncKind::Transactions))
+            .filter(sync_runs::Column::StartedAt.gt(mark))
+            .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
+            .all(&t.db)
+            .await?
+            .iter()
+            .any(|r| service::sync::RunMetadata::of(r).is_some_and(|m| m.since.is_some()));
+        if clean(SyncKind::Orders).await? > 0
+            && clean(SyncKind::Inventory).await? > 0
+            && clean(SyncKind::Transactions).await? > 0
+            && repulled
+        {
             break;
         }
         if Instant::now() > deadline {
             worker.kill().await?;
             bail!(
-                "{}: no clean orders and inventory syncs succeeded within {} s after the chaos; worker log: {}",
+                "{}: no clean orders, inventory and transactions syncs (and re-pull) succeeded within {} s after the chaos; worker log: {}",
                 version.as_str(),
                 args.final_timeout_secs,
                 dir.join("worker.log").display()
@@ -366,12 +389,16 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    let read_to = sim.now();
     worker.kill().await?;
 
     let truth = sim.ground_truth();
     let live_orders_added = truth.len() - initial_orders;
     let comparison = e2e::truth::compare(&t.db, truth).await?;
     let inventory = e2e::truth::compare_inventory(&t.db, sim.inventory_ground_truth()).await?;
+    let transactions =
+        e2e::truth::compare_transactions(&t.db, sim.transactions_ground_truth(), mark_sim, read_to)
+            .await?;
     let mut runs = BTreeMap::new();
     let mut takeovers = 0;
     for run in sync_runs::Entity::find().all(&t.db).await? {
@@ -391,6 +418,7 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
         version,
         comparison,
         inventory,
+        transactions,
         kills,
         kills_mid_run,
         takeovers,
@@ -455,6 +483,18 @@ fn print_table(reports: &[Report], backend: &str, args: &Args) {
     row("SKUs stale", &|r| r.inventory.stale.to_string());
     row("SKUs unknown to Amazon", &|r| {
         r.inventory.unknown.to_string()
+    });
+    row("transactions in truth", &|r| {
+        r.transactions.in_truth.to_string()
+    });
+    row("transactions in db", &|r| r.transactions.in_db.to_string());
+    row("transactions lost", &|r| r.transactions.lost.to_string());
+    row("transactions duplicated", &|r| {
+        r.transactions.duplicated.to_string()
+    });
+    row("transactions stale", &|r| r.transactions.stale.to_string());
+    row("transactions unknown", &|r| {
+        r.transactions.unknown.to_string()
     });
     row("kills (kill -9)", &|r| r.kills.to_string());
     row("  of which mid-run (lease held)", &|r| {
@@ -543,6 +583,15 @@ async fn main() -> Result<()> {
                 "{}: our tables differ from Amazon's: {:?} (worker log: {})",
                 r.version.as_str(),
                 r.comparison.examples,
+                r.logs.join("worker.log").display()
+            );
+        }
+        if !r.transactions.is_equal() {
+            failed = true;
+            eprintln!(
+                "{}: our transactions differ from Amazon's: {:?} (worker log: {})",
+                r.version.as_str(),
+                r.transactions.examples,
                 r.logs.join("worker.log").display()
             );
         }
