@@ -1,5 +1,6 @@
 //! `sync-bench`: how fast the orders sync pulls a seller's history from spapi-sim
-//! (and the inventory sync its FBA stock, in the fewest calls),
+//! (and the inventory sync its FBA stock, and the transactions sync a 90-day
+//! back-fill of the seller's money, in the fewest calls),
 //! compared with the floor the usage plans allow and with the strategy of the
 //! original design (seed 001: v0, items for every order, backoff 2-4-8-16-32 s on
 //! 429).
@@ -29,6 +30,7 @@ use service::spapi::lwa::LwaCredentials;
 use service::spapi::{ClientConfig, Operation, SpApiClient};
 use service::sync::{
     InventoryScan, SyncConfig, SyncOptions, run_inventory_sync_with, run_orders_sync_with,
+    run_transactions_sync_with,
 };
 use spapi_sim::{SimConfig, SimHandle, Simulator};
 use std::time::{Duration, Instant};
@@ -52,6 +54,10 @@ struct Args {
     /// the orders sold through Amazon's network).
     #[arg(long, default_value_t = 1000)]
     catalog: usize,
+    /// Days of history of the transactions back-fill (the orders of that span,
+    /// `--orders` per `--days`, and their transactions).
+    #[arg(long, default_value_t = 90)]
+    finance_days: u32,
 }
 
 struct Row {
@@ -260,6 +266,94 @@ async fn inventory(args: &Args) {
         refresh.progress.found,
         sold_skus.div_ceil(50),
         refresh.throttled
+    );
+}
+
+/// A back-fill of `--finance-days` of transactions: API calls and time against
+/// the floor (one call per page of 100 listable transactions; the bucket's burst,
+/// then its rate), and an incremental run with nothing new.
+async fn transactions(args: &Args) {
+    let orders = args.orders * args.finance_days as usize / args.days.max(1) as usize;
+    let sim = Simulator::start(SimConfig {
+        orders,
+        days: args.finance_days,
+        seed: args.seed,
+        time_scale: args.time_scale,
+        marketplaces: vec!["ATVPDKIKX0DER".to_owned()],
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/bench.sqlite?mode=rwc", dir.path().display());
+    let db = service::db::open(&url).await.unwrap();
+    <migration::Migrator as migration::MigratorTrait>::up(&db, None)
+        .await
+        .unwrap();
+    let conn = connection(&db, &sim, OrdersApiVersion::V2026_01_01).await;
+    let client = client(&conn);
+    let settings = SyncConfig::default();
+    let now = sim.now();
+    let since = now - chrono::Duration::days(i64::from(args.finance_days));
+    let listable = sim
+        .transactions_ground_truth()
+        .iter()
+        .filter(|t| t.visible_at <= now && t.posted_date >= since)
+        .count() as u64;
+    let (rate, burst) = Operation::ListTransactions.usage_plan();
+    let calls_of = |sim: &SimHandle| {
+        sim.stats()
+            .operations
+            .get(Operation::ListTransactions.name())
+            .map_or(0, |s| s.calls)
+    };
+
+    sim.reset_stats();
+    let started = Instant::now();
+    let fill = run_transactions_sync_with(
+        &db,
+        &client,
+        &conn,
+        &settings,
+        SyncOptions {
+            since: Some(since),
+            ..SyncOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    assert!(fill.error.is_none(), "{:?}", fill.error);
+    let calls = calls_of(&sim);
+    let pages = listable.div_ceil(100).max(1);
+    let floor = pages.saturating_sub(u64::from(burst)) as f64 / (rate * args.time_scale);
+
+    let client = self::client(&conn);
+    sim.reset_stats();
+    let incremental =
+        run_transactions_sync_with(&db, &client, &conn, &settings, SyncOptions::default())
+            .await
+            .unwrap();
+    assert!(incremental.error.is_none(), "{:?}", incremental.error);
+    let inc_calls = calls_of(&sim);
+
+    println!(
+        "
+transactions: a {}-day back-fill, {orders} orders, {listable} transactions listable
+",
+        args.finance_days
+    );
+    println!(
+        "| run | transactions read | windows | API calls | floor calls | wall s | floor s | 429s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| back-fill | {} | {} | {calls} | {pages} (transactions / 100) | {wall:.2} | {floor:.2} | {} |",
+        fill.progress.found, fill.progress.windows_total, fill.throttled
+    );
+    println!(
+        "| incremental, nothing new (48 h overlap) | {} | {} | {inc_calls} | 1 | - | - | {} |",
+        incremental.progress.found, incremental.progress.windows_total, incremental.throttled
     );
 }
 
@@ -474,4 +568,5 @@ async fn main() {
         seed.wall / rows[1].wall
     );
     inventory(&args).await;
+    transactions(&args).await;
 }
