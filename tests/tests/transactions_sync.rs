@@ -493,7 +493,8 @@ const JP: &str = "A1VC38T7YXB528";
 ///   refund commission −0.15, still deferred.
 /// - US order B: shipped 10.10, commission −1.52, deferred.
 /// - JP order C: shipped ¥2980, commission ¥−447, released.
-/// - a US subscription fee −39.99 and a transfer −100.00.
+/// - a US subscription fee −39.99, a fee of −5.00 without a breakdown and a
+///   transfer −100.00.
 fn hand_made() -> Value {
     json!({"payload": {"transactions": [
         tx("A-ship", "Shipment", "DEFERRED_RELEASED", "2026-11-02T18:00:00Z", US, Some("A"), "USD", json!(12.78), vec![
@@ -529,6 +530,8 @@ fn hand_made() -> Value {
         tx("fee", "ServiceFee", "RELEASED", "2026-11-03T12:00:00Z", US, None, "USD", json!(-39.99), vec![
             node("Expenses", "USD", json!(-39.99), vec![node("Subscription", "USD", json!(-39.99), vec![])]),
         ]),
+        // A fee Amazon sent without a breakdown: it counts by its total.
+        tx("bare", "ServiceFee", "RELEASED", "2026-11-03T12:30:00Z", US, None, "USD", json!(-5.00), vec![]),
         tx("payout", "Transfer", "RELEASED", "2026-11-03T13:00:00Z", US, None, "USD", json!(-100.00), vec![
             node("Transfer", "USD", json!(-100.00), vec![]),
         ]),
@@ -578,7 +581,7 @@ async fn per_order_and_per_day_sums_are_exact_in_cents_and_yen() {
     )
     .await
     .unwrap();
-    assert_eq!(outcome.progress.inserted, 6);
+    assert_eq!(outcome.progress.inserted, 7);
 
     let ids = ["A", "B", "C", "Z"].map(str::to_owned);
     let f = views::order_financials(&t.db, &ids).await.unwrap();
@@ -641,9 +644,9 @@ async fn per_order_and_per_day_sums_are_exact_in_cents_and_yen() {
             // Nov 2 (LA): A-ship (10:00), C-ship (12:00), B-ship (23:30).
             "2026-11-02 JPY revenue=2980 fees=-447 refunds=0 net=2533",
             "2026-11-02 USD revenue=30.09 fees=-7.74 refunds=0 net=21.36",
-            // Nov 3 (LA): A-refund (01:00), the fee (04:00); the transfer is not profit.
+            // Nov 3 (LA): A-refund (01:00), the fees (04:00, 04:30); the transfer is not profit.
             "2026-11-03 JPY revenue=0 fees=0 refunds=0 net=0",
-            "2026-11-03 USD revenue=0 fees=-39.39 refunds=-5 net=-44.39",
+            "2026-11-03 USD revenue=0 fees=-44.39 refunds=-5 net=-49.39",
         ]
     );
     let us_only = views::profit_daily(&t.db, d("2026-11-02"), d("2026-11-02"), Some(US))

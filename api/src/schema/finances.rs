@@ -15,6 +15,8 @@ use service::finances::views::{self, CurrencyAmount, Sums, TransactionRow};
 const CURSOR_KIND: &str = "transactions";
 const ISSUES_CURSOR_KIND: &str = "reconciliation";
 const MAX_PAGE: i32 = 200;
+/// At most this many values in one list filter.
+const MAX_FILTER_VALUES: usize = 20;
 
 fn money(a: CurrencyAmount) -> Money {
     Money {
@@ -288,12 +290,20 @@ impl FinancesQuery {
             .map(|c| decode_time_id(CURSOR_KIND, c))
             .transpose()?;
         let f = filter.unwrap_or_default();
-        let clean = |v: Option<Vec<String>>| -> Vec<String> {
-            v.unwrap_or_default()
+        let clean = |name: &str, v: Option<Vec<String>>| -> Result<Vec<String>, ApiError> {
+            let v: Vec<String> = v
+                .unwrap_or_default()
                 .into_iter()
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
-                .collect()
+                .collect();
+            if v.len() > MAX_FILTER_VALUES {
+                return Err(ApiError::BadUserInput(format!(
+                    "{name}: at most {MAX_FILTER_VALUES} values, {} were given",
+                    v.len()
+                )));
+            }
+            Ok(v)
         };
         let filter = views::TransactionFilter {
             posted_from: f.posted_from,
@@ -302,8 +312,8 @@ impl FinancesQuery {
                 .amazon_order_id
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty()),
-            transaction_types: clean(f.transaction_types),
-            statuses: clean(f.statuses),
+            transaction_types: clean("transactionTypes", f.transaction_types)?,
+            statuses: clean("statuses", f.statuses)?,
         };
         let mut rows = views::transactions(db, &filter, after_key, limit).await?;
         let has_next_page = rows.len() as u64 > limit;

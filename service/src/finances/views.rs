@@ -35,7 +35,9 @@ pub struct Sums(BTreeMap<String, Decimal>);
 
 impl Sums {
     fn add(&mut self, currency: &str, amount: Decimal) {
-        *self.0.entry(currency.to_owned()).or_default() += amount;
+        // Saturating: an absurd amount from Amazon must not panic a request.
+        let sum = self.0.entry(currency.to_owned()).or_default();
+        *sum = sum.saturating_add(amount);
     }
 
     /// One amount per currency met (zeros included).
@@ -195,11 +197,12 @@ pub async fn order_financials(
                 Some(BreakdownCategory::Tax) => Some(&mut f.tax),
                 Some(BreakdownCategory::Promotion) => Some(&mut f.promotions),
                 Some(BreakdownCategory::Fee) => {
-                    *fees
+                    let sum = fees
                         .entry(order.clone())
                         .or_default()
                         .entry((kind.clone(), currency.clone()))
-                        .or_default() += amount;
+                        .or_default();
+                    *sum = sum.saturating_add(amount);
                     Some(&mut f.fees)
                 }
                 Some(BreakdownCategory::Refund) => Some(&mut f.refunds),
@@ -303,13 +306,16 @@ pub async fn profit_daily(
             currencies.insert(currency.clone());
             let t = totals.entry((day, currency)).or_default();
             let amount = amount.decimal();
-            match category {
-                Some(BreakdownCategory::Sales) => t[0] += amount,
-                Some(BreakdownCategory::Fee) => t[1] += amount,
-                Some(BreakdownCategory::Refund) => t[2] += amount,
-                _ => {}
+            let slot = match category {
+                Some(BreakdownCategory::Sales) => Some(0),
+                Some(BreakdownCategory::Fee) => Some(1),
+                Some(BreakdownCategory::Refund) => Some(2),
+                _ => None,
+            };
+            if let Some(i) = slot {
+                t[i] = t[i].saturating_add(amount);
             }
-            t[3] += amount;
+            t[3] = t[3].saturating_add(amount);
         }
         from_t = to_t;
     }
@@ -459,7 +465,10 @@ pub async fn reconciliation_issues(
         let expected = item_prices(db, &ids).await?;
         let principal = shipment_principal(db, &ids).await?;
         for (id, marketplace_id, last_update) in orders {
-            let expected_sums = expected.get(&id).cloned().unwrap_or_default();
+            // An order synced without its items has no prices to compare.
+            let Some(expected_sums) = expected.get(&id).cloned() else {
+                continue;
+            };
             let issue = match principal.get(&id) {
                 None if now - last_update > rules.settle_within => {
                     Some((IssueKind::MissingSettlement, Sums::default()))

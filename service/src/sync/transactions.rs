@@ -19,7 +19,8 @@ use super::{SyncConfig, SyncError, SyncOptions};
 use crate::finances::flatten;
 use crate::lease;
 use crate::spapi::{
-    ClientStats, RemoteTransaction, TransactionsApi, TransactionsQuery, finances::MAX_WINDOW_DAYS,
+    ClientStats, RemoteBreakdown, RemoteTransaction, TransactionsApi, TransactionsQuery,
+    finances::MAX_WINDOW_DAYS,
 };
 use chrono::{DateTime, Utc};
 use entity::enums::SyncKind;
@@ -83,9 +84,16 @@ impl Dataset for Transactions<'_> {
         if !self.api.clock_known() {
             self.api.marketplace_participations().await?;
         }
+        let stored = CURSOR.stored(db, &marketplace_ids).await?;
         let watermark = match options.since {
             Some(_) => None,
-            None => CURSOR.stored(db, &marketplace_ids).await?,
+            None => stored,
+        };
+        // A run from `since` moves the watermark only if it read from no later than
+        // it: a re-pull of 30 days after 40 days of failures must not skip the 10.
+        let moves_watermark = match (options.since, stored) {
+            (Some(since), Some(mark)) => since <= mark,
+            _ => true,
         };
         state.scan = Some(match (options.since, watermark) {
             (Some(_), _) => "since",
@@ -146,7 +154,7 @@ impl Dataset for Transactions<'_> {
                     None => break,
                 }
             }
-            if !options.dry_run {
+            if !options.dry_run && moves_watermark {
                 CURSOR.advance(db, &marketplace_ids, to).await?;
             }
             state.progress.windows_done += 1;
@@ -219,51 +227,73 @@ async fn write(
     now: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
     let ids: Vec<String> = writes.iter().map(|t| t.transaction_id.clone()).collect();
-    let rows = writes.iter().map(|t| amazon_transaction::ActiveModel {
-        transaction_id: Set(t.transaction_id.clone()),
-        transaction_type: Set(t.transaction_type.clone()),
-        transaction_status: Set(t.transaction_status.clone()),
-        posted_date: Set(t.posted_date),
-        marketplace_id: Set(t.marketplace_id.clone()),
-        description: Set(t.description.clone()),
-        total_currency: Set(t.total_currency.clone()),
-        total_amount: Set(t.total_amount),
-        raw: Set(t.raw.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    });
-    amazon_transaction::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::column(amazon_transaction::Column::TransactionId)
-                .update_columns([
-                    amazon_transaction::Column::TransactionType,
-                    amazon_transaction::Column::TransactionStatus,
-                    amazon_transaction::Column::PostedDate,
-                    amazon_transaction::Column::MarketplaceId,
-                    amazon_transaction::Column::Description,
-                    amazon_transaction::Column::TotalCurrency,
-                    amazon_transaction::Column::TotalAmount,
-                    amazon_transaction::Column::Raw,
-                    amazon_transaction::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    amazon_transaction_breakdown::Entity::delete_many()
-        .filter(amazon_transaction_breakdown::Column::TransactionId.is_in(ids.clone()))
-        .exec(txn)
-        .await?;
-    amazon_transaction_related::Entity::delete_many()
-        .filter(amazon_transaction_related::Column::TransactionId.is_in(ids))
-        .exec(txn)
-        .await?;
+    let rows: Vec<amazon_transaction::ActiveModel> = writes
+        .iter()
+        .map(|t| amazon_transaction::ActiveModel {
+            transaction_id: Set(t.transaction_id.clone()),
+            transaction_type: Set(t.transaction_type.clone()),
+            transaction_status: Set(t.transaction_status.clone()),
+            posted_date: Set(t.posted_date),
+            marketplace_id: Set(t.marketplace_id.clone()),
+            description: Set(t.description.clone()),
+            total_currency: Set(t.total_currency.clone()),
+            total_amount: Set(t.total_amount),
+            raw: Set(t.raw.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    // Rows carry 11 values each: 500 stay well under SQLite's parameter limit.
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        amazon_transaction::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(amazon_transaction::Column::TransactionId)
+                    .update_columns([
+                        amazon_transaction::Column::TransactionType,
+                        amazon_transaction::Column::TransactionStatus,
+                        amazon_transaction::Column::PostedDate,
+                        amazon_transaction::Column::MarketplaceId,
+                        amazon_transaction::Column::Description,
+                        amazon_transaction::Column::TotalCurrency,
+                        amazon_transaction::Column::TotalAmount,
+                        amazon_transaction::Column::Raw,
+                        amazon_transaction::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        amazon_transaction_breakdown::Entity::delete_many()
+            .filter(amazon_transaction_breakdown::Column::TransactionId.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await?;
+        amazon_transaction_related::Entity::delete_many()
+            .filter(amazon_transaction_related::Column::TransactionId.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await?;
+    }
 
     let mut nodes = Vec::new();
     let mut related = Vec::new();
     for t in writes {
-        for f in flatten(&t.transaction_type, &t.breakdowns) {
+        // A transaction without a breakdown still counts: one leaf of its total,
+        // named by its type.
+        let whole;
+        let tree = if t.breakdowns.is_empty() {
+            whole = [RemoteBreakdown {
+                breakdown_type: t.transaction_type.clone(),
+                amount: t.total_amount,
+                currency: t.total_currency.clone(),
+                breakdowns: Vec::new(),
+            }];
+            &whole[..]
+        } else {
+            &t.breakdowns[..]
+        };
+        for f in flatten(&t.transaction_type, tree) {
             nodes.push(amazon_transaction_breakdown::ActiveModel {
                 transaction_id: Set(t.transaction_id.clone()),
                 position: Set(f.position),
