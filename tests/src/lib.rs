@@ -49,6 +49,43 @@ pub struct TestDb {
     /// Which backend it is on.
     pub backend: Backend,
     _dir: Option<tempfile::TempDir>,
+    /// On PostgreSQL: the cluster's admin URL and this database's name, so that
+    /// dropping the `TestDb` drops the database (a run creates hundreds; kept, they
+    /// filled a CI disk).
+    pg_drop: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.pg_drop.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on: the DROP
+        // goes through a connection of its own on a short-lived thread. `FORCE` ends
+        // what is still connected (this struct's pool, a server or worker under test).
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let admin_db = service::db::open(&admin)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                admin_db
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                admin_db.close().await.map_err(|e| e.to_string())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) | Err(e) = dropped.map_err(|_| "the drop thread panicked".to_owned()) {
+            // Not fatal for the test that is ending: the cluster is thrown away at
+            // the end of the run anyway.
+            eprintln!("note: could not drop a test database: {e}");
+        }
+    }
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -103,6 +140,7 @@ impl TestDb {
             url,
             backend: Backend::Sqlite,
             _dir: Some(dir),
+            pg_drop: None,
         }
     }
 
@@ -132,6 +170,7 @@ impl TestDb {
             url,
             backend: Backend::Postgres,
             _dir: None,
+            pg_drop: Some((admin.to_owned(), name)),
         }
     }
 
