@@ -69,9 +69,7 @@ impl Drop for TestDb {
                 .build()
                 .map_err(|e| e.to_string())?;
             rt.block_on(async {
-                let admin_db = service::db::open(&admin)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let admin_db = service::db::open(&admin).await.map_err(|e| e.to_string())?;
                 admin_db
                     .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                     .await
