@@ -248,6 +248,22 @@ impl Simulator {
                 config.time_scale
             )));
         }
+        for (name, share) in [
+            (
+                "listings_never_applied_share",
+                config.listings_never_applied_share,
+            ),
+            (
+                "listings_accept_then_fail_share",
+                config.listings_accept_then_fail_share,
+            ),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(SimError::Config(format!(
+                    "{name} must be a share between 0 and 1, not {share}"
+                )));
+            }
+        }
         let models = models::Models::load().map_err(SimError::Models)?;
         let port = config.port;
         let live = config.live.clone();

@@ -3,7 +3,9 @@
 //! outside reprices, and the usage plans.
 
 use serde_json::{Value, json};
-use spapi_sim::{SimConfig, SimListing, listing_issue_codes as codes};
+use spapi_sim::{
+    FaultKind, Faults, ScheduledFault, SimConfig, SimListing, listing_issue_codes as codes,
+};
 
 use crate::common::*;
 
@@ -1133,5 +1135,94 @@ async fn the_same_seed_lists_the_same_catalog() {
     assert_ne!(
         strip(a.sim.listings_ground_truth()),
         strip(c.sim.listings_ground_truth())
+    );
+}
+
+#[tokio::test]
+async fn faults_are_keyed_by_the_listings_operation_names() {
+    let env = start(listings_config()).await;
+    let l = listing(&env, US, |_| true);
+    env.sim.set_faults(Faults {
+        schedule: vec![
+            ScheduledFault {
+                operation: "patchListingsItem".into(),
+                fault: FaultKind::InternalError,
+                count: 1,
+            },
+            ScheduledFault {
+                operation: "searchListingsItems".into(),
+                fault: FaultKind::MalformedPage,
+                count: 1,
+            },
+        ],
+        ..Faults::default()
+    });
+    let request = body(&l.product_type, vec![price_patch(US, "USD", json!(5))]);
+    let r = patch(&env, &l.sku, &[("marketplaceIds", US)], &request).await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.error_code(), "InternalFailure");
+    assert!(
+        env.sim.listing_submissions().is_empty(),
+        "a 500 is no submission"
+    );
+    let r = patch(&env, &l.sku, &[("marketplaceIds", US)], &request).await;
+    assert_eq!(r.body["status"], "ACCEPTED");
+
+    let r = env.get(&search_path(&env), &[("marketplaceIds", US)]).await;
+    assert_eq!(r.status, 200);
+    let search = response_validator(LISTINGS, "/listings/2021-08-01/items/{sellerId}", 200, true);
+    assert!(
+        !search.is_valid(&r.body),
+        "a malformed page breaks the model"
+    );
+    assert!(r.body["items"].as_array().unwrap().last().unwrap()["sku"].is_number());
+    let stats = env.sim.stats();
+    assert_eq!(stats.operations["patchListingsItem"].server_errors, 1);
+    assert_eq!(stats.operations["patchListingsItem"].ok, 1);
+    assert_eq!(stats.faults_by_kind["malformed_page"], 1);
+}
+
+#[tokio::test]
+async fn the_transactions_name_the_seller_the_listings_answer_to() {
+    let env = start(SimConfig {
+        seller_id: "A2HANDMADE".into(),
+        ..listings_config()
+    })
+    .await;
+    let tx = &env.sim.transactions_ground_truth()[0];
+    assert_eq!(
+        tx.raw["sellingPartnerMetadata"]["sellingPartnerId"],
+        "A2HANDMADE"
+    );
+    let r = env
+        .get(
+            "/listings/2021-08-01/items/A2HANDMADE",
+            &[("marketplaceIds", US)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = env
+        .get(
+            &format!(
+                "/listings/2021-08-01/items/{}",
+                spapi_sim::DEFAULT_SELLER_ID
+            ),
+            &[("marketplaceIds", US)],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn shares_outside_0_to_1_are_refused_at_start() {
+    let err = spapi_sim::Simulator::start(SimConfig {
+        listings_never_applied_share: f64::NAN,
+        ..listings_config()
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("listings_never_applied_share"),
+        "{err}"
     );
 }
