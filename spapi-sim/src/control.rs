@@ -1,5 +1,5 @@
-//! The control API under `/_sim/` (never on SP-API paths): ground truth, order, inventory and
-//! settlement changes, faults, stats and reset. No access token needed.
+//! The control API under `/_sim/` (never on SP-API paths): ground truth, order, inventory,
+//! settlement and listing changes, faults, stats and reset. No access token needed.
 
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ use crate::clock::iso;
 use crate::data::OrderStatus;
 use crate::faults::Faults;
 use crate::inventory::{SimInventory, StockError};
+use crate::listings::{ListingError, SimListing, SimSubmission};
 use crate::state::Shared;
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -32,6 +33,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/orders/{id}/misprice-settlement", post(misprice))
         .route("/inventory/receive", post(receive))
         .route("/inventory/damage", post(damage))
+        .route("/listings", get(listings))
+        .route("/listings/submissions", get(submissions))
+        .route("/listings/reprice", post(reprice_route))
+        .route("/listings/never-apply", post(never_apply_route))
         .route("/faults", get(get_faults).put(put_faults))
         .route("/stats", get(stats))
         .route("/stats/reset", post(reset_stats))
@@ -304,6 +309,121 @@ async fn damage(State(s): State<Arc<Shared>>, Json(body): Json<UnitsBody>) -> Re
         &body.seller_sku,
         body.units,
     ))
+}
+
+pub(crate) fn listings_ground_truth(shared: &Shared) -> Vec<SimListing> {
+    let now = shared.clock.now();
+    let mut inner = shared.lock();
+    inner.listings.tick(now);
+    inner
+        .listings
+        .records()
+        .map(crate::listings::ListingRec::to_public)
+        .collect()
+}
+
+pub(crate) fn listing_submissions(shared: &Shared) -> Vec<SimSubmission> {
+    let now = shared.clock.now();
+    let mut inner = shared.lock();
+    inner.listings.tick(now);
+    inner.listings.submissions()
+}
+
+fn listing_error(e: ListingError, marketplace_id: &str, sku: &str) -> SimError {
+    match e {
+        ListingError::Unknown => SimError::UnknownListing {
+            marketplace_id: marketplace_id.to_string(),
+            sku: sku.to_string(),
+        },
+        ListingError::Price(message) => SimError::InvalidPrice(message),
+    }
+}
+
+pub(crate) fn reprice(
+    shared: &Shared,
+    marketplace_id: &str,
+    sku: &str,
+    amount: &str,
+) -> Result<SimListing, SimError> {
+    let now = shared.clock.now();
+    shared
+        .lock()
+        .listings
+        .reprice(marketplace_id, sku, amount, now)
+        .map_err(|e| listing_error(e, marketplace_id, sku))
+}
+
+pub(crate) fn never_apply(
+    shared: &Shared,
+    marketplace_id: &str,
+    sku: &str,
+    on: bool,
+) -> Result<(), SimError> {
+    let now = shared.clock.now();
+    let mut inner = shared.lock();
+    // What fell due before now is applied first: "from now on" starts now.
+    inner.listings.tick(now);
+    inner
+        .listings
+        .set_never_apply(marketplace_id, sku, on)
+        .map_err(|e| listing_error(e, marketplace_id, sku))
+}
+
+async fn listings(State(s): State<Arc<Shared>>) -> Response {
+    Json(listings_ground_truth(&s)).into_response()
+}
+
+async fn submissions(State(s): State<Arc<Shared>>) -> Response {
+    Json(listing_submissions(&s)).into_response()
+}
+
+fn listing_answer<T: serde::Serialize>(result: Result<T, SimError>) -> Response {
+    match result {
+        Ok(value) => Json(value).into_response(),
+        Err(e @ SimError::UnknownListing { .. }) => {
+            (StatusCode::NOT_FOUND, Json(json!({"error": e.to_string()}))).into_response()
+        }
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+/// `{"marketplaceId": "ATVPDKIKX0DER", "sku": "BTL-BLK-001", "amount": "17.49"}`
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RepriceBody {
+    marketplace_id: String,
+    sku: String,
+    amount: String,
+}
+
+async fn reprice_route(State(s): State<Arc<Shared>>, Json(body): Json<RepriceBody>) -> Response {
+    listing_answer(
+        reprice(&s, &body.marketplace_id, &body.sku, &body.amount)
+            .map(|listing| json!({"listing": listing})),
+    )
+}
+
+/// `{"marketplaceId": "ATVPDKIKX0DER", "sku": "BTL-BLK-001", "on": true}`
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NeverApplyBody {
+    marketplace_id: String,
+    sku: String,
+    on: bool,
+}
+
+async fn never_apply_route(
+    State(s): State<Arc<Shared>>,
+    Json(body): Json<NeverApplyBody>,
+) -> Response {
+    match never_apply(&s, &body.marketplace_id, &body.sku, body.on) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => listing_answer::<()>(Err(e)),
+    }
 }
 
 async fn get_faults(State(s): State<Arc<Shared>>) -> Response {

@@ -343,6 +343,15 @@ impl OrderRec {
     }
 }
 
+/// One product of the catalog, as the listings read it.
+pub(crate) struct CatalogProduct<'a> {
+    pub sku: &'a str,
+    pub asin: &'a str,
+    pub title: &'a str,
+    /// The price in the US, in cents (other marketplaces: [`local_price_minor`]).
+    pub usd_cents: i64,
+}
+
 struct Product {
     asin: String,
     sku: String,
@@ -405,7 +414,8 @@ pub(crate) fn per_usd(currency: &str) -> f64 {
     }
 }
 
-fn local_price_minor(usd_cents: i64, mp: &Marketplace) -> i64 {
+/// The local price, in minor units, of a product priced `usd_cents` in the US.
+pub(crate) fn local_price_minor(usd_cents: i64, mp: &Marketplace) -> i64 {
     let major = usd_cents as f64 / 100.0 * per_usd(mp.currency);
     if mp.decimals == 0 {
         // 5980-style yen prices.
@@ -459,6 +469,17 @@ impl Generator {
             marketplaces,
             used_ids: HashSet::new(),
         }
+    }
+
+    /// The seller's catalog in generation order (every SKU the orders draw from): what the
+    /// listings are made of. Reading it draws nothing from the orders' RNG.
+    pub fn catalog(&self) -> impl Iterator<Item = CatalogProduct<'_>> {
+        self.catalog.iter().map(|p| CatalogProduct {
+            sku: &p.sku,
+            asin: &p.asin,
+            title: &p.title,
+            usd_cents: p.usd_cents,
+        })
     }
 
     fn pick_marketplace(&mut self) -> &'static Marketplace {

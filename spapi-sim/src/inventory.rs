@@ -471,6 +471,18 @@ impl Inventory {
         self.stock.values()
     }
 
+    /// Whether the SKU has FBA inventory in the marketplace.
+    pub fn has(&self, mp: &'static str, sku: &str) -> bool {
+        self.stock.contains_key(&(mp, sku.to_string()))
+    }
+
+    /// The fulfillable units of a SKU in a marketplace, if it has FBA inventory there.
+    pub fn fulfillable(&self, mp: &'static str, sku: &str) -> Option<i64> {
+        self.stock
+            .get(&(mp, sku.to_string()))
+            .map(|rec| rec.fulfillable)
+    }
+
     /// The summaries of one marketplace, ordered by seller SKU.
     pub fn in_marketplace<'a>(&'a self, mp: &'a str) -> impl Iterator<Item = &'a StockRec> + 'a {
         self.stock

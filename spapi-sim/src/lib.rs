@@ -8,6 +8,9 @@
 //! - FBA Inventory `getInventorySummaries` (stock that follows the AFN orders),
 //! - Finances 2024-06-19 `listTransactions` (shipments, refunds, fees and transfers that follow
 //!   the orders, with settlement anomalies on demand),
+//! - Listings Items 2021-08-01 `searchListingsItems`, `getListingsItem` and `patchListingsItem`
+//!   (the catalog's SKUs listed in each marketplace, MFN or FBA as the inventory says; patches
+//!   are accepted and applied some simulated minutes later, or never, or fail afterwards),
 //! - a control API under `/_sim/`.
 //!
 //! The official models (compiled in from `models/`) are the specification: usage plans,
@@ -23,6 +26,7 @@ mod faults;
 mod finances;
 mod inventory;
 mod limits;
+mod listings;
 mod live;
 pub mod marketplaces;
 mod models;
@@ -43,6 +47,8 @@ pub use data::{Money, OrderStatus, SimItem, SimOrder};
 pub use faults::{FaultKind, Faults, ScheduledFault};
 pub use finances::{SettlementAnomaly, SettlementAnomalyKind, SimTransaction};
 pub use inventory::SimInventory;
+pub use listings::issue_codes as listing_issue_codes;
+pub use listings::{SimListing, SimSubmission};
 pub use ops::inventory::NO_FBA_INVENTORY_MESSAGE;
 pub use paging::UNDECODABLE as NEXT_TOKEN_UNDECODABLE_MESSAGE;
 pub use state::{OpStats, SimStats};
@@ -53,6 +59,8 @@ pub const DEFAULT_CLIENT_ID: &str = "amzn1.application-oa2-client.spapisim000000
 pub const DEFAULT_CLIENT_SECRET: &str = "amzn1.oa2-cs.v1.spapisim-secret";
 /// LWA refresh token accepted by default.
 pub const DEFAULT_REFRESH_TOKEN: &str = "Atzr|spapi-sim-refresh-token";
+/// The seller id ([`SimConfig::seller_id`]) by default.
+pub const DEFAULT_SELLER_ID: &str = "A2SIMSELLER0001";
 
 /// Live mode: orders keep arriving and advancing on the simulated clock.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +141,23 @@ pub struct SimConfig {
     /// The choice has an RNG stream of its own: with 0 (the default) every seed's ledger is as
     /// it was, and with N the other orders' transactions keep their ids.
     pub settlement_anomalies: usize,
+    /// The seller's id (merchant token): the `sellerId` the Listings API answers to (another
+    /// one gets 403) and the `sellingPartnerId` of the transactions.
+    pub seller_id: String,
+    /// Simulated seconds between a patch being accepted and its change going live.
+    pub listings_apply_delay_secs: u64,
+    /// Share (0..=1) of accepted patches that are never applied (drawn from an RNG stream of
+    /// their own).
+    pub listings_never_applied_share: f64,
+    /// Share (0..=1) of accepted patches that end up not applied, with an issue
+    /// ([`listing_issue_codes::NOT_APPLIED`]) on the listing: a preview can pass while the real
+    /// submission fails.
+    pub listings_accept_then_fail_share: f64,
+    /// Live mode: outside price changes (a repricer, an edit in Seller Central) per simulated
+    /// hour, each moving a random listing's price by 1 to 5 percent. (A field of `SimConfig`
+    /// rather than [`LiveConfig`], like `inventory_damage_per_hour`, so that code building a
+    /// `LiveConfig` field by field keeps compiling.)
+    pub reprices_per_hour: f64,
 }
 
 impl Default for SimConfig {
@@ -163,6 +188,11 @@ impl Default for SimConfig {
             finances: true,
             transactions_page_size: 100,
             settlement_anomalies: 0,
+            seller_id: DEFAULT_SELLER_ID.to_string(),
+            listings_apply_delay_secs: 300,
+            listings_never_applied_share: 0.0,
+            listings_accept_then_fail_share: 0.0,
+            reprices_per_hour: 6.0,
         }
     }
 }
@@ -197,6 +227,12 @@ pub enum SimError {
     InvalidUnits(String),
     #[error("cannot change the settlement of order {order_id:?}: {reason}")]
     InvalidSettlementChange { order_id: String, reason: String },
+    #[error(
+        "no listing of SKU {sku:?} in marketplace {marketplace_id} (read /_sim/listings for the SKUs)"
+    )]
+    UnknownListing { marketplace_id: String, sku: String },
+    #[error("invalid price: {0}")]
+    InvalidPrice(String),
 }
 
 /// Starts simulators.
@@ -211,6 +247,22 @@ impl Simulator {
                 "time_scale must be a positive number, not {}",
                 config.time_scale
             )));
+        }
+        for (name, share) in [
+            (
+                "listings_never_applied_share",
+                config.listings_never_applied_share,
+            ),
+            (
+                "listings_accept_then_fail_share",
+                config.listings_accept_then_fail_share,
+            ),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(SimError::Config(format!(
+                    "{name} must be a share between 0 and 1, not {share}"
+                )));
+            }
         }
         let models = models::Models::load().map_err(SimError::Models)?;
         let port = config.port;
@@ -396,6 +448,31 @@ impl SimHandle {
         control::settlement_anomalies(&self.shared)
     }
 
+    /// Every listing as it stands now (submissions that are due applied), ordered by
+    /// (marketplace id, SKU).
+    pub fn listings_ground_truth(&self) -> Vec<SimListing> {
+        control::listings_ground_truth(&self.shared)
+    }
+
+    /// An outside price change now, as a repricer or an edit in Seller Central would make:
+    /// the listing's price becomes `amount` (a decimal in the currency's precision, `"17.49"`,
+    /// `"5480"`) and its lastUpdatedDate now.
+    pub fn reprice(&self, marketplace_id: &str, sku: &str, amount: &str) -> Result<(), SimError> {
+        control::reprice(&self.shared, marketplace_id, sku, amount).map(|_| ())
+    }
+
+    /// From now on, accepted submissions for this listing are not applied when they fall due
+    /// (those already pending too); `on = false` lets later ones apply again.
+    pub fn never_apply(&self, marketplace_id: &str, sku: &str, on: bool) -> Result<(), SimError> {
+        control::never_apply(&self.shared, marketplace_id, sku, on)
+    }
+
+    /// Every patchListingsItem submission (every patch answered with a submission: ACCEPTED,
+    /// INVALID or VALID, previews included), in arrival order.
+    pub fn listing_submissions(&self) -> Vec<SimSubmission> {
+        control::listing_submissions(&self.shared)
+    }
+
     /// Waits (on the simulated clock) until every order's last update is older than
     /// `lag`, so that a client, which may not ask for anything newer than two minutes
     /// before now, can see all of them. Tests and benchmarks call it before a sync
@@ -419,9 +496,9 @@ impl SimHandle {
         self.shared.reset_stats();
     }
 
-    /// Back to the state right after start (orders and inventory regenerated, tokens and
-    /// NextTokens forgotten, buckets full, configured faults, counters zero). The clock keeps
-    /// running.
+    /// Back to the state right after start (orders, inventory, ledger and listings regenerated,
+    /// submissions, tokens, NextTokens and pageTokens forgotten, buckets full, configured
+    /// faults, counters zero). The clock keeps running.
     pub fn reset(&self) {
         self.shared.reset_all();
     }

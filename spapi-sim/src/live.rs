@@ -1,5 +1,6 @@
 //! Live mode: new orders arrive and existing ones advance, at rates per simulated hour; the FBA
-//! inventory follows them, and now and then a unit becomes unfulfillable.
+//! inventory follows them, and now and then a unit becomes unfulfillable; now and then an
+//! outside repricer (or an edit in Seller Central) changes a listing's price.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use crate::state::Shared;
 pub(crate) async fn run(shared: Arc<Shared>, live: LiveConfig, shutdown: CancellationToken) {
     let mut last = shared.clock.sim_secs();
     let (mut new_due, mut update_due, mut damage_due) = (0.0_f64, 0.0_f64, 0.0_f64);
+    let mut reprice_due = 0.0_f64;
     let tick = live.tick.max(std::time::Duration::from_millis(10));
     loop {
         tokio::select! {
@@ -24,6 +26,7 @@ pub(crate) async fn run(shared: Arc<Shared>, live: LiveConfig, shutdown: Cancell
         new_due += live.orders_per_hour * hours;
         update_due += live.updates_per_hour * hours;
         damage_due += shared.config.inventory_damage_per_hour * hours;
+        reprice_due += shared.config.reprices_per_hour * hours;
         let now = shared.clock.now();
         let mut inner = shared.lock();
         while new_due >= 1.0 {
@@ -62,6 +65,11 @@ pub(crate) async fn run(shared: Arc<Shared>, live: LiveConfig, shutdown: Cancell
         while damage_due >= 1.0 {
             damage_due -= 1.0;
             inner.inventory.random_damage(now);
+        }
+        // The listings' own RNG, likewise.
+        while reprice_due >= 1.0 {
+            reprice_due -= 1.0;
+            inner.listings.random_reprice(now);
         }
     }
 }

@@ -47,6 +47,12 @@ struct Args {
     /// off, for a settlement reconciliation to find (listed at /_sim/settlement-anomalies).
     #[arg(long, default_value_t = 0)]
     settlement_anomalies: usize,
+    /// The seller id the Listings API answers to (the `sellerId` path parameter).
+    #[arg(long, env = "SPAPI_SIM_SELLER_ID", default_value = spapi_sim::DEFAULT_SELLER_ID)]
+    seller_id: String,
+    /// Simulated seconds between an accepted listings patch and its change going live.
+    #[arg(long, default_value_t = 300)]
+    listings_apply_delay_secs: u64,
 }
 
 #[tokio::main]
@@ -75,6 +81,8 @@ async fn main() -> anyhow::Result<()> {
         }),
         fba_inventory: !args.no_fba,
         settlement_anomalies: args.settlement_anomalies,
+        seller_id: args.seller_id,
+        listings_apply_delay_secs: args.listings_apply_delay_secs,
         ..SimConfig::default()
     };
     let sim = Simulator::start(config)
@@ -87,13 +95,14 @@ async fn main() -> anyhow::Result<()> {
     println!("  client_id       : {}", cfg.client_id);
     println!("  client_secret   : {}", cfg.client_secret);
     println!("  refresh_token   : {}", cfg.refresh_token);
+    println!("  seller id       : {}", cfg.seller_id);
     println!("  marketplaces    : {}", cfg.marketplaces.join(","));
     println!(
         "  orders / seed   : {} / {}  time scale x{}",
         cfg.orders, cfg.seed, cfg.time_scale
     );
     println!(
-        "  control API     : {}/_sim/ (ground-truth, inventory, transactions, settlement-anomalies, stats, faults, reset)",
+        "  control API     : {}/_sim/ (ground-truth, inventory, transactions, settlement-anomalies, listings, stats, faults, reset)",
         sim.base_url()
     );
     tokio::signal::ctrl_c()

@@ -11,6 +11,7 @@ const ORDERS_2026: &str = include_str!("../models/orders_2026-01-01.json");
 const SELLERS: &str = include_str!("../models/sellers.json");
 const FBA_INVENTORY: &str = include_str!("../models/fbaInventory.json");
 const FINANCES: &str = include_str!("../models/finances_2024-06-19.json");
+const LISTINGS: &str = include_str!("../models/listingsItems_2021-08-01.json");
 
 /// The operations the simulator serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,10 +24,13 @@ pub enum Op {
     GetMarketplaceParticipations,
     GetInventorySummaries,
     ListTransactions,
+    SearchListingsItems,
+    GetListingsItem,
+    PatchListingsItem,
 }
 
 impl Op {
-    pub const ALL: [Op; 8] = [
+    pub const ALL: [Op; 11] = [
         Op::GetOrders,
         Op::GetOrder,
         Op::GetOrderItems,
@@ -35,6 +39,9 @@ impl Op {
         Op::GetMarketplaceParticipations,
         Op::GetInventorySummaries,
         Op::ListTransactions,
+        Op::SearchListingsItems,
+        Op::GetListingsItem,
+        Op::PatchListingsItem,
     ];
 
     /// The key used in stats, faults and rate overrides: the model's operationId, with the
@@ -49,6 +56,9 @@ impl Op {
             Op::GetMarketplaceParticipations => "getMarketplaceParticipations",
             Op::GetInventorySummaries => "getInventorySummaries",
             Op::ListTransactions => "listTransactions",
+            Op::SearchListingsItems => "searchListingsItems",
+            Op::GetListingsItem => "getListingsItem",
+            Op::PatchListingsItem => "patchListingsItem",
         }
     }
 
@@ -64,6 +74,17 @@ impl Op {
             }
             Op::GetInventorySummaries => ("fbaInventory", "/fba/inventory/v1/summaries", "get"),
             Op::ListTransactions => ("finances", "/finances/2024-06-19/transactions", "get"),
+            Op::SearchListingsItems => ("listings", "/listings/2021-08-01/items/{sellerId}", "get"),
+            Op::GetListingsItem => (
+                "listings",
+                "/listings/2021-08-01/items/{sellerId}/{sku}",
+                "get",
+            ),
+            Op::PatchListingsItem => (
+                "listings",
+                "/listings/2021-08-01/items/{sellerId}/{sku}",
+                "patch",
+            ),
         }
     }
 }
@@ -100,6 +121,7 @@ impl Models {
             ("sellers", SELLERS),
             ("fbaInventory", FBA_INVENTORY),
             ("finances", FINANCES),
+            ("listings", LISTINGS),
         ]
         .into_iter()
         .map(|(k, text)| {
@@ -179,7 +201,9 @@ impl Models {
 
 /// Reads `| 0.0167 | 20 |` from the "Usage Plan" table of an operation's description. The
 /// orders and sellers models write the heading `**Usage Plan:**`, fbaInventory `Usage Plan:`,
-/// finances 2024-06-19 `**Usage plan:**` (so the heading is matched in any case).
+/// finances 2024-06-19 `**Usage plan:**` (so the heading is matched in any case). The listings
+/// model puts a header row (`| Rate (requests per second) | Burst |`) and a rule above the
+/// numbers; neither parses as a number, so the first numeric row is the plan.
 fn usage_plan(description: &str) -> Option<(f64, u32)> {
     let heading = "usage plan:";
     let at = description.to_ascii_lowercase().find(heading)?;
@@ -214,5 +238,19 @@ mod tests {
         assert_eq!(plan(Op::GetMarketplaceParticipations), (0.016, 15));
         assert_eq!(plan(Op::GetInventorySummaries), (2.0, 2));
         assert_eq!(plan(Op::ListTransactions), (0.5, 10));
+        assert_eq!(plan(Op::SearchListingsItems), (5.0, 5));
+        assert_eq!(plan(Op::GetListingsItem), (5.0, 10));
+        assert_eq!(plan(Op::PatchListingsItem), (5.0, 5));
+    }
+
+    #[test]
+    fn listings_rate_limit_headers_follow_the_model() {
+        let m = Models::load().unwrap();
+        let mut codes = m.ops[&Op::GetListingsItem].rate_limit_codes.clone();
+        codes.sort_unstable();
+        assert_eq!(codes, [200, 400, 404]);
+        let mut codes = m.ops[&Op::PatchListingsItem].rate_limit_codes.clone();
+        codes.sort_unstable();
+        assert_eq!(codes, [200, 400]);
     }
 }

@@ -55,6 +55,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/fba/inventory/v1/summaries", get(get_inventory_summaries))
         .route("/finances/2024-06-19/transactions", get(list_transactions))
+        .route(
+            "/listings/2021-08-01/items/{sellerId}",
+            get(search_listings_items),
+        )
+        .route(
+            "/listings/2021-08-01/items/{sellerId}/{sku}",
+            get(get_listings_item).patch(patch_listings_item),
+        )
         .nest("/_sim", crate::control::routes())
         .fallback(not_found)
         .with_state(shared)
@@ -158,6 +166,47 @@ async fn list_transactions(
     let query = Query::parse(q.as_deref());
     sp_call(&s, Op::ListTransactions, &headers, |sh, inner, now| {
         ops::finances::list_transactions(sh, inner, now, &query)
+    })
+    .await
+}
+
+async fn search_listings_items(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(seller_id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let query = Query::parse(q.as_deref());
+    sp_call(&s, Op::SearchListingsItems, &headers, |sh, inner, now| {
+        ops::listings::search_listings_items(sh, inner, now, &seller_id, &query)
+    })
+    .await
+}
+
+/// The SKU arrives percent-decoded (`%2F` is a `/` of the SKU, `%20` a space).
+async fn get_listings_item(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path((seller_id, sku)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let query = Query::parse(q.as_deref());
+    sp_call(&s, Op::GetListingsItem, &headers, |sh, inner, now| {
+        ops::listings::get_listings_item(sh, inner, now, &seller_id, &sku, &query)
+    })
+    .await
+}
+
+async fn patch_listings_item(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path((seller_id, sku)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let query = Query::parse(q.as_deref());
+    sp_call(&s, Op::PatchListingsItem, &headers, |sh, inner, now| {
+        ops::listings::patch_listings_item(sh, inner, now, &seller_id, &sku, &query, &body)
     })
     .await
 }
@@ -339,13 +388,15 @@ where
 }
 
 /// Breaks the model in a well-formed listing page: the last order (inventory summary,
-/// transaction) loses its last-update (posted) time and its id (seller SKU) becomes a number. Other bodies get a
-/// number where an object was.
+/// transaction, listings item) loses its last-update (posted) time and its id (seller SKU)
+/// becomes a number. Other bodies get a number where an object was (a listings item or a
+/// submission: its `sku`).
 fn malform(body: &mut Value) {
     let path = [
         "/payload/Orders",
         "/payload/inventorySummaries",
         "/payload/transactions",
+        "/items",
     ]
     .into_iter()
     .find(|p| body.pointer(p).is_some())
@@ -358,7 +409,21 @@ fn malform(body: &mut Value) {
         for field in ["LastUpdateDate", "lastUpdatedTime", "postedDate"] {
             last.remove(field);
         }
-        for field in ["AmazonOrderId", "orderId", "sellerSku", "transactionId"] {
+        if let Some(summary) = last
+            .get_mut("summaries")
+            .and_then(Value::as_array_mut)
+            .and_then(|s| s.first_mut())
+            .and_then(Value::as_object_mut)
+        {
+            summary.remove("lastUpdatedDate");
+        }
+        for field in [
+            "AmazonOrderId",
+            "orderId",
+            "sellerSku",
+            "transactionId",
+            "sku",
+        ] {
             if last.contains_key(field) {
                 last.insert(field.to_owned(), Value::from(12345));
             }
@@ -367,6 +432,9 @@ fn malform(body: &mut Value) {
     }
     if let Some(payload) = body.get_mut("payload") {
         *payload = Value::from(42);
+    } else if let Some(sku) = body.get_mut("sku") {
+        // A listings item or a submission response.
+        *sku = Value::from(12345);
     }
 }
 

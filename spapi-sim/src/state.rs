@@ -1,5 +1,5 @@
-//! The simulator's shared state: orders, FBA inventory, issued tokens, NextTokens, buckets,
-//! stats, faults.
+//! The simulator's shared state: orders, FBA inventory, transactions, listings, issued tokens,
+//! NextTokens, buckets, stats, faults.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -17,6 +17,7 @@ use crate::finances::{Ledger, TransactionsQuery};
 use crate::inventory::Inventory;
 use crate::inventory::SummariesQuery;
 use crate::limits::Bucket;
+use crate::listings::{Listings, ListingsSettings, SearchQuery};
 use crate::marketplaces::Marketplace;
 use crate::models::{Models, Op};
 use crate::paging::PageTable;
@@ -49,7 +50,8 @@ pub struct OpStats {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimStats {
     /// Keyed by operation name (`getOrders`, `getOrder`, `getOrderItems`, `searchOrders`,
-    /// `getOrder2026`, `getMarketplaceParticipations`, `getInventorySummaries`, `listTransactions`).
+    /// `getOrder2026`, `getMarketplaceParticipations`, `getInventorySummaries`, `listTransactions`,
+    /// `searchListingsItems`, `getListingsItem`, `patchListingsItem`).
     pub operations: BTreeMap<String, OpStats>,
     /// Requests to `/auth/o2/token`, and how many of them issued an access token.
     pub token_requests: u64,
@@ -143,6 +145,10 @@ pub(crate) struct Inner {
     pub inventory_pages: PageTable<SummariesQuery>,
     /// listTransactions nextTokens, in a table of their own under a key of their own.
     pub transaction_pages: PageTable<TransactionsQuery>,
+    /// The seller's listings and the patches submitted to them; not tied to the orders.
+    pub listings: Listings,
+    /// searchListingsItems pageTokens, in a table of their own under a key of their own.
+    pub listing_pages: PageTable<SearchQuery>,
     pub buckets: HashMap<Op, Bucket>,
     pub stats: HashMap<Op, OpStats>,
     pub faults: FaultState,
@@ -227,7 +233,7 @@ impl Shared {
             &orders,
             now,
         );
-        let ledger = Ledger::build(
+        let mut ledger = Ledger::build(
             config.finances,
             config.seed,
             config.days,
@@ -236,12 +242,30 @@ impl Shared {
             &orders,
             now,
         );
+        // One seller: the transactions' sellingPartnerId is the sellerId the listings answer
+        // to. (The ledger still draws its generated id, so its RNG stream is unchanged.)
+        ledger.seller_id.clone_from(&config.seller_id);
+        let listings = Listings::build(
+            config.seed,
+            ListingsSettings {
+                apply_delay_secs: config.listings_apply_delay_secs,
+                never_applied_share: config.listings_never_applied_share,
+                accept_then_fail_share: config.listings_accept_then_fail_share,
+            },
+            generator.catalog(),
+            marketplaces,
+            |mp, sku| inventory.has(mp, sku),
+            config.days,
+            now,
+        );
         let rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x005E_ED0F_5AA5);
         let pages = PageTable::new(page_key);
         let mut inventory_key = page_key;
         inventory_key.iter_mut().for_each(|b| *b ^= 0x5A);
         let mut transactions_key = page_key;
         transactions_key.iter_mut().for_each(|b| *b ^= 0xA5);
+        let mut listings_key = page_key;
+        listings_key.iter_mut().for_each(|b| *b ^= 0x3C);
         let mut inner = Inner {
             orders,
             generator,
@@ -249,6 +273,8 @@ impl Shared {
             inventory_pages: PageTable::new(inventory_key),
             ledger,
             transaction_pages: PageTable::new(transactions_key),
+            listings,
+            listing_pages: PageTable::new(listings_key),
             access_tokens: HashMap::new(),
             token_requests: 0,
             tokens_issued: 0,

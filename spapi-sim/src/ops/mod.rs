@@ -2,6 +2,7 @@
 
 pub(crate) mod finances;
 pub(crate) mod inventory;
+pub(crate) mod listings;
 pub(crate) mod sellers;
 pub(crate) mod v0;
 pub(crate) mod v2026;

@@ -13,6 +13,7 @@ mod faults;
 mod generator;
 mod inventory;
 mod limits;
+mod listings;
 mod lwa;
 mod paging;
 mod sandbox;
