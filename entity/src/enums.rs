@@ -76,6 +76,9 @@ pub enum SyncKind {
     /// Financial transactions (Finances 2024-06-19).
     #[sea_orm(string_value = "transactions")]
     Transactions,
+    /// The seller's listings (Listings Items 2021-08-01).
+    #[sea_orm(string_value = "listings")]
+    Listings,
 }
 
 impl SyncKind {
@@ -86,6 +89,7 @@ impl SyncKind {
             Self::Orders => "orders",
             Self::Inventory => "inventory",
             Self::Transactions => "transactions",
+            Self::Listings => "listings",
         }
     }
 }
@@ -314,5 +318,53 @@ mod tests {
         let s = OrderStatus::parse("ON_HOLD_FOR_REVIEW");
         assert_eq!(s, OrderStatus::Other("ON_HOLD_FOR_REVIEW".to_owned()));
         assert_eq!(s.as_str(), "ON_HOLD_FOR_REVIEW");
+    }
+}
+
+/// Where a queued listing change stands (`listing_change.state`), stored as
+/// GraphQL spells it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ListingChangeState {
+    /// Queued; not checked or sent yet.
+    #[sea_orm(string_value = "QUEUED")]
+    Queued,
+    /// A dry run (Amazon's `VALIDATION_PREVIEW`) found nothing wrong; nothing was changed.
+    #[sea_orm(string_value = "VALIDATED")]
+    Validated,
+    /// The live price moved since it was queued (a repricer, Seller Central): it waits
+    /// for the owner to override or cancel it.
+    #[sea_orm(string_value = "CONFLICT")]
+    Conflict,
+    /// Sent and accepted by Amazon; waiting for it to show on the listing.
+    #[sea_orm(string_value = "SUBMITTED")]
+    Submitted,
+    /// Two-phase: the new price is live; the quantity follows.
+    #[sea_orm(string_value = "PRICE_LIVE")]
+    PriceLive,
+    /// Everything it asked for is live on Amazon.
+    #[sea_orm(string_value = "DONE")]
+    Done,
+    /// Accepted, but not live on Amazon before the deadline.
+    #[sea_orm(string_value = "NOT_APPLIED")]
+    NotApplied,
+    /// Refused by a check or by Amazon (see its issues).
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+    /// Cancelled by the owner.
+    #[sea_orm(string_value = "CANCELED")]
+    Canceled,
+}
+
+impl ListingChangeState {
+    /// Whether nothing more happens to it.
+    #[must_use]
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Done | Self::NotApplied | Self::Failed | Self::Canceled
+        )
     }
 }

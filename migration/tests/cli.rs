@@ -27,13 +27,13 @@ fn up_down_status_and_fresh_report_what_is_applied() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/m.sqlite?mode=rwc", dir.path().display());
 
-    assert!(migration(&url, &["status"]).ends_with("0 applied, 22 pending\n"));
-    assert!(migration(&url, &["up"]).ends_with("22 applied, 0 pending\n"));
+    assert!(migration(&url, &["status"]).ends_with("0 applied, 23 pending\n"));
+    assert!(migration(&url, &["up"]).ends_with("23 applied, 0 pending\n"));
     let down = migration(&url, &["down", "-n", "2"]);
     assert!(
-        down.contains("pending  m0021_order_status_one_spelling"),
+        down.contains("pending  m0022_amazon_transactions"),
         "{down}"
     );
-    assert!(down.ends_with("20 applied, 2 pending\n"), "{down}");
-    assert!(migration(&url, &["fresh"]).ends_with("22 applied, 0 pending\n"));
+    assert!(down.ends_with("21 applied, 2 pending\n"), "{down}");
+    assert!(migration(&url, &["fresh"]).ends_with("23 applied, 0 pending\n"));
 }

@@ -21,6 +21,12 @@ pub const INVENTORY_SYNC: &str = "inventory_sync";
 /// The lease of the transactions sync (the Finances quota is its own too).
 pub const TRANSACTIONS_SYNC: &str = "transactions_sync";
 
+/// The listings catalog sync.
+pub const LISTINGS_SYNC: &str = "listings_sync";
+
+/// The push of listing changes (one pass at a time moves the queue).
+pub const LISTINGS_PUSH: &str = "listings_push";
+
 /// Why the lease is not ours.
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {

@@ -10,6 +10,7 @@ pub mod db;
 pub mod finances;
 pub mod inventory;
 pub mod lease;
+pub mod listings;
 pub mod monitor;
 pub mod orders;
 pub mod ping;

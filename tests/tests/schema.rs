@@ -23,16 +23,19 @@ use sea_orm::{
 };
 use serde_json::json;
 
-const APP_TABLES: [&str; 16] = [
+const APP_TABLES: [&str; 19] = [
     "alerts",
     "amazon_connection",
     "amazon_credential",
+    "amazon_listing",
     "amazon_order",
     "amazon_order_item",
     "amazon_transaction",
     "amazon_transaction_breakdown",
     "amazon_transaction_related",
     "fba_inventory",
+    "listing_change",
+    "listing_change_history",
     "marketplaces",
     "order_items",
     "orders",
@@ -64,7 +67,7 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         Migrator::get_applied_migrations(&t.db).await.unwrap().len(),
-        22
+        23
     );
 
     Migrator::down(&t.db, None).await.unwrap();
@@ -82,7 +85,7 @@ async fn migrations_go_up_down_and_up_again() {
 #[tokio::test]
 async fn each_migration_can_be_reverted_and_reapplied_in_turn() {
     let t = TestDb::empty().await;
-    for step in 1..=18 {
+    for step in 1..=Migrator::migrations().len() {
         Migrator::up(&t.db, Some(1)).await.unwrap();
         let tables = t.tables().await;
         Migrator::down(&t.db, Some(1))
@@ -136,8 +139,8 @@ async fn marketplace_currency_is_nullable_after_phase_11_and_restored_by_its_dow
     .insert(&t.db)
     .await
     .unwrap();
-    // Revert 0022 to 0011: the NOT NULL comes back without losing the row.
-    Migrator::down(&t.db, Some(12)).await.unwrap();
+    // Revert 0023 to 0011: the NOT NULL comes back without losing the row.
+    Migrator::down(&t.db, Some(13)).await.unwrap();
     let currency = t
         .strings("SELECT currency FROM marketplaces WHERE marketplace_id = 'TESTMARKET'")
         .await;
@@ -191,7 +194,7 @@ async fn phase_19_keeps_the_orders_watermarks_and_run_counts_and_its_down_restor
         (7, 4, 2, 1)
     );
 
-    Migrator::down(&t.db, Some(4)).await.unwrap();
+    Migrator::down(&t.db, Some(5)).await.unwrap();
     assert_eq!(
         t.strings("SELECT api_version FROM sync_watermark WHERE marketplace_id = 'ATVPDKIKX0DER'")
             .await,
@@ -685,6 +688,18 @@ async fn every_entity_has_exactly_the_columns_and_nullability_of_its_table() {
             "amazon_transaction_related",
             entity_columns::<entity::amazon_transaction_related::Entity>(),
         ),
+        (
+            "amazon_listing",
+            entity_columns::<entity::amazon_listing::Entity>(),
+        ),
+        (
+            "listing_change",
+            entity_columns::<entity::listing_change::Entity>(),
+        ),
+        (
+            "listing_change_history",
+            entity_columns::<entity::listing_change_history::Entity>(),
+        ),
     ];
     assert_eq!(
         checks.len(),
@@ -865,5 +880,92 @@ async fn every_entity_round_trips_a_fully_populated_row() {
             .await
             .unwrap(),
         Some(lease)
+    );
+
+    let listing = entity::amazon_listing::ActiveModel {
+        marketplace_id: Set("A1VC38T7YXB528".into()),
+        seller_sku: Set("MUG 01/blue".into()),
+        asin: Set(Some("B0SIM00001".into())),
+        product_type: Set(Some("KITCHEN".into())),
+        title: Set(Some("Mug".into())),
+        buyable: Set(true),
+        discoverable: Set(true),
+        fulfillment_channel: Set(Some("MFN".into())),
+        price_currency: Set(Some("JPY".into())),
+        price_amount: Set(Some(amount("1980"))),
+        quantity: Set(Some(7)),
+        issues: Set(json!([{"code": "18027", "severity": "WARNING", "message": "m"}])),
+        created_date: Set(Some(at(300))),
+        last_updated_time: Set(Some(at(301))),
+        raw: Set(json!({"sku": "MUG 01/blue"})),
+        seen_at: Set(at(302)),
+        gone_at: Set(Some(at(303))),
+        created_at: Set(at(304)),
+        updated_at: Set(at(305)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        entity::amazon_listing::Entity::find_by_id(listing.id)
+            .one(db)
+            .await
+            .unwrap(),
+        Some(listing)
+    );
+
+    let change = entity::listing_change::ActiveModel {
+        marketplace_id: Set("ATVPDKIKX0DER".into()),
+        seller_sku: Set("MUG".into()),
+        desired_currency: Set(Some("USD".into())),
+        desired_price: Set(Some(amount("19.90"))),
+        desired_quantity: Set(Some(3)),
+        price_when_queued: Set(Some(amount("18.00"))),
+        quantity_when_queued: Set(Some(1)),
+        live_price: Set(Some(amount("18.50"))),
+        live_quantity: Set(Some(2)),
+        state: Set(entity::enums::ListingChangeState::PriceLive),
+        two_phase: Set(false),
+        phase: Set(Some("QUANTITY".into())),
+        price_submission_id: Set(Some("s1".into())),
+        quantity_submission_id: Set(Some("s2".into())),
+        issues: Set(json!([])),
+        attempts: Set(2),
+        submit_requested_at: Set(Some(at(400))),
+        sent_at: Set(Some(at(401))),
+        deadline_at: Set(Some(at(402))),
+        queued_by: Set(Some("owner@shop.example".into())),
+        created_at: Set(at(403)),
+        updated_at: Set(at(404)),
+        finished_at: Set(Some(at(405))),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        entity::listing_change::Entity::find_by_id(change.id)
+            .one(db)
+            .await
+            .unwrap(),
+        Some(change.clone())
+    );
+    let h = entity::listing_change_history::ActiveModel {
+        change_id: Set(change.id),
+        state: Set(entity::enums::ListingChangeState::NotApplied),
+        at: Set(at(406)),
+        note: Set(Some("did not show".into())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        entity::listing_change_history::Entity::find_by_id(h.id)
+            .one(db)
+            .await
+            .unwrap(),
+        Some(h)
     );
 }

@@ -67,6 +67,9 @@ pub enum SyncKind {
     /// Financial transactions.
     #[graphql(name = "TRANSACTIONS")]
     Transactions,
+    /// The listings catalog.
+    #[graphql(name = "LISTINGS")]
+    Listings,
 }
 
 impl From<enums::SyncKind> for SyncKind {
@@ -75,6 +78,7 @@ impl From<enums::SyncKind> for SyncKind {
             enums::SyncKind::Orders => Self::Orders,
             enums::SyncKind::Inventory => Self::Inventory,
             enums::SyncKind::Transactions => Self::Transactions,
+            enums::SyncKind::Listings => Self::Listings,
         }
     }
 }

@@ -295,12 +295,25 @@ impl SpApiClient {
         }
     }
 
-    #[tracing::instrument(skip(self, query), fields(operation = op.name()))]
     pub(super) async fn call(
         &self,
         op: Operation,
         path: &str,
         query: &[(&str, String)],
+    ) -> Result<Answer, SpApiError> {
+        self.send(op, path, query, None).await
+    }
+
+    /// One operation, with a JSON body when `body` is given. A retried request is
+    /// sent again as it was: the operations with a body set absolute values
+    /// (a price, a quantity), so a second copy changes nothing more.
+    #[tracing::instrument(skip(self, query, body), fields(operation = op.name()))]
+    pub(super) async fn send(
+        &self,
+        op: Operation,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&[u8]>,
     ) -> Result<Answer, SpApiError> {
         let url = format!("{}{path}", self.config.endpoint.trim_end_matches('/'));
         let method = reqwest::Method::from_bytes(op.spec().method.as_bytes())
@@ -326,13 +339,17 @@ impl SpApiClient {
                 *s.calls.entry(op.name()).or_default() += 1;
                 s.limiter_wait_ms += u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
             });
-            let sent = self
+            let mut request = self
                 .http
                 .request(method.clone(), &url)
                 .query(query)
-                .header("x-amz-access-token", token.expose_secret())
-                .send()
-                .await;
+                .header("x-amz-access-token", token.expose_secret());
+            if let Some(body) = body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.to_vec());
+            }
+            let sent = request.send().await;
             let failure = match sent {
                 Err(e) => {
                     if e.is_timeout() {

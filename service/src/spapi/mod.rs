@@ -9,6 +9,7 @@ pub mod client;
 pub mod finances;
 pub mod inventory;
 pub mod limits;
+pub mod listings;
 pub mod lwa;
 pub mod model;
 
@@ -23,6 +24,10 @@ pub use finances::{
     RemoteBreakdown, RemoteTransaction, TransactionsApi, TransactionsPage, TransactionsQuery,
 };
 pub use inventory::{InventoryApi, InventoryPage, InventoryQuery, RemoteInventory};
+pub use listings::{
+    ListingPatch, ListingsApi, ListingsPage, ListingsQuery, RemoteListing, Submission,
+    SubmissionStatus,
+};
 
 /// The operations this product calls. What each one is (its model's operationId,
 /// method, path, API family and usage plan) is one row of [`OPERATIONS`]; adding an
@@ -41,6 +46,12 @@ pub enum Operation {
     GetInventorySummaries,
     /// Finances 2024-06-19 `listTransactions`.
     ListTransactions,
+    /// Listings Items 2021-08-01 `searchListingsItems`.
+    SearchListingsItems,
+    /// Listings Items 2021-08-01 `getListingsItem`.
+    GetListingsItem,
+    /// Listings Items 2021-08-01 `patchListingsItem`.
+    PatchListingsItem,
 }
 
 /// One operation as its API model describes it.
@@ -61,7 +72,7 @@ pub struct OperationSpec {
 }
 
 /// Every operation this product calls, from the models in `spapi-sim/models`.
-pub const OPERATIONS: [OperationSpec; 6] = [
+pub const OPERATIONS: [OperationSpec; 9] = [
     OperationSpec {
         operation: Operation::GetOrders,
         name: "getOrders",
@@ -110,17 +121,44 @@ pub const OPERATIONS: [OperationSpec; 6] = [
         family: "Finances 2024-06-19",
         plan: (0.5, 10),
     },
+    OperationSpec {
+        operation: Operation::SearchListingsItems,
+        name: "searchListingsItems",
+        method: "GET",
+        path: "/listings/2021-08-01/items/{sellerId}",
+        family: "Listings Items 2021-08-01",
+        plan: (5.0, 5),
+    },
+    OperationSpec {
+        operation: Operation::GetListingsItem,
+        name: "getListingsItem",
+        method: "GET",
+        path: "/listings/2021-08-01/items/{sellerId}/{sku}",
+        family: "Listings Items 2021-08-01",
+        plan: (5.0, 10),
+    },
+    OperationSpec {
+        operation: Operation::PatchListingsItem,
+        name: "patchListingsItem",
+        method: "PATCH",
+        path: "/listings/2021-08-01/items/{sellerId}/{sku}",
+        family: "Listings Items 2021-08-01",
+        plan: (5.0, 5),
+    },
 ];
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 9] = [
         Self::GetOrders,
         Self::GetOrderItems,
         Self::SearchOrders,
         Self::GetMarketplaceParticipations,
         Self::GetInventorySummaries,
         Self::ListTransactions,
+        Self::SearchListingsItems,
+        Self::GetListingsItem,
+        Self::PatchListingsItem,
     ];
 
     /// Its row of [`OPERATIONS`].

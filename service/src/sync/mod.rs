@@ -4,12 +4,13 @@
 //! [`runner`] holds what every dataset shares (the lease, the `sync_runs` row, the
 //! typed run record); [`cursor`] the watermarks; [`windows`] the window planning;
 //! [`budget`] the quota earlier runs left. Each dataset is one module plugged into
-//! the runner: [`orders`] (orders and items), [`inventory`] (FBA stock) and
-//! [`transactions`] (financial transactions).
+//! the runner: [`orders`] (orders and items), [`inventory`] (FBA stock),
+//! [`transactions`] (financial transactions) and [`listings`] (the catalog).
 
 pub mod budget;
 mod cursor;
 mod inventory;
+mod listings;
 mod orders;
 mod record;
 mod runner;
@@ -19,6 +20,8 @@ pub mod windows;
 mod write;
 
 pub use inventory::{InventoryScan, run_inventory_sync_with};
+pub(crate) use listings::store as store_listings;
+pub use listings::{ListingsScan, run_listings_sync_with};
 pub use orders::run_orders_sync_with;
 pub use record::{Failure, RunMetadata};
 pub use syncer::{StartError, Started, SyncRequest, Syncer};
@@ -260,7 +263,7 @@ pub async fn watermark(
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
     let scope = match kind {
         SyncKind::Orders => conn.orders_api_version.as_str(),
-        SyncKind::Inventory | SyncKind::Transactions => "",
+        SyncKind::Inventory | SyncKind::Transactions | SyncKind::Listings => "",
     };
     cursor::Cursor { kind, scope }
         .stored(db, &conn.marketplace_id_list())
@@ -269,7 +272,7 @@ pub async fn watermark(
 
 /// The stored connection and a client for it, with the quota earlier runs left and
 /// the client timings of `config`.
-async fn connect(
+pub(crate) async fn connect(
     db: &DatabaseConnection,
     key: &crate::amazon_account::seal::EncryptionKey,
     config: &SyncConfig,
@@ -360,4 +363,21 @@ pub async fn run_transactions_sync(
 ) -> Result<SyncOutcome, SyncError> {
     let (conn, client) = connect(db, key, config).await?;
     run_transactions_sync_with(db, &client, &conn, config, options).await
+}
+
+/// Runs one listings sync against Amazon for the stored connection and
+/// credentials, as `config` says.
+///
+/// # Errors
+/// See [`run_listings_sync_with`]; also [`SyncError::Account`] when Amazon is not
+/// configured or the credentials cannot be opened.
+pub async fn run_listings_sync(
+    db: &DatabaseConnection,
+    key: &crate::amazon_account::seal::EncryptionKey,
+    config: &SyncConfig,
+    scan: ListingsScan,
+    options: SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
+    let (conn, client) = connect(db, key, config).await?;
+    run_listings_sync_with(db, &client, &conn, config, scan, options).await
 }

@@ -15,8 +15,8 @@
 //! with the first background sync and lives as long as the process.
 
 use super::{
-    InventoryScan, SyncConfig, SyncError, SyncOptions, SyncOutcome, SyncProgress,
-    run_inventory_sync, run_orders_sync, run_transactions_sync,
+    InventoryScan, ListingsScan, SyncConfig, SyncError, SyncOptions, SyncOutcome, SyncProgress,
+    run_inventory_sync, run_listings_sync, run_orders_sync, run_transactions_sync,
 };
 use crate::amazon_account::seal::EncryptionKey;
 use sea_orm::DatabaseConnection;
@@ -35,6 +35,8 @@ pub enum SyncRequest {
     Inventory(InventoryScan),
     /// Financial transactions (`options.since` for a re-pull or a back-fill).
     Transactions,
+    /// The listings catalog.
+    Listings(ListingsScan),
 }
 
 /// Progress of the runs this process is executing, by run id.
@@ -126,6 +128,9 @@ impl Syncer {
             }
             SyncRequest::Transactions => {
                 run_transactions_sync(&self.db, &self.key, &self.config, options).await
+            }
+            SyncRequest::Listings(scan) => {
+                run_listings_sync(&self.db, &self.key, &self.config, scan, options).await
             }
         }
     }

@@ -55,7 +55,7 @@ impl Harness {
         let t = TestDb::migrated().await;
         let conn = amazon_connection::ActiveModel {
             id: Set(amazon_connection::SINGLETON_ID),
-            seller_id: Set("A2SIMSELLER".into()),
+            seller_id: Set(spapi_sim::DEFAULT_SELLER_ID.into()),
             region: Set(Region::Na),
             sandbox: Set(false),
             marketplace_ids: Set(json!(sim.config().marketplaces)),
