@@ -11,6 +11,7 @@ pub mod documents;
 pub mod error;
 pub mod finances;
 pub mod inventory;
+pub mod listings;
 pub mod live;
 pub mod marketplaces;
 pub mod money;
@@ -68,6 +69,7 @@ pub struct Query(
     orders::OrdersQuery,
     inventory::InventoryQuery,
     finances::FinancesQuery,
+    listings::ListingsQuery,
     sync_runs::SyncRunsQuery,
     marketplaces::MarketplacesQuery,
     monitor::MonitorQuery,
@@ -80,6 +82,7 @@ pub struct Mutation(
     auth::AuthMutation,
     connection::ConnectionMutation,
     sync::SyncMutation,
+    listings::ListingsMutation,
 );
 
 /// The schema type.

@@ -24,7 +24,7 @@ async fn run_row(db: &DatabaseConnection, id: i64) -> Result<SyncRun, ApiError> 
 
 /// Starts a sync in the background and answers its run as RUNNING, or, with
 /// `wait`, the finished run (or the error Amazon ended it with).
-async fn start(
+pub(super) async fn start(
     ctx: &Context<'_>,
     request: SyncRequest,
     options: SyncOptions,

@@ -17,6 +17,7 @@
 
 pub mod csv;
 pub mod push;
+pub mod read;
 
 pub use csv::parse_csv;
 pub use push::{PushConfig, PushError, PushMode, PushReport, push_once, push_once_with};
@@ -464,7 +465,10 @@ pub async fn request_submit(
 }
 
 /// The given changes in id order, or, without ids, every queued or validated one.
-pub(crate) async fn load<C: ConnectionTrait>(
+///
+/// # Errors
+/// [`ListingsError::NotFound`] for an unknown id; the database error.
+pub async fn load<C: ConnectionTrait>(
     db: &C,
     ids: Option<&[i64]>,
 ) -> Result<Vec<listing_change::Model>, ListingsError> {

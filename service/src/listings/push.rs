@@ -76,6 +76,18 @@ impl Default for PushConfig {
     }
 }
 
+impl PushConfig {
+    /// The push's settings from the sync configuration (its apply timeout and lease).
+    #[must_use]
+    pub fn from_sync(sync: &SyncConfig) -> Self {
+        Self {
+            apply_timeout: sync.listings_apply_timeout,
+            lease_ttl: sync.lease_ttl,
+            ..Self::default()
+        }
+    }
+}
+
 /// What a pass does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushMode {
@@ -145,9 +157,9 @@ pub async fn push_once(
     db: &DatabaseConnection,
     key: &crate::amazon_account::seal::EncryptionKey,
     sync: &SyncConfig,
-    config: &PushConfig,
     mode: PushMode,
 ) -> Result<PushReport, PushError> {
+    let config = &PushConfig::from_sync(sync);
     let (conn, client) = crate::sync::connect(db, key, sync)
         .await
         .map_err(PushError::Connect)?;

@@ -38,6 +38,20 @@ pub fn load(get: Get<'_>, app_env: AppEnv) -> Result<crate::sync::SyncConfig, Co
                 )?,
         ),
         endpoints: endpoint_policy(app_env, get("SPAPI_ALLOW_CUSTOM_ENDPOINTS"))?,
+        listings_apply_timeout: std::time::Duration::from_secs(
+            60 * parse_u64_in(
+                "LISTINGS_APPLY_TIMEOUT_MINUTES",
+                get("LISTINGS_APPLY_TIMEOUT_MINUTES"),
+                defaults.listings_apply_timeout.as_secs() / 60,
+                1..=24 * 60,
+            )?,
+        ),
+        listings_poll_interval: std::time::Duration::from_secs(parse_u64_in(
+            "LISTINGS_POLL_SECS",
+            get("LISTINGS_POLL_SECS"),
+            defaults.listings_poll_interval.as_secs(),
+            1..=3600,
+        )?),
         ..defaults
     };
     Ok(sync)

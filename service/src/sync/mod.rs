@@ -64,6 +64,12 @@ pub struct SyncConfig {
     pub retry_base_delay: Duration,
     /// Where the client may send the credentials (`SPAPI_ALLOW_CUSTOM_ENDPOINTS`).
     pub endpoints: crate::spapi::EndpointPolicy,
+    /// How long an accepted listing change may take to show on Amazon before it
+    /// ends `NOT_APPLIED` (`LISTINGS_APPLY_TIMEOUT_MINUTES`, default 30).
+    pub listings_apply_timeout: Duration,
+    /// How often the push looks again at the changes in flight
+    /// (`LISTINGS_POLL_SECS`, default 15).
+    pub listings_poll_interval: Duration,
 }
 
 impl Default for SyncConfig {
@@ -79,6 +85,8 @@ impl Default for SyncConfig {
             request_timeout: Duration::from_secs(60),
             retry_base_delay: crate::spapi::RetryPolicy::default().base_delay,
             endpoints: crate::spapi::EndpointPolicy::default(),
+            listings_apply_timeout: Duration::from_secs(30 * 60),
+            listings_poll_interval: Duration::from_secs(15),
         }
     }
 }

@@ -80,6 +80,8 @@ pub struct Syncer {
     shutdown: CancellationToken,
     tasks: TaskTracker,
     live: LiveRuns,
+    /// Whether this process's background push loop is running.
+    pushing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Syncer {
@@ -101,6 +103,7 @@ impl Syncer {
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             live: LiveRuns::default(),
+            pushing: Arc::default(),
         }
     }
 
@@ -194,6 +197,60 @@ impl Syncer {
             j = &mut task => {
                 let outcome = joined(j)?;
                 Ok(Started { run_id: outcome.run_id, progress: progress_rx, outcome: finished(outcome) })
+            }
+        }
+    }
+
+    /// Runs one pass of the listing changes' push on the caller's task.
+    ///
+    /// # Errors
+    /// See [`crate::listings::push_once`].
+    pub async fn push_listings(
+        &self,
+        mode: crate::listings::PushMode,
+    ) -> Result<crate::listings::PushReport, crate::listings::PushError> {
+        crate::listings::push_once(&self.db, &self.key, &self.config, mode).await
+    }
+
+    /// Pushes the listing changes in the background (on the sync thread) and
+    /// answers at once: a pass now, then one every `listings_poll_interval` while
+    /// changes are in flight, until none is (or shutdown). A pass already running
+    /// elsewhere carries the changes too; a failure is logged and the worker's
+    /// passes try again.
+    pub fn kick_listings_push(&self) {
+        use std::sync::atomic::Ordering;
+        let Ok(runtime) = sync_runtime() else {
+            return;
+        };
+        if self.pushing.swap(true, Ordering::AcqRel) {
+            // The running loop takes these changes at its next pass.
+            return;
+        }
+        let this = self.clone();
+        self.tasks.spawn_on(
+            async move {
+                this.push_loop().await;
+                this.pushing.store(false, Ordering::Release);
+            },
+            runtime,
+        );
+    }
+
+    async fn push_loop(&self) {
+        let this = self;
+        loop {
+            match this.push_listings(crate::listings::PushMode::Submit).await {
+                Ok(report) if report.in_flight == 0 => return,
+                Ok(report) => tracing::debug!(?report, "listing changes pushed"),
+                Err(crate::listings::PushError::Busy) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the push of listing changes failed");
+                    return;
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(this.config.listings_poll_interval) => {}
+                () = this.shutdown.cancelled() => return,
             }
         }
     }

@@ -1,0 +1,140 @@
+//! Reading the listings and the queue, page by page (keyset paging).
+
+use entity::amazon_listing;
+use entity::enums::ListingChangeState;
+use entity::listing_change;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
+};
+
+/// Amazon's listing statuses, to filter by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingStatus {
+    /// It can be bought.
+    Buyable,
+    /// It shows in search and on its page.
+    Discoverable,
+    /// Neither: not for sale.
+    Inactive,
+}
+
+/// Which listings to list; all given conditions must hold.
+#[derive(Debug, Clone, Default)]
+pub struct ListingFilter {
+    /// This marketplace only.
+    pub marketplace_id: Option<String>,
+    /// This seller SKU only.
+    pub seller_sku: Option<String>,
+    /// Only listings with this status.
+    pub status: Option<ListingStatus>,
+    /// Also listings Amazon no longer returns.
+    pub include_gone: bool,
+}
+
+fn filtered(f: &ListingFilter) -> Select<amazon_listing::Entity> {
+    let mut q = amazon_listing::Entity::find();
+    if let Some(mp) = &f.marketplace_id {
+        q = q.filter(amazon_listing::Column::MarketplaceId.eq(mp.as_str()));
+    }
+    if let Some(sku) = &f.seller_sku {
+        q = q.filter(amazon_listing::Column::SellerSku.eq(sku.as_str()));
+    }
+    match f.status {
+        Some(ListingStatus::Buyable) => q = q.filter(amazon_listing::Column::Buyable.eq(true)),
+        Some(ListingStatus::Discoverable) => {
+            q = q.filter(amazon_listing::Column::Discoverable.eq(true));
+        }
+        Some(ListingStatus::Inactive) => {
+            q = q
+                .filter(amazon_listing::Column::Buyable.eq(false))
+                .filter(amazon_listing::Column::Discoverable.eq(false));
+        }
+        None => {}
+    }
+    if !f.include_gone {
+        q = q.filter(amazon_listing::Column::GoneAt.is_null());
+    }
+    q
+}
+
+/// Up to `limit + 1` listings after `after` (marketplace, SKU), by marketplace and SKU.
+///
+/// # Errors
+/// The database error.
+pub async fn listings_page(
+    db: &impl ConnectionTrait,
+    filter: &ListingFilter,
+    after: Option<&(String, String)>,
+    limit: u64,
+) -> Result<Vec<amazon_listing::Model>, DbErr> {
+    let mut q = filtered(filter);
+    if let Some((mp, sku)) = after {
+        q = q.filter(
+            Condition::any()
+                .add(amazon_listing::Column::MarketplaceId.gt(mp.as_str()))
+                .add(
+                    Condition::all()
+                        .add(amazon_listing::Column::MarketplaceId.eq(mp.as_str()))
+                        .add(amazon_listing::Column::SellerSku.gt(sku.as_str())),
+                ),
+        );
+    }
+    q.order_by_asc(amazon_listing::Column::MarketplaceId)
+        .order_by_asc(amazon_listing::Column::SellerSku)
+        .limit(limit + 1)
+        .all(db)
+        .await
+}
+
+/// How many listings the filter matches.
+///
+/// # Errors
+/// The database error.
+pub async fn listings_count(
+    db: &impl ConnectionTrait,
+    filter: &ListingFilter,
+) -> Result<u64, DbErr> {
+    filtered(filter).count(db).await
+}
+
+fn changes(states: &[ListingChangeState]) -> Select<listing_change::Entity> {
+    let q = listing_change::Entity::find();
+    if states.is_empty() {
+        q
+    } else {
+        q.filter(listing_change::Column::State.is_in(states.iter().copied()))
+    }
+}
+
+/// Up to `limit + 1` changes in these states (all when empty) older than
+/// `before` (an id), newest first.
+///
+/// # Errors
+/// The database error.
+pub async fn changes_page(
+    db: &impl ConnectionTrait,
+    states: &[ListingChangeState],
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<listing_change::Model>, DbErr> {
+    let mut q = changes(states);
+    if let Some(id) = before {
+        q = q.filter(listing_change::Column::Id.lt(id));
+    }
+    q.order_by_desc(listing_change::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await
+}
+
+/// How many changes are in these states (all when empty).
+///
+/// # Errors
+/// The database error.
+pub async fn changes_count(
+    db: &impl ConnectionTrait,
+    states: &[ListingChangeState],
+) -> Result<u64, DbErr> {
+    changes(states).count(db).await
+}
