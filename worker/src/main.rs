@@ -13,7 +13,7 @@ use entity::enums::{SyncStatus, SyncTrigger};
 use migration::MigratorTrait as _;
 use service::Settings;
 use service::amazon_account::EncryptionKey;
-use service::sync::{InventoryScan, SyncOptions, SyncOutcome, SyncRequest};
+use service::sync::{InventoryScan, ListingsScan, SyncOptions, SyncOutcome, SyncRequest};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -30,13 +30,17 @@ enum Command {
     /// the last 48 hours daily at COMPREHENSIVE_SYNC_HOUR (default 3), an incremental
     /// FBA inventory sync every INVENTORY_INTERVAL_MINUTES (default 60, the first at
     /// once), a full inventory scan daily at INVENTORY_FULL_SYNC_HOUR (default 4), a
-    /// financial transactions sync every TRANSACTIONS_INTERVAL_MINUTES (default 60) and
+    /// financial transactions sync every TRANSACTIONS_INTERVAL_MINUTES (default 60),
     /// a re-pull of the last TRANSACTIONS_REPULL_DAYS (default 30) at
-    /// TRANSACTIONS_REPULL_SCHEDULE (default "0 5 * * SUN": Sundays at 05:00),
+    /// TRANSACTIONS_REPULL_SCHEDULE (default "0 5 * * SUN": Sundays at 05:00), an
+    /// incremental listings sync every LISTINGS_INTERVAL_MINUTES (default 60) and a
+    /// full one daily at INVENTORY_FULL_SYNC_HOUR:30,
     /// in SELLER_TIMEZONE (default UTC). Before each run the quota Amazon has left is estimated from the
     /// recorded runs; a run that could only wait for it is skipped (logged, counted).
     /// Failures are retried after 1, 2, 4 … minutes and never stop the loop; a sync
     /// already running elsewhere (the api, another replica) is skipped, not doubled.
+    /// Beside the plan, queued listing changes the owner submitted are pushed and
+    /// followed until live, every LISTINGS_POLL_SECS (default 15).
     Run {
         /// The plan instead of the default: `seed-000` (orders only: every 2 h
         /// 09:00-19:00, every 4 h at night, comprehensive at 03:00), `default`, or cron
@@ -48,7 +52,8 @@ enum Command {
         schedule: Option<String>,
     },
     /// One sync now, with a summary; exit code 0 when it succeeded. `orders` (the
-    /// default; then the stock of the FBA SKUs it sold), `inventory` or `transactions`.
+    /// default; then the stock of the FBA SKUs it sold), `inventory`, `transactions`
+    /// or `listings`.
     Sync {
         /// What to sync.
         #[arg(value_enum, default_value_t = Dataset::Orders)]
@@ -63,7 +68,8 @@ enum Command {
         /// stored watermark (a back-fill or a re-pull).
         #[arg(long)]
         since: Option<chrono::DateTime<chrono::Utc>>,
-        /// Inventory: read every SKU and mark those Amazon no longer lists as gone.
+        /// Inventory and listings: read every SKU and mark those Amazon no longer lists
+        /// as gone.
         #[arg(long)]
         full: bool,
     },
@@ -88,6 +94,8 @@ enum Dataset {
     Inventory,
     /// Financial transactions.
     Transactions,
+    /// The listings catalog.
+    Listings,
 }
 
 #[tokio::main]
@@ -200,6 +208,12 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     settings.worker.inventory_full_sync_hour,
                 );
             }
+            if let Some(every) = settings.worker.listings_interval {
+                default = default.with_listings(
+                    chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1)),
+                    settings.worker.inventory_full_sync_hour,
+                );
+            }
             if let Some(every) = settings.worker.transactions_interval {
                 let repull = &settings.worker.transactions_repull_schedule;
                 default = default
@@ -222,7 +236,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     format!("invalid schedule {spec:?} (--schedule or SYNC_SCHEDULE)")
                 })?,
             };
-            run::scheduler(&db, &settings, &plan, shutdown_token()).await;
+            let shutdown = shutdown_token();
+            tokio::join!(
+                run::scheduler(&db, &settings, &plan, shutdown.clone()),
+                run::pusher(&db, &settings, shutdown),
+            );
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Sync {
@@ -238,8 +256,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if dataset == Dataset::Transactions && no_items {
                 anyhow::bail!("--no-items is for orders; transactions take --since");
             }
-            if dataset != Dataset::Inventory && full {
-                anyhow::bail!("--full is for inventory (`worker sync inventory --full`)");
+            if dataset == Dataset::Listings && (no_items || since.is_some()) {
+                anyhow::bail!("--no-items and --since are for orders; listings take --full");
+            }
+            if !matches!(dataset, Dataset::Inventory | Dataset::Listings) && full {
+                anyhow::bail!(
+                    "--full is for inventory and listings (`worker sync inventory --full`)"
+                );
             }
             let reporter = progress::Reporter::new();
             let options = SyncOptions {
@@ -267,6 +290,14 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     "SKUs",
                 ),
                 Dataset::Transactions => (SyncRequest::Transactions, "transactions"),
+                Dataset::Listings => (
+                    SyncRequest::Listings(if full {
+                        ListingsScan::Full
+                    } else {
+                        ListingsScan::Incremental
+                    }),
+                    "listings",
+                ),
             };
             let outcome = syncer.run(request, options).await;
             reporter.finish();

@@ -8,9 +8,10 @@ use entity::enums::{OrdersApiVersion, SyncStatus, SyncTrigger};
 use sea_orm::DatabaseConnection;
 use service::Settings;
 use service::amazon_account::EncryptionKey;
+use service::listings::{PushError, PushMode};
 use service::spapi::Operation;
 use service::sync::budget::{self, Budget};
-use service::sync::{InventoryScan, SyncError, SyncOptions, SyncRequest, Syncer};
+use service::sync::{InventoryScan, ListingsScan, SyncError, SyncOptions, SyncRequest, Syncer};
 use tokio_util::sync::CancellationToken;
 
 /// How often alerts are evaluated while waiting for the next run.
@@ -48,6 +49,46 @@ async fn spent_quota(db: &DatabaseConnection, now: DateTime<Utc>) -> Option<Budg
         Err(e) => {
             tracing::warn!(error = %e, "could not estimate the quota left; running anyway");
             None
+        }
+    }
+}
+
+/// Moves the queue of listing changes until `shutdown` is cancelled: a push pass
+/// every `LISTINGS_POLL_SECS` while changes wait to be sent or to show on Amazon
+/// (none otherwise). It runs beside the scheduled syncs (the listings quota is
+/// its own); a pass running elsewhere (the api) is skipped, not doubled.
+pub async fn pusher(db: &DatabaseConnection, settings: &Settings, shutdown: CancellationToken) {
+    let syncer = Syncer::new(
+        db.clone(),
+        std::sync::Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
+        settings.sync.clone(),
+    );
+    let every = settings.sync.listings_poll_interval;
+    loop {
+        match service::listings::has_work(db).await {
+            Ok(false) => {}
+            Ok(true) => match syncer.push_listings(PushMode::Submit).await {
+                Ok(report) if report.patches > 0 || report.in_flight > 0 => {
+                    tracing::info!(
+                        patches = report.patches,
+                        done = report.done,
+                        conflicts = report.conflicts,
+                        not_applied = report.not_applied,
+                        failed = report.failed,
+                        in_flight = report.in_flight,
+                        "listing changes pushed"
+                    );
+                }
+                Ok(_) | Err(PushError::Busy) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the push of listing changes failed; trying again")
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "could not read the listing changes queue"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(every) => {}
         }
     }
 }
@@ -125,6 +166,8 @@ pub async fn scheduler(
                     )),
                 ),
             ),
+            Job::Listings => (SyncRequest::Listings(ListingsScan::Incremental), None),
+            Job::ListingsFull => (SyncRequest::Listings(ListingsScan::Full), None),
         };
         let options = SyncOptions {
             since,

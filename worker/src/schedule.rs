@@ -23,6 +23,10 @@ pub enum Job {
     /// Financial transactions of the last `TRANSACTIONS_REPULL_DAYS` again, for
     /// their status changes.
     TransactionsRepull,
+    /// Listings Amazon changed since the watermark (all of them the first time).
+    Listings,
+    /// Every listing; those Amazon no longer returns are marked gone.
+    ListingsFull,
 }
 
 impl Job {
@@ -34,6 +38,8 @@ impl Job {
             "inventory-full" => Some(Self::InventoryFull),
             "transactions" => Some(Self::Transactions),
             "transactions-repull" => Some(Self::TransactionsRepull),
+            "listings" => Some(Self::Listings),
+            "listings-full" => Some(Self::ListingsFull),
             _ => None,
         }
     }
@@ -48,6 +54,8 @@ impl Job {
             Self::InventoryFull => "inventory-full",
             Self::Transactions => "transactions",
             Self::TransactionsRepull => "transactions-repull",
+            Self::Listings => "listings",
+            Self::ListingsFull => "listings-full",
         }
     }
 
@@ -65,6 +73,7 @@ impl Job {
             || (self == Self::Comprehensive && other == Self::Incremental)
             || (self == Self::InventoryFull && other == Self::Inventory)
             || (self == Self::TransactionsRepull && other == Self::Transactions)
+            || (self == Self::ListingsFull && other == Self::Listings)
     }
 }
 
@@ -100,7 +109,7 @@ pub struct Entry {
 pub enum ScheduleError {
     /// An entry does not end with the job to run.
     #[error(
-        "entry {n} ({entry:?}) must end with the job to run, `incremental`, `comprehensive`, `inventory`, `inventory-full`, `transactions` or `transactions-repull`, e.g. \"0 */2 * * * incremental\""
+        "entry {n} ({entry:?}) must end with the job to run, `incremental`, `comprehensive`, `inventory`, `inventory-full`, `transactions`, `transactions-repull`, `listings` or `listings-full`, e.g. \"0 */2 * * * incremental\""
     )]
     MissingJob {
         /// 1-based position.
@@ -167,6 +176,23 @@ impl Schedule {
         if let Ok(cron) = format!("0 {} * * *", full_hour.min(23)).parse::<Cron>() {
             self.entries.push(Entry {
                 job: Job::InventoryFull,
+                trigger: Trigger::Cron(Box::new(cron)),
+            });
+        }
+        self
+    }
+
+    /// The plan plus an incremental listings sync every `interval` (the first at
+    /// once) and a full one daily at `full_hour` in the plan's time zone.
+    #[must_use]
+    pub fn with_listings(mut self, interval: Duration, full_hour: u32) -> Self {
+        self.entries.push(Entry {
+            job: Job::Listings,
+            trigger: Trigger::Every(interval),
+        });
+        if let Ok(cron) = format!("30 {} * * *", full_hour.min(23)).parse::<Cron>() {
+            self.entries.push(Entry {
+                job: Job::ListingsFull,
                 trigger: Trigger::Cron(Box::new(cron)),
             });
         }

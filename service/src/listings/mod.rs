@@ -414,6 +414,34 @@ pub(crate) async fn queue_lines(
     Ok(out)
 }
 
+/// Whether a push pass has something to do: a change in flight, or one the
+/// owner asked to submit that waits.
+///
+/// # Errors
+/// The database error.
+pub async fn has_work(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    use sea_orm::{Condition, PaginatorTrait};
+    let n = listing_change::Entity::find()
+        .filter(
+            Condition::any()
+                .add(
+                    listing_change::Column::State
+                        .is_in([ListingChangeState::Submitted, ListingChangeState::PriceLive]),
+                )
+                .add(
+                    Condition::all()
+                        .add(
+                            listing_change::Column::State
+                                .is_in([ListingChangeState::Queued, ListingChangeState::Validated]),
+                        )
+                        .add(listing_change::Column::SubmitRequestedAt.is_not_null()),
+                ),
+        )
+        .count(db)
+        .await?;
+    Ok(n > 0)
+}
+
 /// The states nothing more happens in.
 pub const FINAL_STATES: [ListingChangeState; 4] = [
     ListingChangeState::Done,

@@ -23,6 +23,11 @@ pub struct WorkerSettings {
     /// default plan (default 60; 0 turns the transactions jobs off).
     /// `TRANSACTIONS_INTERVAL_SECS`, when set, overrides it with seconds (chaos runs).
     pub transactions_interval: Option<std::time::Duration>,
+    /// `LISTINGS_INTERVAL_MINUTES`: the incremental listings sync period in the default
+    /// plan (default 60; 0 turns the listings jobs off); a full listings sync runs
+    /// daily at `INVENTORY_FULL_SYNC_HOUR`.
+    /// `LISTINGS_INTERVAL_SECS`, when set, overrides it with seconds (chaos runs).
+    pub listings_interval: Option<std::time::Duration>,
     /// `TRANSACTIONS_REPULL_DAYS`: how far back the weekly re-pull of transactions
     /// reads (default 30), catching status changes such as DEFERRED to RELEASED.
     pub transactions_repull_days: u32,
@@ -82,6 +87,23 @@ impl WorkerSettings {
                 minutes => Some(std::time::Duration::from_secs(60 * minutes)),
             },
         };
+        let listings_interval = match get("LISTINGS_INTERVAL_SECS") {
+            Some(secs) => Some(std::time::Duration::from_secs(parse_u64_in(
+                "LISTINGS_INTERVAL_SECS",
+                Some(secs),
+                3600,
+                1..=24 * 3600,
+            )?)),
+            None => match parse_u64_in(
+                "LISTINGS_INTERVAL_MINUTES",
+                get("LISTINGS_INTERVAL_MINUTES"),
+                60,
+                0..=24 * 60,
+            )? {
+                0 => None,
+                minutes => Some(std::time::Duration::from_secs(60 * minutes)),
+            },
+        };
         let inventory_full_sync_hour = u32::try_from(parse_u64_in(
             "INVENTORY_FULL_SYNC_HOUR",
             get("INVENTORY_FULL_SYNC_HOUR"),
@@ -133,6 +155,7 @@ impl WorkerSettings {
             inventory_interval,
             inventory_full_sync_hour,
             transactions_interval,
+            listings_interval,
             transactions_repull_days,
             transactions_repull_schedule,
             seller_timezone,
