@@ -5,7 +5,9 @@
 //! reserve and ship, inbound shipments refill and damage now and then, and the
 //! financial transactions of those orders: shipments with their fees, refunds, the
 //! monthly subscription and payouts, two orders left unsettled and two settled at
-//! another price for the reconciliation list), uses a fresh SQLite database
+//! another price for the reconciliation list, and a catalog of MFN and FBA
+//! listings with prices that an outside repricer moves now and then, so the queue
+//! of price and quantity changes meets conflicts), uses a fresh SQLite database
 //! `demo.sqlite` in the data directory (the real database is not touched), creates
 //! the owner `demo@example.com` with a random password printed once, and points the
 //! Amazon connection at the simulator. The simulator's buckets are more generous
@@ -19,6 +21,9 @@ use service::Settings;
 use service::amazon_account::{ConnectionInput, CredentialInput};
 use spapi_sim::{LiveConfig, SimConfig, SimHandle, Simulator};
 use std::collections::HashMap;
+
+/// The demo seller's id (the simulator's and the connection's).
+const SELLER_ID: &str = "A2DEMOSELLER";
 
 /// The demo owner's email.
 pub const EMAIL: &str = "demo@example.com";
@@ -58,6 +63,8 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
     settings.database.run_migrations = true;
     // The simulated Amazon is a custom endpoint on this machine.
     settings.sync.endpoints = service::spapi::EndpointPolicy::AllowCustom;
+    // Submitted listing changes are looked at often, so the demo's queue moves.
+    settings.sync.listings_poll_interval = std::time::Duration::from_secs(3);
 
     let rates: HashMap<String, (f64, u32)> = [
         ("searchOrders", (1.0, 20)),
@@ -77,6 +84,11 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
         // Two shipped orders without a settlement and two settled at another price,
         // so the reconciliation list has something to show.
         settlement_anomalies: 2,
+        seller_id: SELLER_ID.to_owned(),
+        // Amazon shows an accepted change minutes later; the demo in 20 seconds,
+        // and an outside repricer moves a price every few minutes.
+        listings_apply_delay_secs: 20,
+        reprices_per_hour: 20.0,
         live: Some(LiveConfig {
             orders_per_hour: 60.0,
             updates_per_hour: 120.0,
@@ -95,7 +107,7 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
     service::amazon_account::upsert(
         &db,
         ConnectionInput {
-            seller_id: "A2DEMOSELLER".to_owned(),
+            seller_id: SELLER_ID.to_owned(),
             region: Region::Na,
             sandbox: false,
             marketplace_ids: sim.config().marketplaces.clone(),
