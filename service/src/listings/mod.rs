@@ -29,7 +29,8 @@ use entity::enums::ListingChangeState;
 use entity::{listing_change, listing_change_history, marketplaces};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+    TryIntoModel,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -155,29 +156,50 @@ fn history(
 }
 
 /// Moves a change to `state` (when it is not there yet) and records it in its
-/// history, on `db` (a transaction, usually). `edit` sets the other columns.
+/// history, in one transaction; `edit` sets the other columns.
+///
+/// Optimistic: the row is updated only if it is still in the state `change` was
+/// read in. None when it moved meanwhile (the owner cancelled it while a push
+/// looked at it, a push took it while the owner acted): nothing is written and
+/// the caller leaves it to whoever moved it. Every statement is a write, so on
+/// SQLite the transaction never has to upgrade a read lock.
 ///
 /// # Errors
 /// The database error.
-pub(crate) async fn transition<C: ConnectionTrait>(
+pub(crate) async fn transition<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     change: &listing_change::Model,
     state: ListingChangeState,
     note: Option<String>,
     edit: impl FnOnce(&mut listing_change::ActiveModel),
-) -> Result<listing_change::Model, DbErr> {
+) -> Result<Option<listing_change::Model>, DbErr> {
     let now = Utc::now();
     let mut row = change.clone().into_active_model();
     edit(&mut row);
     row.updated_at = Set(now);
-    if change.state != state || note.is_some() {
+    let moves = change.state != state || note.is_some();
+    if moves {
         row.state = Set(state);
         if state.is_final() {
             row.finished_at = Set(Some(now));
         }
-        history(change.id, state, now, note).insert(db).await?;
     }
-    row.update(db).await
+    let txn = db.begin().await?;
+    let done = listing_change::Entity::update_many()
+        .set(row.clone())
+        .filter(listing_change::Column::Id.eq(change.id))
+        .filter(listing_change::Column::State.eq(change.state))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    if moves {
+        history(change.id, state, now, note).insert(&txn).await?;
+    }
+    txn.commit().await?;
+    row.try_into_model().map(Some)
 }
 
 /// The connection's marketplaces with their currencies.
@@ -320,7 +342,6 @@ pub(crate) async fn queue_lines(
         return Err(ListingsError::Rows { problems });
     }
 
-    let txn = db.begin().await?;
     // What we know of each listing, and what of each SKU is still in the queue.
     let mut known: HashMap<(String, String), amazon_listing::Model> = HashMap::new();
     let mut waiting: HashMap<(String, String), Vec<listing_change::Model>> = HashMap::new();
@@ -333,7 +354,7 @@ pub(crate) async fn queue_lines(
             for l in amazon_listing::Entity::find()
                 .filter(amazon_listing::Column::MarketplaceId.eq(mp))
                 .filter(amazon_listing::Column::SellerSku.is_in(chunk.iter().cloned()))
-                .all(&txn)
+                .all(db)
                 .await?
             {
                 known.insert((l.marketplace_id.clone(), l.seller_sku.clone()), l);
@@ -342,7 +363,7 @@ pub(crate) async fn queue_lines(
                 .filter(listing_change::Column::MarketplaceId.eq(mp))
                 .filter(listing_change::Column::SellerSku.is_in(chunk.iter().cloned()))
                 .filter(listing_change::Column::State.is_not_in(FINAL_STATES))
-                .all(&txn)
+                .all(db)
                 .await?
             {
                 waiting
@@ -369,8 +390,13 @@ pub(crate) async fn queue_lines(
     if !problems.is_empty() {
         return Err(ListingsError::Rows { problems });
     }
+    let txn = db.begin().await?;
     let now = Utc::now();
     let mut out = Vec::with_capacity(checked.len());
+    let lines: HashMap<(String, String), usize> = checked
+        .iter()
+        .map(|(line, mp, sku, ..)| ((mp.clone(), sku.clone()), *line))
+        .collect();
     for (_, mp, sku, currency, price, quantity) in checked {
         let key = (mp.clone(), sku.clone());
         let live = known.get(&key);
@@ -399,7 +425,7 @@ pub(crate) async fn queue_lines(
             .insert(&txn)
             .await?;
         for old in waiting.remove(&key).unwrap_or_default() {
-            transition(
+            let replaced = transition(
                 &txn,
                 &old,
                 ListingChangeState::Canceled,
@@ -407,6 +433,18 @@ pub(crate) async fn queue_lines(
                 |_| {},
             )
             .await?;
+            if replaced.is_none() {
+                // A push took the older change meanwhile: nothing of this call is kept.
+                return Err(ListingsError::Rows {
+                    problems: vec![RowProblem {
+                        line: *lines.get(&key).unwrap_or(&0),
+                        message: format!(
+                            "{} in {}: change {} is being pushed now; queue this one when it ends",
+                            key.1, key.0, old.id
+                        ),
+                    }],
+                });
+            }
         }
         out.push(change);
     }
@@ -470,26 +508,33 @@ pub async fn request_submit(
     ids: Option<&[i64]>,
     two_phase: bool,
 ) -> Result<Vec<listing_change::Model>, ListingsError> {
-    let txn = db.begin().await?;
-    let changes = load(&txn, ids).await?;
+    let changes = load(db, ids).await?;
+    let wanted: Vec<i64> = changes.iter().map(|c| c.id).collect();
     let now = Utc::now();
-    let mut out = Vec::with_capacity(changes.len());
-    for c in changes {
-        if matches!(
-            c.state,
-            ListingChangeState::Queued | ListingChangeState::Validated
-        ) {
-            let mut row = c.into_active_model();
-            row.submit_requested_at = Set(Some(now));
-            row.two_phase = Set(two_phase);
-            row.updated_at = Set(now);
-            out.push(row.update(&txn).await?);
-        } else {
-            out.push(c);
-        }
+    for chunk in wanted.chunks(500) {
+        // Only those still waiting: one a push took meanwhile is left as it is.
+        listing_change::Entity::update_many()
+            .col_expr(
+                listing_change::Column::SubmitRequestedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .col_expr(
+                listing_change::Column::TwoPhase,
+                sea_orm::sea_query::Expr::value(two_phase),
+            )
+            .col_expr(
+                listing_change::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(listing_change::Column::Id.is_in(chunk.iter().copied()))
+            .filter(
+                listing_change::Column::State
+                    .is_in([ListingChangeState::Queued, ListingChangeState::Validated]),
+            )
+            .exec(db)
+            .await?;
     }
-    txn.commit().await?;
-    Ok(out)
+    load(db, Some(&wanted)).await
 }
 
 /// The given changes in id order, or, without ids, every queued or validated one.
@@ -546,9 +591,8 @@ pub async fn resolve_conflict(
     action: ConflictAction,
     by: &str,
 ) -> Result<listing_change::Model, ListingsError> {
-    let txn = db.begin().await?;
     let change = listing_change::Entity::find_by_id(id)
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or(ListingsError::NotFound(id))?;
     let updated = match action {
@@ -562,7 +606,7 @@ pub async fn resolve_conflict(
             }
             let live = change.live_price;
             transition(
-                &txn,
+                db,
                 &change,
                 ListingChangeState::Queued,
                 Some(format!(
@@ -590,7 +634,7 @@ pub async fn resolve_conflict(
                 });
             }
             transition(
-                &txn,
+                db,
                 &change,
                 ListingChangeState::Canceled,
                 Some(format!("cancelled by {by}")),
@@ -599,8 +643,11 @@ pub async fn resolve_conflict(
             .await?
         }
     };
-    txn.commit().await?;
-    Ok(updated)
+    updated.ok_or_else(|| ListingsError::WrongState {
+        id,
+        state: change.state,
+        why: "it changed while this was decided; look at it again",
+    })
 }
 
 /// The history of each change, oldest first.

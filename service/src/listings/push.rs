@@ -570,7 +570,7 @@ impl Pass<'_> {
             PHASE_QUANTITY => Some("the price is live: sending the quantity".to_owned()),
             _ => None,
         };
-        let c = transition(
+        let Some(c) = transition(
             self.db,
             c,
             state,
@@ -590,7 +590,11 @@ impl Pass<'_> {
                 }
             },
         )
-        .await?;
+        .await?
+        else {
+            // The owner acted on it meanwhile: nothing is sent.
+            return Ok(());
+        };
         let patch = Self::patch(&c, listing, phase);
         self.report.patches += 1;
         match self
@@ -675,7 +679,7 @@ impl Pass<'_> {
         };
         if live_now {
             if phase == PHASE_PRICE {
-                let c = transition(
+                let Some(c) = transition(
                     self.db,
                     &c,
                     State::PriceLive,
@@ -688,7 +692,10 @@ impl Pass<'_> {
                         row.attempts = Set(0);
                     },
                 )
-                .await?;
+                .await?
+                else {
+                    return Ok(());
+                };
                 self.report.price_live += 1;
                 self.send(&c, listing, PHASE_QUANTITY, State::PriceLive)
                     .await?;

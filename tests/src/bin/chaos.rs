@@ -1,8 +1,9 @@
 //! `chaos`: the real `worker run` binary against spapi-sim under faults, live
 //! updates and `kill -9`, then a comparison of our tables with the simulator's
 //! ground truth (orders, and the FBA stock and financial transactions the worker
-//! syncs beside them). Exits non-zero when a single order, SKU or transaction is
-//! lost, duplicated or stale.
+//! syncs beside them, and the listing changes it pushes). Exits non-zero when a
+//! single order, SKU or transaction is lost, duplicated or stale, or a queued price
+//! or quantity change does not end live on Amazon.
 //!
 //! ```sh
 //! cargo build -p worker && cargo run -p e2e --bin chaos -- --orders 1000 --kills 3   # short form
@@ -17,8 +18,12 @@
 //! token expiry), the connection and sealed credentials stored as an operator
 //! would, and the worker binary started as a child process. During `--chaos-secs`
 //! the worker is SIGKILLed `--kills` times at seeded random moments and restarted at
-//! once. Then the live updates stop, the faults clear, the simulator settles, a
-//! clean sync that started after that must succeed, and the tables are compared.
+//! once. As soon as the worker's first listings sync has stored the catalog, price
+//! changes of up to 40 listings are queued and submitted (the MFN ones also set a
+//! quantity after a raised price: two phases), so kills land in the middle of the
+//! push. Then the live updates stop, the faults clear, the simulator settles, a
+//! clean sync that started after that must succeed and every queued change must
+//! end, and the tables are compared.
 
 use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
@@ -39,6 +44,7 @@ use std::time::{Duration, Instant};
 const KEY: [u8; 32] = [42; 32];
 const US: &str = "ATVPDKIKX0DER";
 const CA: &str = "A2EUQ1WTGCTBG2";
+const SELLER_ID: &str = "A2CHAOS";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Version {
@@ -100,6 +106,7 @@ struct Report {
     comparison: Comparison,
     inventory: e2e::truth::InventoryComparison,
     transactions: e2e::truth::TransactionsComparison,
+    listings: ListingsReport,
     kills: u32,
     kills_mid_run: u32,
     takeovers: u64,
@@ -112,6 +119,153 @@ struct Report {
     chaos_wall: Duration,
     wall: Duration,
     logs: PathBuf,
+}
+
+/// What became of the queued listing changes.
+#[derive(Debug, Default)]
+struct ListingsReport {
+    queued: u64,
+    done: u64,
+    not_applied: u64,
+    failed: u64,
+    /// Not in a final state when the run ended.
+    stuck: u64,
+    /// Done, but Amazon's price or quantity is not the desired one.
+    wrong_on_amazon: u64,
+    /// Patches Amazon accepted (a change needs one, or two in two phases).
+    patches_accepted: u64,
+    /// Patches the changes needed at least.
+    patches_needed: u64,
+    examples: Vec<String>,
+}
+
+impl ListingsReport {
+    fn is_good(&self) -> bool {
+        self.queued > 0 && self.done == self.queued && self.stuck == 0 && self.wrong_on_amazon == 0
+    }
+}
+
+/// Queues and submits price changes of up to 40 listings the worker has synced:
+/// MFN ones raise the price by 1 and set a quantity (two phases); of the FBA ones,
+/// the even raise the price by 1 and the odd lower it by 0.50. False until a listings sync has succeeded.
+async fn queue_listing_changes(t: &TestDb) -> Result<bool> {
+    use entity::amazon_listing;
+    use rust_decimal::Decimal;
+    let synced = sync_runs::Entity::find()
+        .filter(sync_runs::Column::Kind.eq(SyncKind::Listings))
+        .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
+        .count(&t.db)
+        .await?;
+    if synced == 0 {
+        return Ok(false);
+    }
+    let listings = amazon_listing::Entity::find()
+        .filter(amazon_listing::Column::PriceAmount.is_not_null())
+        .all(&t.db)
+        .await?;
+    if listings.is_empty() {
+        return Ok(false);
+    }
+    // The MFN ones first: they carry the two-phase changes.
+    let mut listings = listings;
+    listings.sort_by_key(|l| l.fulfillment_channel.as_deref() != Some("MFN"));
+    let changes = listings
+        .iter()
+        .filter(|l| l.price_amount.is_some_and(|p| p.0 > Decimal::ONE))
+        .take(40)
+        .enumerate()
+        .map(|(i, l)| {
+            let price = l.price_amount.map(|p| p.0).unwrap_or_default();
+            let decimals =
+                service::listings::currency_decimals(l.price_currency.as_deref().unwrap_or("USD"));
+            let mfn = l.fulfillment_channel.as_deref() == Some("MFN");
+            let raise = i % 2 == 0 || mfn;
+            let step = if decimals == 0 {
+                Decimal::from(50)
+            } else {
+                Decimal::new(50, 2)
+            };
+            service::listings::ChangeRequest {
+                marketplace_id: l.marketplace_id.clone(),
+                seller_sku: l.seller_sku.clone(),
+                price: Some(
+                    if raise {
+                        price + step + step
+                    } else {
+                        price - step
+                    }
+                    .to_string(),
+                ),
+                quantity: mfn.then_some(10 + i as i64),
+            }
+        })
+        .collect();
+    service::listings::queue_changes(&t.db, changes, "chaos")
+        .await
+        .context("queue listing changes")?;
+    service::listings::request_submit(&t.db, None, true)
+        .await
+        .context("submit listing changes")?;
+    Ok(true)
+}
+
+/// How many queued listing changes are not final yet.
+async fn unfinished_listing_changes(t: &TestDb) -> Result<u64> {
+    Ok(entity::listing_change::Entity::find()
+        .filter(entity::listing_change::Column::State.is_not_in(service::listings::FINAL_STATES))
+        .count(&t.db)
+        .await?)
+}
+
+/// The queued changes against what Amazon shows now.
+async fn compare_listings(t: &TestDb, sim: &SimHandle) -> Result<ListingsReport> {
+    use entity::enums::ListingChangeState as State;
+    let truth: BTreeMap<(String, String), spapi_sim::SimListing> = sim
+        .listings_ground_truth()
+        .into_iter()
+        .map(|l| ((l.marketplace_id.clone(), l.sku.clone()), l))
+        .collect();
+    let mut r = ListingsReport::default();
+    for c in entity::listing_change::Entity::find().all(&t.db).await? {
+        r.queued += 1;
+        r.patches_needed += if c.desired_quantity.is_some() { 2 } else { 1 };
+        match c.state {
+            State::Done => r.done += 1,
+            State::NotApplied => r.not_applied += 1,
+            State::Failed => r.failed += 1,
+            s if !s.is_final() => r.stuck += 1,
+            _ => {}
+        }
+        if c.state != State::Done {
+            r.examples.push(format!(
+                "{} {} ended {:?}",
+                c.marketplace_id, c.seller_sku, c.state
+            ));
+            continue;
+        }
+        let live = truth.get(&(c.marketplace_id.clone(), c.seller_sku.clone()));
+        let price_ok = live
+            .and_then(|l| l.price.as_ref())
+            .and_then(|p| p.amount.parse::<rust_decimal::Decimal>().ok())
+            == c.desired_price.map(|p| p.0);
+        let quantity_ok =
+            c.desired_quantity.is_none() || live.and_then(|l| l.quantity) == c.desired_quantity;
+        if !(price_ok && quantity_ok) {
+            r.wrong_on_amazon += 1;
+            r.examples.push(format!(
+                "{} {}: DONE but Amazon shows {:?}",
+                c.marketplace_id,
+                c.seller_sku,
+                live.map(|l| (l.price.as_ref().map(|p| p.amount.clone()), l.quantity))
+            ));
+        }
+    }
+    r.patches_accepted = sim
+        .listing_submissions()
+        .iter()
+        .filter(|s| !s.preview && s.status == "ACCEPTED")
+        .count() as u64;
+    Ok(r)
 }
 
 fn worker_binary(arg: Option<PathBuf>) -> Result<PathBuf> {
@@ -206,6 +360,11 @@ impl Worker {
                 "TRANSACTIONS_REPULL_DAYS",
                 self.lookback_days.clamp(30, 180).to_string(),
             )
+            .env("LISTINGS_INTERVAL_SECS", "3")
+            .env("LISTINGS_POLL_SECS", "1")
+            // Generous (simulated minutes): a change ends NOT_APPLIED only if Amazon
+            // never shows it, not because kills and faults slowed the push.
+            .env("LISTINGS_APPLY_TIMEOUT_MINUTES", "600")
             .env("SYNC_LEASE_TTL_SECS", "5")
             .env("SYNC_FIRST_LOOKBACK_DAYS", self.lookback_days.to_string())
             .env("SPAPI_REQUEST_TIMEOUT_MS", REQUEST_TIMEOUT_MS.to_string())
@@ -260,6 +419,9 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
             updates_per_hour: args.live_updates_per_hour,
             tick: Duration::from_millis(200),
         }),
+        seller_id: SELLER_ID.to_owned(),
+        // Conflicts have their own tests: here every queued change must go live.
+        reprices_per_hour: 0.0,
         ..SimConfig::default()
     })
     .await
@@ -299,9 +461,13 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
     let chaos_start = Instant::now();
     let (mut kills, mut kills_mid_run, mut burst_no) = (0u32, 0u32, 0u64);
     let mut next_burst = Duration::from_secs(8);
+    let mut listings_queued = false;
     while chaos_start.elapsed() < chaos {
         tokio::time::sleep(Duration::from_millis(100)).await;
         worker.ensure_running().await?;
+        if !listings_queued {
+            listings_queued = queue_listing_changes(&t).await?;
+        }
         let now = chaos_start.elapsed();
         if kill_at.first().is_some_and(|k| *k <= now) {
             kill_at.remove(0);
@@ -375,13 +541,14 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
             && clean(SyncKind::Inventory).await? > 0
             && clean(SyncKind::Transactions).await? > 0
             && repulled
+            && unfinished_listing_changes(&t).await? == 0
         {
             break;
         }
         if Instant::now() > deadline {
             worker.kill().await?;
             bail!(
-                "{}: no clean orders, inventory and transactions syncs (and re-pull) succeeded within {} s after the chaos; worker log: {}",
+                "{}: no clean orders, inventory and transactions syncs (and re-pull) succeeded, or listing changes were still unfinished, {} s after the chaos; worker log: {}",
                 version.as_str(),
                 args.final_timeout_secs,
                 dir.join("worker.log").display()
@@ -399,6 +566,7 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
     let transactions =
         e2e::truth::compare_transactions(&t.db, sim.transactions_ground_truth(), mark_sim, read_to)
             .await?;
+    let listings = compare_listings(&t, &sim).await?;
     let mut runs = BTreeMap::new();
     let mut takeovers = 0;
     for run in sync_runs::Entity::find().all(&t.db).await? {
@@ -419,6 +587,7 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
         comparison,
         inventory,
         transactions,
+        listings,
         kills,
         kills_mid_run,
         takeovers,
@@ -439,7 +608,7 @@ async fn store_connection(t: &TestDb, sim: &SimHandle, version: OrdersApiVersion
         &t.db,
         &EncryptionKey::from_bytes(KEY),
         sim,
-        "A2CHAOS",
+        SELLER_ID,
         sim.config().marketplaces.clone(),
         version,
         spapi_sim::DEFAULT_REFRESH_TOKEN,
@@ -495,6 +664,21 @@ fn print_table(reports: &[Report], backend: &str, args: &Args) {
     row("transactions stale", &|r| r.transactions.stale.to_string());
     row("transactions unknown", &|r| {
         r.transactions.unknown.to_string()
+    });
+    row("listing changes queued", &|r| r.listings.queued.to_string());
+    row("  done (live on Amazon)", &|r| r.listings.done.to_string());
+    row("  not applied / failed", &|r| {
+        format!("{} / {}", r.listings.not_applied, r.listings.failed)
+    });
+    row("  stuck (not final)", &|r| r.listings.stuck.to_string());
+    row("  done, Amazon differs", &|r| {
+        r.listings.wrong_on_amazon.to_string()
+    });
+    row("  patches accepted / needed", &|r| {
+        format!(
+            "{} / {}",
+            r.listings.patches_accepted, r.listings.patches_needed
+        )
     });
     row("kills (kill -9)", &|r| r.kills.to_string());
     row("  of which mid-run (lease held)", &|r| {
@@ -592,6 +776,15 @@ async fn main() -> Result<()> {
                 "{}: our transactions differ from Amazon's: {:?} (worker log: {})",
                 r.version.as_str(),
                 r.transactions.examples,
+                r.logs.join("worker.log").display()
+            );
+        }
+        if !r.listings.is_good() {
+            failed = true;
+            eprintln!(
+                "{}: queued listing changes did not all end live on Amazon: {:?} (worker log: {})",
+                r.version.as_str(),
+                r.listings,
                 r.logs.join("worker.log").display()
             );
         }
