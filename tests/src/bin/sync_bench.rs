@@ -1,6 +1,7 @@
 //! `sync-bench`: how fast the orders sync pulls a seller's history from spapi-sim
 //! (and the inventory sync its FBA stock, and the transactions sync a 90-day
-//! back-fill of the seller's money, in the fewest calls),
+//! back-fill of the seller's money, in the fewest calls, and the push of a price
+//! change of a whole catalog against the floor of the patch bucket),
 //! compared with the floor the usage plans allow and with the strategy of the
 //! original design (seed 001: v0, items for every order, backoff 2-4-8-16-32 s on
 //! 429).
@@ -54,6 +55,16 @@ struct Args {
     /// the orders sold through Amazon's network).
     #[arg(long, default_value_t = 1000)]
     catalog: usize,
+    /// Which benchmarks to run.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "orders,inventory,transactions,listings"
+    )]
+    only: Vec<String>,
+    /// Listings whose price the push benchmark changes at once.
+    #[arg(long, default_value_t = 500)]
+    push_skus: usize,
     /// Days of history of the transactions back-fill (the orders of that span,
     /// `--orders` per `--days`, and their transactions).
     #[arg(long, default_value_t = 90)]
@@ -592,10 +603,26 @@ async fn main() {
         "sync-bench: {} orders over {} days, time scale {}x (real seconds; x{} for Amazon's)\n",
         args.orders, args.days, args.time_scale, args.time_scale
     );
+    let wants = |name: &str| args.only.iter().any(|o| o == name);
+    if wants("orders") {
+        orders(&args).await;
+    }
+    if wants("inventory") {
+        inventory(&args).await;
+    }
+    if wants("transactions") {
+        transactions(&args).await;
+    }
+    if wants("listings") {
+        listings_push(&args).await;
+    }
+}
+
+async fn orders(args: &Args) {
     let rows = vec![
-        ours(&args, "ours, 2026-01-01", OrdersApiVersion::V2026_01_01).await,
-        ours(&args, "ours, v0", OrdersApiVersion::V0).await,
-        seed_strategy(&args).await,
+        ours(args, "ours, 2026-01-01", OrdersApiVersion::V2026_01_01).await,
+        ours(args, "ours, v0", OrdersApiVersion::V0).await,
+        seed_strategy(args).await,
     ];
     println!(
         "| strategy | wall s | floor s | wall/floor | API calls | 429s | incremental calls | incremental rows written |"
@@ -618,6 +645,135 @@ async fn main() {
         seed.wall / rows[0].wall,
         seed.wall / rows[1].wall
     );
-    inventory(&args).await;
-    transactions(&args).await;
+}
+
+/// A price change of every listing of a `--push-skus` catalog: queued, submitted,
+/// and followed until Amazon shows each (the simulator applies an accepted patch
+/// 300 simulated seconds after it, as Amazon does minutes later).
+async fn listings_push(args: &Args) {
+    use service::listings::{self, ChangeRequest, PushConfig, PushMode};
+    let sim = Simulator::start(SimConfig {
+        orders: 50,
+        days: 7,
+        seed: args.seed,
+        time_scale: args.time_scale,
+        catalog_size: args.push_skus,
+        seller_id: "A2BENCH".to_owned(),
+        marketplaces: vec!["ATVPDKIKX0DER".to_owned()],
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/bench.sqlite?mode=rwc", dir.path().display());
+    let db = service::db::open(&url).await.unwrap();
+    <migration::Migrator as migration::MigratorTrait>::up(&db, None)
+        .await
+        .unwrap();
+    let conn = connection(&db, &sim, OrdersApiVersion::V2026_01_01).await;
+    let client = client(&conn);
+    let calls_of = |sim: &SimHandle, op: Operation| {
+        sim.stats().operations.get(op.name()).map_or(0, |s| s.calls)
+    };
+    let seconds = |real: f64| real * args.time_scale;
+
+    sim.reset_stats();
+    let started = Instant::now();
+    let sync = service::sync::run_listings_sync_with(
+        &db,
+        &client,
+        &conn,
+        &SyncConfig::default(),
+        service::sync::ListingsScan::Full,
+        SyncOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(sync.error.is_none(), "{:?}", sync.error);
+    let sync_wall = seconds(started.elapsed().as_secs_f64());
+    let sync_calls = calls_of(&sim, Operation::SearchListingsItems);
+    let listed = sync.progress.found;
+    let (search_rate, search_burst) = Operation::SearchListingsItems.usage_plan();
+    let sync_floor_calls = listed.div_ceil(20);
+    let sync_floor = sync_floor_calls.saturating_sub(u64::from(search_burst)) as f64 / search_rate;
+
+    let changes: Vec<ChangeRequest> = sim
+        .listings_ground_truth()
+        .iter()
+        .filter_map(|l| {
+            let price: rust_decimal::Decimal = l.price.as_ref()?.amount.parse().ok()?;
+            Some(ChangeRequest {
+                marketplace_id: l.marketplace_id.clone(),
+                seller_sku: l.sku.clone(),
+                price: Some((price + rust_decimal::Decimal::ONE).to_string()),
+                quantity: None,
+            })
+        })
+        .collect();
+    let queued = changes.len() as u64;
+    listings::queue_changes(&db, changes, "bench")
+        .await
+        .unwrap();
+    listings::request_submit(&db, None, true).await.unwrap();
+
+    sim.reset_stats();
+    let config = PushConfig::default();
+    let started = Instant::now();
+    let first = listings::push_once_with(&db, &client, &conn, &config, PushMode::Submit)
+        .await
+        .unwrap();
+    let send_wall = seconds(started.elapsed().as_secs_f64());
+    let send_patches = calls_of(&sim, Operation::PatchListingsItem);
+    let send_searches = calls_of(&sim, Operation::SearchListingsItems);
+    let mut passes = 1;
+    let mut done = first.done;
+    loop {
+        // The worker looks every LISTINGS_POLL_SECS (15 s); the same in simulated time.
+        tokio::time::sleep(Duration::from_secs_f64(15.0 / args.time_scale)).await;
+        let report = listings::push_once_with(&db, &client, &conn, &config, PushMode::Submit)
+            .await
+            .unwrap();
+        passes += 1;
+        done += report.done;
+        if report.in_flight == 0 {
+            break;
+        }
+    }
+    let live_wall = seconds(started.elapsed().as_secs_f64());
+    let stats = sim.stats();
+    let throttled: u64 = stats.operations.values().map(|s| s.throttled).sum();
+    let patches = calls_of(&sim, Operation::PatchListingsItem);
+    let searches = calls_of(&sim, Operation::SearchListingsItems);
+    let (patch_rate, patch_burst) = Operation::PatchListingsItem.usage_plan();
+    let patch_floor = queued.saturating_sub(u64::from(patch_burst)) as f64 / patch_rate;
+    assert_eq!(done, queued, "every change ends live");
+
+    println!(
+        "
+listings: a price change of {queued} listings (one marketplace), in Amazon's seconds (real x {})
+",
+        args.time_scale
+    );
+    println!("| step | patch calls | search calls | 429s | seconds | floor s | /floor |");
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| catalog sync ({listed} listings) | 0 | {sync_calls} | {} | {sync_wall:.0} | {sync_floor:.0} ({sync_floor_calls} pages of 20) | {:.2} |",
+        sync.throttled,
+        sync_wall / sync_floor.max(1e-9)
+    );
+    println!(
+        "| send: checks + one patch per SKU | {send_patches} | {send_searches} | - | {send_wall:.0} | {patch_floor:.0} ({queued} patches at {patch_rate}/s, burst {patch_burst}) | {:.2} |",
+        send_wall / patch_floor.max(1e-9)
+    );
+    println!(
+        "| until all live ({passes} passes, 300 s for Amazon to apply) | {patches} | {searches} | {throttled} | {live_wall:.0} | {:.0} (send floor + 300) | {:.2} |",
+        patch_floor + 300.0,
+        live_wall / (patch_floor + 300.0)
+    );
+    println!(
+        "\n{queued} price changes: {:.1} minutes to send (floor {:.1}), {:.1} minutes until Amazon shows them all.",
+        send_wall / 60.0,
+        patch_floor / 60.0,
+        live_wall / 60.0
+    );
 }
