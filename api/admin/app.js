@@ -122,6 +122,12 @@ function when(iso) {
   return iso ? dateTime.format(new Date(iso)) : '—';
 }
 
+// A change's steps come seconds apart: its history says the seconds.
+const dateTimeSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+function whenExactly(iso) {
+  return iso ? dateTimeSeconds.format(new Date(iso)) : '—';
+}
+
 function ago(seconds) {
   if (seconds == null) return 'never';
   if (seconds < 90) return `${seconds} s ago`;
@@ -1180,7 +1186,7 @@ function changeRow(c) {
     el('td', { class: conflict ? 'num moved' : 'num' }, amountSpan(c.livePrice)),
     stateCell,
     c.issues.length ? el('td', {}, issueList(c.issues)) : el('td', { class: 'muted' }, '—'),
-    el('td', {}, when(c.createdAt), c.queuedBy ? el('span', { class: 'muted' }, ` by ${c.queuedBy}`) : ''),
+    el('td', { class: 'queued' }, when(c.createdAt), ...(c.queuedBy ? [el('br'), el('span', { class: 'muted' }, `by ${c.queuedBy}`)] : [])),
     actions,
   );
   return row;
@@ -1206,13 +1212,13 @@ function changeDetail(c) {
   fact('Two-phase', c.twoPhase ? 'yes: a raised price goes live before the quantity' : 'no');
   if (c.liveQuantity != null) fact('Live quantity', String(c.liveQuantity));
   fact('Patches sent', String(c.attempts));
-  if (c.sentAt) fact('Last sent', when(c.sentAt));
+  if (c.sentAt) fact('Last sent', whenExactly(c.sentAt));
   if (c.deadlineAt && !c.finishedAt) fact('Not applied unless live by', when(c.deadlineAt));
-  if (c.finishedAt) fact('Finished', when(c.finishedAt));
+  if (c.finishedAt) fact('Finished', whenExactly(c.finishedAt));
   return el('tr', { class: 'items change-detail', 'data-id': c.id }, el('td', { colspan: 11 },
     facts,
     el('ol', { class: 'history', 'aria-label': `History of change ${c.id}` }, ...c.history.map((h) => el('li', { 'data-state': h.state },
-      el('span', { class: 'muted' }, when(h.at)), ' ',
+      el('span', { class: 'muted' }, el('time', { datetime: h.at }, whenExactly(h.at))), ' ',
       el('span', { class: `badge state state-${h.state.toLowerCase()}` }, CHANGE_STATES[h.state] ?? h.state),
       h.note ? ` ${h.note}` : ''))),
   ));
