@@ -816,6 +816,12 @@ function showLowStock() {
 const LISTING_FIELDS = `marketplaceId sellerSku asin productType title status fulfillmentChannel
   price { amount currencyCode } quantity issues { code severity message } lastUpdatedTime seenAt goneAt`;
 
+/** Amazon's status in one or two words: buyable listings are discoverable too, as a rule. */
+function statusWords(status) {
+  if (status.includes('BUYABLE')) return status.includes('DISCOVERABLE') ? 'buyable' : 'buyable, not discoverable';
+  return status.includes('DISCOVERABLE') ? 'not buyable' : 'inactive';
+}
+
 /** `AFN` is Amazon's word for what sellers call FBA. */
 function channelName(channel) {
   if (channel === 'AFN') return 'FBA';
@@ -857,7 +863,7 @@ async function loadListings() {
   if (!page.edges.length) {
     const empty = Object.keys(filter).length ? 'No listings match.'
       : `No listings synced yet${state.me?.role === 'OWNER' ? ': press "Sync listings"' : ''}.`;
-    body.append(el('tr', {}, el('td', { colspan: 11 }, empty)));
+    body.append(el('tr', {}, el('td', { colspan: 10 }, empty)));
   }
   const n = state.listingsCursors.length;
   $('listings-count').className = 'muted';
@@ -891,17 +897,16 @@ function listingRow(l) {
   el('td', {}, marketplaceName(l.marketplaceId)),
   el('td', {}, el('span', { class: 'sku' }, l.sellerSku),
     ...(l.goneAt ? [' ', el('span', { class: 'badge low', title: `A full sync stopped finding it on ${when(l.goneAt)}` }, 'Gone')] : [])),
-  el('td', { class: 'title' }, l.title ?? '—'),
-  el('td', {}, l.asin ?? '—'),
+  el('td', { class: 'title' }, l.title ?? '—', el('br'), el('span', { class: 'muted' }, `ASIN ${l.asin ?? '—'}`)),
   el('td', {}, el('span', { class: 'badge' }, channelName(l.fulfillmentChannel))),
-  el('td', { class: l.status.length ? '' : 'warn' }, status),
+  el('td', { class: l.status.includes('BUYABLE') ? '' : 'warn', title: status }, statusWords(l.status)),
   el('td', { class: 'num' }, amountSpan(l.price)),
   el('td', { class: 'num', title: mfn ? null : 'FBA: the quantity is Amazon\'s stock (see Inventory)' }, mfn ? String(l.quantity ?? '—') : '—'),
   issuesCell(l.issues),
   el('td', {}, when(l.lastUpdatedTime)));
   if (owner) {
     row.append(el('td', {}, el('button', {
-      type: 'button', class: 'link', 'aria-expanded': 'false',
+      type: 'button', class: 'small secondary', 'aria-expanded': 'false',
       'aria-label': `Change price or quantity of ${l.sellerSku} in ${marketplaceName(l.marketplaceId)}`,
       onclick: (e) => toggleChangeForm(e.currentTarget, row, l),
     }, 'Change…')));
@@ -938,7 +943,7 @@ function toggleChangeForm(button, row, l) {
     : el('p', { class: 'muted' }, 'FBA listing: its quantity is Amazon\'s stock, so only the price can change here.'),
   queue,
   el('button', { type: 'button', class: 'secondary', onclick: close }, 'Close'));
-  const detail = el('tr', { class: 'items change-row' }, el('td', { colspan: 11 }, form, message));
+  const detail = el('tr', { class: 'items change-row' }, el('td', { colspan: 10 }, form, message));
   row.after(detail);
   button.setAttribute('aria-expanded', 'true');
   price.focus();
@@ -1160,7 +1165,7 @@ function changeRow(c) {
       'The live price moved: ', el('span', { class: 'amount' }, exact(c.priceWhenQueued)), ' when queued, ',
       el('span', { class: 'amount' }, exact(c.livePrice)), ' now.'));
   }
-  const actions = el('td', { class: 'row-actions' }, el('button', {
+  const actions = el('div', { class: 'row-actions' }, el('button', {
     type: 'button', class: 'link', 'aria-expanded': String(state.queueOpen.has(c.id)),
     'aria-label': `History of change ${c.id} (${c.sellerSku})`,
     onclick: (e) => toggleChangeDetail(e.currentTarget, row, c),
@@ -1186,8 +1191,8 @@ function changeRow(c) {
     el('td', { class: conflict ? 'num moved' : 'num' }, amountSpan(c.livePrice)),
     stateCell,
     c.issues.length ? el('td', {}, issueList(c.issues)) : el('td', { class: 'muted' }, '—'),
-    el('td', { class: 'queued' }, when(c.createdAt), ...(c.queuedBy ? [el('br'), el('span', { class: 'muted' }, `by ${c.queuedBy}`)] : [])),
-    actions,
+    el('td', { class: 'queued', title: c.queuedBy ? `Queued by ${c.queuedBy}` : null }, when(c.createdAt)),
+    el('td', {}, actions),
   );
   return row;
 }
@@ -1209,6 +1214,7 @@ function changeDetail(c) {
   const facts = el('dl', { class: 'facts' });
   const fact = (label, value) => facts.append(el('div', {}, el('dt', {}, label), el('dd', {}, value)));
   fact('Change', `#${c.id}: ${describeChange(c) || '—'}`);
+  if (c.queuedBy) fact('Queued by', c.queuedBy);
   fact('Two-phase', c.twoPhase ? 'yes: a raised price goes live before the quantity' : 'no');
   if (c.liveQuantity != null) fact('Live quantity', String(c.liveQuantity));
   fact('Patches sent', String(c.attempts));

@@ -304,7 +304,7 @@ try {
   check(listingsApi.totalCount > 0, 'the demo seller has listings after the sync');
   await page.waitForFunction((n) => document.querySelectorAll('#listings tbody tr[data-sku]').length === n, listingsApi.edges.length);
   const listingRows = await listings.locator('#listings tbody tr[data-sku]').evaluateAll((rows) => rows.map((r) => ({
-    key: `${r.dataset.marketplace}/${r.dataset.sku}`, channel: r.children[4].textContent, price: r.children[6].textContent, qty: r.children[7].textContent,
+    key: `${r.dataset.marketplace}/${r.dataset.sku}`, channel: r.children[3].textContent, price: r.children[5].textContent, qty: r.children[6].textContent,
   })));
   const listed0 = listingsApi.edges.map((e) => e.node);
   check(listingRows.map((r) => r.key).join() === listed0.map((l) => `${l.marketplaceId}/${l.sellerSku}`).join(),
@@ -350,6 +350,7 @@ try {
   await form.getByLabel(`New price (${currencyOf})`).fill(newPrice);
   await form.getByRole('button', { name: 'Queue change' }).click();
   await listings.locator('.change-message.ok').filter({ hasText: /Queued as change #\d+/ }).waitFor();
+  await shotOf(listings, 'admin-owner-listing-change');
   const queuedRow = queue.locator(`#queue tbody tr[data-sku="${mfn.sellerSku}"][data-state="QUEUED"]`);
   await queuedRow.waitFor();
   const firstId = await queuedRow.getAttribute('data-id');
@@ -429,7 +430,7 @@ try {
     { f: { marketplaceId: mp, sellerSku: mfn.sellerSku } })).amazonListings.edges[0].node.price.amount;
   await listings.getByLabel('SKU', { exact: true }).fill(mfn.sellerSku);
   await listings.getByRole('button', { name: 'Apply' }).click();
-  await rowOf(mfn).locator('td').nth(6).filter({ hasText: new RegExp(`^${liveNow.replace('.', '\\.')} ${currencyOf}$`) }).waitFor();
+  await rowOf(mfn).locator('td').nth(5).filter({ hasText: new RegExp(`^${liveNow.replace('.', '\\.')} ${currencyOf}$`) }).waitFor();
   check(liveNow === newPrice, `the listing shows the pushed price: ${liveNow}, asked ${newPrice}`);
   await listings.getByLabel('SKU', { exact: true }).fill('');
   await listings.getByRole('button', { name: 'Apply' }).click();
@@ -569,8 +570,8 @@ try {
   ]), `reconciliation rows: ${JSON.stringify(issueRows)}`);
   const stagedRow = page.locator('#listings tbody tr[data-sku]');
   await stagedRow.waitFor();
-  check(await stagedRow.getAttribute('data-sku') === hostile && (await stagedRow.locator('td').nth(2).textContent()) === hostile, 'a listing\'s text is shown as text');
-  check(await stagedRow.locator('td').nth(6).textContent() === '0.30000000000000004 USD', 'a listing\'s price is the API\'s string, untouched');
+  check(await stagedRow.getAttribute('data-sku') === hostile && (await stagedRow.locator('td').nth(2).textContent()) === `${hostile}ASIN ${hostile}`, 'a listing\'s text is shown as text');
+  check(await stagedRow.locator('td').nth(5).textContent() === '0.30000000000000004 USD', 'a listing\'s price is the API\'s string, untouched');
   const stagedConflict = page.locator('#queue tbody tr[data-id="999"]');
   await stagedConflict.getByRole('button', { name: /^History of change/ }).click();
   check((await stagedConflict.locator('td').nth(3).textContent()) === '1234567890.12 USD', 'a queued price is the API\'s string, untouched');
