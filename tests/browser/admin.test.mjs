@@ -411,8 +411,11 @@ try {
   const secondId = await overridden.getAttribute('data-id');
   check((await overridden.locator('td').nth(5).textContent()) === `${moved} ${currencyOf}`, 'overridden: the live price is its new reference');
 
-  // Submit (two-phase by default): the page follows the push on its own until both are live.
+  // Submit the two, ticked (two-phase by default): the page follows the push on its own until both are live.
   check(await queue.getByLabel(/Two-phase/).isChecked(), 'two-phase is on by default');
+  check(await queue.locator(`#queue tbody tr[data-sku="${fba.sellerSku}"] input[type=checkbox]`).count() === 0, 'a canceled change cannot be ticked');
+  for (const id of [firstId, secondId]) await queue.getByRole('checkbox', { name: new RegExp(`^Tick change ${id} `) }).check();
+  await queue.locator('#queue-selection').filter({ hasText: '2 ticked' }).waitFor();
   await queue.getByRole('button', { name: 'Submit' }).click();
   await queue.locator('#queue-progress').filter({ hasText: 'Submitted 2 change(s)' }).waitFor();
   await queue.locator('#queue-live').waitFor();
