@@ -45,9 +45,10 @@ function startApi(dataDir) {
       out += d;
       const base = out.match(/GraphiQL at (http:\/\/[^\s/]+)\/graphql/)?.[1];
       const password = out.match(/with password (\S+)/)?.[1];
-      if (base && password) {
+      const sim = out.match(/simulated Amazon at (http:\/\/\S+)/)?.[1];
+      if (base && password && sim) {
         clearTimeout(timer);
-        resolve({ child, base, password });
+        resolve({ child, base, password, sim });
       }
     });
     child.on('exit', (code) => {
@@ -287,6 +288,157 @@ try {
   await inventory.getByLabel('Low stock only').uncheck();
   await inventory.getByRole('button', { name: 'Apply' }).click();
   await stockRowsOnceShown(page, stock.all.edges.length);
+  // --- listings and the queue of price and quantity changes ---------------------------
+  const listings = page.getByRole('region', { name: 'Listings' });
+  const queue = page.getByRole('region', { name: 'Price & quantity queue' });
+  await listings.getByRole('button', { name: 'Sync listings' }).click();
+  const listingsProgress = listings.locator('#listings-progress');
+  await listingsProgress.filter({ hasText: /Listings sync #\d+ succeeded/ }).waitFor({ timeout: 60_000 });
+  await page.waitForFunction(() => !document.getElementById('listings-sync').disabled && !document.getElementById('listings-sync-full').disabled);
+  await page.locator('#runs tbody tr').first().filter({ hasText: 'Listings' }).getByText('SUCCEEDED').waitFor();
+
+  // The table is the API's first page: channel in the seller's words (AFN is FBA),
+  // prices exactly as the API sent them, the quantity only for MFN rows.
+  const listingsApi = (await graphql(base, token, `{ amazonListings(first: 25) { totalCount
+    edges { node { marketplaceId sellerSku fulfillmentChannel price { amount currencyCode } quantity } } } }`)).amazonListings;
+  check(listingsApi.totalCount > 0, 'the demo seller has listings after the sync');
+  await page.waitForFunction((n) => document.querySelectorAll('#listings tbody tr[data-sku]').length === n, listingsApi.edges.length);
+  const listingRows = await listings.locator('#listings tbody tr[data-sku]').evaluateAll((rows) => rows.map((r) => ({
+    key: `${r.dataset.marketplace}/${r.dataset.sku}`, channel: r.children[3].textContent, price: r.children[5].textContent, qty: r.children[6].textContent,
+  })));
+  const listed0 = listingsApi.edges.map((e) => e.node);
+  check(listingRows.map((r) => r.key).join() === listed0.map((l) => `${l.marketplaceId}/${l.sellerSku}`).join(),
+    'the listings table shows the API\'s first page, in its order');
+  check(listingRows.every((r, i) => r.channel === (listed0[i].fulfillmentChannel === 'AFN' ? 'FBA' : listed0[i].fulfillmentChannel)),
+    `channels are MFN or FBA: ${listingRows.map((r) => r.channel)}`);
+  check(listingRows.every((r, i) => r.price === (listed0[i].price ? `${listed0[i].price.amount} ${listed0[i].price.currencyCode}` : '—')),
+    `prices are the API's decimal strings: ${listingRows[0].price}`);
+  check(listingRows.every((r, i) => r.qty === (listed0[i].fulfillmentChannel === 'MFN' ? String(listed0[i].quantity ?? '—') : '—')),
+    'the quantity is shown for MFN rows only');
+  check(Number(await listings.locator('#listings-total').textContent()) === listingsApi.totalCount, 'the listing count is the API\'s');
+  await shotOf(listings, 'admin-owner-listings');
+
+  // Two MFN listings and an FBA one of one marketplace (the page asks for them by filter).
+  const all = (await graphql(base, token, '{ amazonListings(first: 200) { edges { node { marketplaceId sellerSku fulfillmentChannel price { amount currencyCode } } } } }'))
+    .amazonListings.edges.map((e) => e.node).filter((l) => l.price);
+  const mfns = all.filter((l) => l.fulfillmentChannel === 'MFN');
+  const [mfn, mfn2] = mfns.filter((l) => l.marketplaceId === mfns[0].marketplaceId);
+  const fba = all.find((l) => l.fulfillmentChannel === 'AFN' && l.marketplaceId === mfn.marketplaceId);
+  check(mfn && mfn2 && fba, 'the demo catalog has MFN and FBA listings with prices');
+  const currencyOf = mfn.price.currencyCode;
+  const otherPrice = (l, a, b) => (l.price.amount === a ? b : a);
+
+  // Queue a price change from the row: a wrong price is refused in the API's words, then a good one.
+  const rowOf = (l) => listings.locator(`#listings tbody tr[data-marketplace="${l.marketplaceId}"][data-sku="${l.sellerSku}"]`);
+  const openChange = async (l) => {
+    await listings.getByLabel('SKU', { exact: true }).fill(l.sellerSku);
+    await listings.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForFunction((sku) => [...document.querySelectorAll('#listings tbody tr[data-sku]')].every((r) => r.dataset.sku === sku), l.sellerSku);
+    await rowOf(l).getByRole('button', { name: /^Change price or quantity/ }).click();
+    return listings.getByRole('form', { name: `New price or quantity for ${l.sellerSku}` });
+  };
+  const fbaForm = await openChange(fba);
+  check(await fbaForm.getByLabel('New quantity').count() === 0, 'an FBA row offers no quantity');
+  await fbaForm.getByText('only the price can change').waitFor();
+  await fbaForm.getByRole('button', { name: 'Close' }).click();
+  const form = await openChange(mfn);
+  check(await form.getByLabel('New quantity').count() === 1, 'an MFN row offers a quantity');
+  await form.getByLabel(`New price (${currencyOf})`).fill('12.345');
+  await form.getByRole('button', { name: 'Queue change' }).click();
+  await listings.locator('.change-message.bad').filter({ hasText: /Not queued: .*more decimals than/ }).waitFor();
+  const newPrice = otherPrice(mfn, '24.99', '25.99');
+  await form.getByLabel(`New price (${currencyOf})`).fill(newPrice);
+  await form.getByRole('button', { name: 'Queue change' }).click();
+  await listings.locator('.change-message.ok').filter({ hasText: /Queued as change #\d+/ }).waitFor();
+  await shotOf(listings, 'admin-owner-listing-change');
+  const queuedRow = queue.locator(`#queue tbody tr[data-sku="${mfn.sellerSku}"][data-state="QUEUED"]`);
+  await queuedRow.waitFor();
+  const firstId = await queuedRow.getAttribute('data-id');
+  const cells = await queuedRow.locator('td').allTextContents();
+  check(cells[3] === `${newPrice} ${currencyOf}` && cells[5] === `${mfn.price.amount} ${currencyOf}`,
+    `the queued row shows the new price and the price when queued exactly: ${cells}`);
+  await listings.getByLabel('SKU', { exact: true }).fill('');
+  await listings.getByRole('button', { name: 'Apply' }).click();
+
+  // A CSV with bad lines is refused whole: each bad line by its number, nothing queued.
+  const changesBefore = (await graphql(base, token, '{ listingChanges { totalCount } }')).listingChanges.totalCount;
+  await queue.getByText('Queue changes from a CSV').click();
+  const mp = mfn.marketplaceId;
+  await queue.getByLabel('Or paste it here').fill(`sku,marketplace_id,price,quantity\n${mfn2.sellerSku},${mp},21.50,\n${fba.sellerSku},${mp},abc,\n${mfn2.sellerSku}-X,${mp},,-1\n`);
+  await queue.getByRole('button', { name: 'Queue CSV' }).click();
+  const refused = queue.locator('#csv-result .refused');
+  await refused.waitFor();
+  const refusedLines = await refused.locator('li').evaluateAll((lis) => lis.map((li) => [li.dataset.line, li.textContent]));
+  check(refusedLines.length === 2 && refusedLines[0][0] === '3' && refusedLines[0][1].startsWith('Line 3: ')
+    && refusedLines[1][0] === '4' && refusedLines[1][1].startsWith('Line 4: '), `the refused lines are named: ${JSON.stringify(refusedLines)}`);
+  check(/Nothing was queued/.test(await refused.textContent()), 'says nothing was queued');
+  check((await graphql(base, token, '{ listingChanges { totalCount } }')).listingChanges.totalCount === changesBefore, 'a refused CSV queues nothing');
+  await shotOf(queue, 'admin-owner-queue-csv-refused');
+
+  // The same, corrected, from a file: two changes queued.
+  const p2 = otherPrice(mfn2, '21.50', '22.50');
+  const p3 = otherPrice(fba, '33.00', '34.00');
+  await queue.locator('#csv-file').setInputFiles({ name: 'changes.csv', mimeType: 'text/csv',
+    buffer: Buffer.from(`sku,marketplace_id,price,quantity\n${mfn2.sellerSku},${mp},${p2},\n${fba.sellerSku},${mp},${p3},\n`) });
+  await page.waitForFunction(() => document.getElementById('csv-text').value.startsWith('sku,'));
+  await queue.getByRole('button', { name: 'Queue CSV' }).click();
+  await queue.locator('#csv-result').filter({ hasText: 'Queued 2 change(s) from the CSV' }).waitFor();
+  await queue.locator(`#queue tbody tr[data-sku="${fba.sellerSku}"][data-state="QUEUED"]`).waitFor();
+
+  // Someone else moves one price on Amazon meanwhile (the simulator's control API).
+  const moved = otherPrice(mfn2, '31.07', '32.07');
+  const repriced = await fetch(`${api.sim}/_sim/listings/reprice`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ marketplaceId: mp, sku: mfn2.sellerSku, amount: moved }) });
+  check(repriced.ok, `the simulator repriced ${mfn2.sellerSku}: ${repriced.status}`);
+
+  // Dry run: Amazon checks; the moved price is a conflict shown with both prices.
+  await queue.getByRole('button', { name: 'Dry run' }).click();
+  await queue.locator('#queue-progress').filter({ hasText: /Dry run done, nothing changed on Amazon: 2 validated, 0 failed, 1 conflict/ }).waitFor({ timeout: 60_000 });
+  await queue.locator(`#queue tbody tr[data-id="${firstId}"][data-state="VALIDATED"]`).waitFor();
+  const conflictRow = queue.locator(`#queue tbody tr[data-sku="${mfn2.sellerSku}"][data-state="CONFLICT"]`);
+  await conflictRow.waitFor();
+  const note = await conflictRow.locator('.conflict-note').textContent();
+  check(note === `The live price moved: ${mfn2.price.amount} ${currencyOf} when queued, ${moved} ${currencyOf} now.`, `the conflict shows both prices: ${note}`);
+  check(await conflictRow.getByRole('button', { name: 'Override' }).count() === 1, 'a conflict offers Override');
+  await shotOf(queue, 'admin-owner-queue-conflict');
+
+  // Cancel the FBA change, override the conflict (the live price becomes its reference).
+  await queue.locator(`#queue tbody tr[data-sku="${fba.sellerSku}"][data-state="VALIDATED"]`).getByRole('button', { name: 'Cancel' }).click();
+  await queue.locator(`#queue tbody tr[data-sku="${fba.sellerSku}"][data-state="CANCELED"]`).waitFor();
+  await conflictRow.getByRole('button', { name: 'Override' }).click();
+  const overridden = queue.locator(`#queue tbody tr[data-sku="${mfn2.sellerSku}"][data-state="QUEUED"]`);
+  await overridden.waitFor();
+  const secondId = await overridden.getAttribute('data-id');
+  check((await overridden.locator('td').nth(5).textContent()) === `${moved} ${currencyOf}`, 'overridden: the live price is its new reference');
+
+  // Submit the two, ticked (two-phase by default): the page follows the push on its own until both are live.
+  check(await queue.getByLabel(/Two-phase/).isChecked(), 'two-phase is on by default');
+  check(await queue.locator(`#queue tbody tr[data-sku="${fba.sellerSku}"] input[type=checkbox]`).count() === 0, 'a canceled change cannot be ticked');
+  for (const id of [firstId, secondId]) await queue.getByRole('checkbox', { name: new RegExp(`^Tick change ${id} `) }).check();
+  await queue.locator('#queue-selection').filter({ hasText: '2 ticked' }).waitFor();
+  await queue.getByRole('button', { name: 'Submit' }).click();
+  await queue.locator('#queue-progress').filter({ hasText: 'Submitted 2 change(s)' }).waitFor();
+  await queue.locator('#queue-live').waitFor();
+  for (const id of [firstId, secondId]) {
+    await queue.locator(`#queue tbody tr[data-id="${id}"][data-state="DONE"]`).waitFor({ timeout: 75_000 });
+  }
+  await queue.locator('#queue-live').waitFor({ state: 'detached' });
+  const doneRow = queue.locator(`#queue tbody tr[data-id="${firstId}"]`);
+  await doneRow.getByRole('button', { name: /^History of change/ }).click();
+  const steps = await queue.locator(`tr.change-detail[data-id="${firstId}"] ol.history li`).evaluateAll((lis) => lis.map((li) => li.dataset.state));
+  check(steps[0] === 'QUEUED' && steps.includes('VALIDATED') && steps.includes('SUBMITTED') && steps.at(-1) === 'DONE', `the history: ${steps}`);
+  await shotOf(queue, 'admin-owner-queue-done');
+  // Once nothing is being pushed the listings are read again: the row shows the pushed price.
+  const liveNow = (await graphql(base, token, 'query($f: ListingFilter) { amazonListings(filter: $f) { edges { node { price { amount } } } } }',
+    { f: { marketplaceId: mp, sellerSku: mfn.sellerSku } })).amazonListings.edges[0].node.price.amount;
+  await listings.getByLabel('SKU', { exact: true }).fill(mfn.sellerSku);
+  await listings.getByRole('button', { name: 'Apply' }).click();
+  await rowOf(mfn).locator('td').nth(5).filter({ hasText: new RegExp(`^${liveNow.replace('.', '\\.')} ${currencyOf}$`) }).waitFor();
+  check(liveNow === newPrice, `the listing shows the pushed price: ${liveNow}, asked ${newPrice}`);
+  await listings.getByLabel('SKU', { exact: true }).fill('');
+  await listings.getByRole('button', { name: 'Apply' }).click();
+  check(problems.length === 0, `no page or console errors so far:\n${problems.join('\n')}`);
+
   // --- money: transactions, their breakdowns, reconciliation, fees beside sales ---------
   // The demo may or may not have read transactions already: the list shows rows or
   // says how to get them.
@@ -387,6 +539,17 @@ try {
   // Reconciliation rows (staged: the demo's ledger reconciles) say the kind in words
   // and show hostile text as text.
   const hostile = '<img src=x onerror="window.pwned=1">';
+  // Listings and queued changes with hostile text too; a money amount that a float would spoil.
+  const money = (amount) => ({ amount, currencyCode: 'USD' });
+  const issue = { code: hostile, severity: 'ERROR', message: hostile };
+  const stagedListings = { amazonListings: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ cursor: 'x', node: {
+    marketplaceId: 'ATVPDKIKX0DER', sellerSku: hostile, asin: hostile, productType: hostile, title: hostile, status: [], fulfillmentChannel: 'MFN',
+    price: money('0.30000000000000004'), quantity: 1, issues: [issue], lastUpdatedTime: null, seenAt: new Date().toISOString(), goneAt: null } }] } };
+  const stagedChange = { id: '999', marketplaceId: 'ATVPDKIKX0DER', sellerSku: hostile, desiredPrice: money('1234567890.12'), desiredQuantity: null,
+    priceWhenQueued: money('0.10'), quantityWhenQueued: null, livePrice: money('0.20'), liveQuantity: null, state: 'CONFLICT', twoPhase: true,
+    phase: null, attempts: 0, submitRequestedAt: null, sentAt: null, deadlineAt: null, queuedBy: hostile, issues: [issue],
+    history: [{ state: 'CONFLICT', at: new Date().toISOString(), note: hostile }], createdAt: new Date().toISOString(), finishedAt: null };
+  const stagedQueue = { changes: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ node: stagedChange }] }, moving: { edges: [] } };
   await page.route('**/graphql', (route) => (route.request().postData()?.includes('reconciliationIssues')
     ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: { reconciliationIssues: {
       pageInfo: { hasNextPage: false, endCursor: null },
@@ -395,6 +558,12 @@ try {
         { node: { amazonOrderId: '111-0000000-0000001', marketplaceId: 'A2EUQ1WTGCTBG2', kind: 'AMOUNT_MISMATCH', expected: [{ amount: '10.00', currencyCode: 'CAD' }], actual: [{ amount: '9.50', currencyCode: 'CAD' }] } },
       ] } } }) })
     : route.continue()));
+  // Registered last, so asked first; anything else falls through to the staging above.
+  await page.route('**/graphql', (route) => (route.request().postData()?.includes('amazonListings(first: 25')
+    ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: stagedListings }) })
+    : route.request().postData()?.includes('changes: listingChanges')
+      ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: stagedQueue }) })
+      : route.fallback()));
   await page.reload();
   await page.locator('#reconciliation tbody tr[data-kind="AMOUNT_MISMATCH"]').waitFor();
   const issueRows = await page.locator('#reconciliation tbody tr[data-order]').evaluateAll((rows) => rows.map((r) => [...r.children].map((td) => td.textContent)));
@@ -402,7 +571,15 @@ try {
     [hostile, 'Amazon.com', 'No settlement', '19.90 USD', 'nothing settled'],
     ['111-0000000-0000001', 'Amazon.ca', 'Amount differs', '10.00 CAD', '9.50 CAD'],
   ]), `reconciliation rows: ${JSON.stringify(issueRows)}`);
-  check(await page.evaluate(() => window.pwned === undefined && !document.querySelector('#reconciliation img')), 'server text is never markup');
+  const stagedRow = page.locator('#listings tbody tr[data-sku]');
+  await stagedRow.waitFor();
+  check(await stagedRow.getAttribute('data-sku') === hostile && (await stagedRow.locator('td').nth(2).textContent()) === `${hostile}ASIN ${hostile}`, 'a listing\'s text is shown as text');
+  check(await stagedRow.locator('td').nth(5).textContent() === '0.30000000000000004 USD', 'a listing\'s price is the API\'s string, untouched');
+  const stagedConflict = page.locator('#queue tbody tr[data-id="999"]');
+  await stagedConflict.getByRole('button', { name: /^History of change/ }).click();
+  check((await stagedConflict.locator('td').nth(3).textContent()) === '1234567890.12 USD', 'a queued price is the API\'s string, untouched');
+  check((await page.locator('tr.change-detail[data-id="999"] ol.history li').textContent()).endsWith(hostile), 'a history note is shown as text');
+  check(await page.evaluate(() => window.pwned === undefined && !document.querySelector('#reconciliation img, #listings img, #queue img')), 'server text is never markup');
   await shotOf(reconciliation, 'admin-owner-reconciliation-staged');
   await page.unroute('**/graphql');
   await page.reload();
@@ -451,7 +628,14 @@ try {
   check(await vpage.locator('#who-role').textContent() === 'viewer', 'signed in as a viewer');
   await vpage.waitForFunction(() => document.querySelectorAll('#orders tbody tr[data-order]').length === 20);
   await vpage.locator('#inventory tbody tr[data-sku]').first().waitFor();
-  for (const name of ['Ping Amazon', 'Sync now', 'Sync inventory', 'Sync transactions', 'Add viewer']) {
+  // The listings and the queue are shown, without their owner controls.
+  await vpage.locator('#listings tbody tr[data-sku]').first().waitFor();
+  await vpage.locator('#queue tbody tr[data-id]').first().waitFor();
+  check(await vpage.locator('#queue tbody input[type=checkbox]').count() === 0, 'a viewer ticks no changes');
+  check(!(await vpage.getByText('Queue changes from a CSV').isVisible()), 'a viewer sees no CSV upload');
+  await shotOf(vpage.getByRole('region', { name: 'Price & quantity queue' }), 'admin-viewer-queue');
+  for (const name of ['Ping Amazon', 'Sync now', 'Sync inventory', 'Sync transactions', 'Add viewer',
+    'Sync listings', 'Full sync', 'Change price or quantity', 'Queue CSV', 'Dry run', 'Submit', 'Override', 'Cancel']) {
     check(await vpage.getByRole('button', { name }).count() === 0, `a viewer sees no "${name}" button`);
   }
   check(await vpage.getByRole('checkbox', { name: 'Full scan' }).count() === 0, 'a viewer sees no "Full scan" choice');
