@@ -64,10 +64,11 @@ pub async fn pusher(db: &DatabaseConnection, settings: &Settings, shutdown: Canc
         settings.sync.clone(),
     );
     let every = settings.sync.listings_poll_interval;
+    let mut pusher = syncer.pusher();
     loop {
         match service::listings::has_work(db).await {
             Ok(false) => {}
-            Ok(true) => match syncer.push_listings(PushMode::Submit).await {
+            Ok(true) => match pusher.pass(PushMode::Submit).await {
                 Ok(report) if report.patches > 0 || report.in_flight > 0 => {
                     tracing::info!(
                         patches = report.patches,

@@ -148,22 +148,52 @@ pub enum PushError {
     Database(#[from] DbErr),
 }
 
-/// Runs one pass for the stored connection and credentials.
-///
-/// # Errors
-/// See [`push_once_with`]; also [`PushError::Connect`] when Amazon is not
-/// configured or the credentials cannot be opened.
-pub async fn push_once(
-    db: &DatabaseConnection,
-    key: &crate::amazon_account::seal::EncryptionKey,
-    sync: &SyncConfig,
-    mode: PushMode,
-) -> Result<PushReport, PushError> {
-    let config = &PushConfig::from_sync(sync);
-    let (conn, client) = crate::sync::connect(db, key, sync)
-        .await
-        .map_err(PushError::Connect)?;
-    push_once_with(db, &client, &conn, config, mode).await
+/// Runs passes for the stored connection and credentials with one client, so
+/// its rate limiter remembers what earlier passes spent of Amazon's buckets.
+pub struct Pusher {
+    db: DatabaseConnection,
+    key: std::sync::Arc<crate::amazon_account::seal::EncryptionKey>,
+    sync: SyncConfig,
+    client: Option<(amazon_connection::Model, crate::spapi::SpApiClient)>,
+}
+
+impl Pusher {
+    /// A pusher for this database, key and configuration (it connects at its
+    /// first pass).
+    #[must_use]
+    pub fn new(
+        db: DatabaseConnection,
+        key: std::sync::Arc<crate::amazon_account::seal::EncryptionKey>,
+        sync: SyncConfig,
+    ) -> Self {
+        Self {
+            db,
+            key,
+            sync,
+            client: None,
+        }
+    }
+
+    /// One pass. After Amazon refused the credentials, the next pass reads them
+    /// again (the owner may have stored new ones).
+    ///
+    /// # Errors
+    /// See [`push_once_with`]; also [`PushError::Connect`] when Amazon is not
+    /// configured or the credentials cannot be opened.
+    pub async fn pass(&mut self, mode: PushMode) -> Result<PushReport, PushError> {
+        let (conn, client) = match self.client.take() {
+            Some(kept) => kept,
+            None => crate::sync::connect(&self.db, &self.key, &self.sync)
+                .await
+                .map_err(PushError::Connect)?,
+        };
+        let config = PushConfig::from_sync(&self.sync);
+        let result = push_once_with(&self.db, &client, &conn, &config, mode).await;
+        if !matches!(result, Err(PushError::Api(_))) {
+            self.client = Some((conn, client));
+        }
+        result
+    }
 }
 
 /// Runs one pass with the given client.
@@ -243,12 +273,8 @@ fn transient(e: &SpApiError) -> bool {
 
 impl Pass<'_> {
     async fn run(&mut self, mode: PushMode) -> Result<(), PushError> {
-        if !self.api.clock_known() {
-            self.api
-                .marketplace_participations()
-                .await
-                .map_err(PushError::Api)?;
-        }
+        // Amazon's clock (deadlines) comes from the `Date` of the listings read
+        // first; no call to another quota is needed for it.
         match mode {
             PushMode::Preview(ids) => {
                 let changes: Vec<_> = load(self.db, ids.as_deref())

@@ -163,10 +163,12 @@ pub async fn seed(
     config: &mut crate::spapi::ClientConfig,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    // The listings search too: the push reads the listings right after a sync did.
     let ops = [
         Operation::SearchOrders,
         Operation::GetOrders,
         Operation::GetOrderItems,
+        Operation::SearchListingsItems,
     ];
     for b in estimate_all(db, &ops, now).await? {
         let (plan_rate, _) = b.operation.usage_plan();

@@ -204,12 +204,18 @@ impl Syncer {
     /// Runs one pass of the listing changes' push on the caller's task.
     ///
     /// # Errors
-    /// See [`crate::listings::push_once`].
+    /// See [`crate::listings::Pusher::pass`].
     pub async fn push_listings(
         &self,
         mode: crate::listings::PushMode,
     ) -> Result<crate::listings::PushReport, crate::listings::PushError> {
-        crate::listings::push_once(&self.db, &self.key, &self.config, mode).await
+        self.pusher().pass(mode).await
+    }
+
+    /// A pusher of listing changes with this syncer's database, key and configuration.
+    #[must_use]
+    pub fn pusher(&self) -> crate::listings::Pusher {
+        crate::listings::Pusher::new(self.db.clone(), Arc::clone(&self.key), self.config.clone())
     }
 
     /// Pushes the listing changes in the background (on the sync thread) and
@@ -238,8 +244,9 @@ impl Syncer {
 
     async fn push_loop(&self) {
         let this = self;
+        let mut pusher = self.pusher();
         loop {
-            match this.push_listings(crate::listings::PushMode::Submit).await {
+            match pusher.pass(crate::listings::PushMode::Submit).await {
                 Ok(report) if report.in_flight == 0 => return,
                 Ok(report) => tracing::debug!(?report, "listing changes pushed"),
                 Err(crate::listings::PushError::Busy) => {}
