@@ -64,7 +64,7 @@ pub async fn pusher(db: &DatabaseConnection, settings: &Settings, shutdown: Canc
         settings.sync.clone(),
     );
     let every = settings.sync.listings_poll_interval;
-    let mut pusher = syncer.pusher();
+    let mut pusher = service::listings::Pusher::for_syncer(&syncer);
     loop {
         match service::listings::has_work(db).await {
             Ok(false) => {}

@@ -634,13 +634,13 @@ impl ListingsMutation {
                 .iter()
                 .map(|c| c.id)
                 .collect();
-            api.syncer
-                .push_listings(PushMode::Preview(Some(chosen.clone())))
+            queue::Pusher::for_syncer(&api.syncer)
+                .pass(PushMode::Preview(Some(chosen.clone())))
                 .await?;
             queue::load(&api.db, Some(&chosen)).await?
         } else {
             let asked = queue::request_submit(&api.db, ids.as_deref(), two_phase).await?;
-            api.syncer.kick_listings_push();
+            queue::kick(&api.syncer);
             asked
         };
         with_history(&api.db, changes).await
@@ -668,7 +668,7 @@ impl ListingsMutation {
         };
         let change = queue::resolve_conflict(&api.db, id, action, &user.email).await?;
         if action == queue::ConflictAction::Override && change.submit_requested_at.is_some() {
-            api.syncer.kick_listings_push();
+            queue::kick(&api.syncer);
         }
         with_history(&api.db, vec![change])
             .await?

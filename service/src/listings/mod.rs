@@ -20,7 +20,7 @@ pub mod push;
 pub mod read;
 
 pub use csv::parse_csv;
-pub use push::{PushConfig, PushError, PushMode, PushReport, Pusher, push_once_with};
+pub use push::{PushConfig, PushError, PushMode, PushReport, Pusher, kick, push_once_with};
 
 use chrono::{DateTime, Utc};
 use entity::Amount;

@@ -158,6 +158,13 @@ pub struct Pusher {
 }
 
 impl Pusher {
+    /// A pusher with a syncer's database, key and configuration.
+    #[must_use]
+    pub fn for_syncer(syncer: &crate::sync::Syncer) -> Self {
+        let (db, key, sync) = syncer.parts();
+        Self::new(db, key, sync)
+    }
+
     /// A pusher for this database, key and configuration (it connects at its
     /// first pass).
     #[must_use]
@@ -795,4 +802,31 @@ impl Pass<'_> {
         }
         Ok(())
     }
+}
+
+/// Pushes the submitted listing changes in the background (on the sync thread)
+/// and answers at once: a pass now, then one every `listings_poll_interval` while
+/// changes are in flight, until none is (or shutdown). When the syncer's loop runs
+/// already, its next pass takes the new changes. A pass running elsewhere (the
+/// worker) carries them too; a failure is logged and the worker's passes try again.
+pub fn kick(syncer: &crate::sync::Syncer) {
+    let mut pusher = Pusher::for_syncer(syncer);
+    let every = syncer.config().listings_poll_interval;
+    syncer.spawn_background("listings push", move |shutdown| async move {
+        loop {
+            match pusher.pass(PushMode::Submit).await {
+                Ok(report) if report.in_flight == 0 => return,
+                Ok(report) => tracing::debug!(?report, "listing changes pushed"),
+                Err(PushError::Busy) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the push of listing changes failed");
+                    return;
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = shutdown.cancelled() => return,
+            }
+        }
+    });
 }

@@ -80,8 +80,8 @@ pub struct Syncer {
     shutdown: CancellationToken,
     tasks: TaskTracker,
     live: LiveRuns,
-    /// Whether this process's background push loop is running.
-    pushing: Arc<std::sync::atomic::AtomicBool>,
+    /// The background work of [`Self::spawn_background`] running now, by name.
+    background: Arc<Mutex<std::collections::HashSet<&'static str>>>,
 }
 
 impl std::fmt::Debug for Syncer {
@@ -103,7 +103,7 @@ impl Syncer {
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             live: LiveRuns::default(),
-            pushing: Arc::default(),
+            background: Arc::default(),
         }
     }
 
@@ -201,65 +201,47 @@ impl Syncer {
         }
     }
 
-    /// Runs one pass of the listing changes' push on the caller's task.
-    ///
-    /// # Errors
-    /// See [`crate::listings::Pusher::pass`].
-    pub async fn push_listings(
-        &self,
-        mode: crate::listings::PushMode,
-    ) -> Result<crate::listings::PushReport, crate::listings::PushError> {
-        self.pusher().pass(mode).await
-    }
-
-    /// A pusher of listing changes with this syncer's database, key and configuration.
+    /// The database, the key and the configuration it syncs with, for work that
+    /// runs beside the syncs (the push of listing changes).
     #[must_use]
-    pub fn pusher(&self) -> crate::listings::Pusher {
-        crate::listings::Pusher::new(self.db.clone(), Arc::clone(&self.key), self.config.clone())
+    pub fn parts(&self) -> (DatabaseConnection, Arc<EncryptionKey>, SyncConfig) {
+        (self.db.clone(), Arc::clone(&self.key), self.config.clone())
     }
 
-    /// Pushes the listing changes in the background (on the sync thread) and
-    /// answers at once: a pass now, then one every `listings_poll_interval` while
-    /// changes are in flight, until none is (or shutdown). A pass already running
-    /// elsewhere carries the changes too; a failure is logged and the worker's
-    /// passes try again.
-    pub fn kick_listings_push(&self) {
-        use std::sync::atomic::Ordering;
+    /// Runs `work` in the background on the sync thread, tracked like the
+    /// background syncs (waited for by [`Self::shut_down`]) and handed the
+    /// shutdown token to stop at, unless work of the same `name` started by this
+    /// syncer still runs. False when it did not start (already running, or the
+    /// sync thread cannot run it).
+    pub fn spawn_background<F, Fut>(&self, name: &'static str, work: F) -> bool
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
         let Ok(runtime) = sync_runtime() else {
-            return;
+            return false;
         };
-        if self.pushing.swap(true, Ordering::AcqRel) {
-            // The running loop takes these changes at its next pass.
-            return;
+        if !self
+            .background
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name)
+        {
+            return false;
         }
-        let this = self.clone();
+        let running = Arc::clone(&self.background);
+        let work = work(self.shutdown.child_token());
         self.tasks.spawn_on(
             async move {
-                this.push_loop().await;
-                this.pushing.store(false, Ordering::Release);
+                work.await;
+                running
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(name);
             },
             runtime,
         );
-    }
-
-    async fn push_loop(&self) {
-        let this = self;
-        let mut pusher = self.pusher();
-        loop {
-            match pusher.pass(crate::listings::PushMode::Submit).await {
-                Ok(report) if report.in_flight == 0 => return,
-                Ok(report) => tracing::debug!(?report, "listing changes pushed"),
-                Err(crate::listings::PushError::Busy) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "the push of listing changes failed");
-                    return;
-                }
-            }
-            tokio::select! {
-                () = tokio::time::sleep(this.config.listings_poll_interval) => {}
-                () = this.shutdown.cancelled() => return,
-            }
-        }
+        true
     }
 
     /// The progress of a run this process is executing, while it runs.
