@@ -104,7 +104,10 @@ impl ListingPatch {
     pub fn body(&self, marketplace_id: &str) -> Value {
         let mut patches = Vec::new();
         if let Some(price) = &self.price {
-            // The amount is written as a JSON number from its exact decimal text.
+            // The amount is written as a JSON number from its exact decimal text. It
+            // goes through an f64, which gives the same text back for up to 15
+            // significant digits: prices are checked to at most 100,000,000 with
+            // at most 3 decimals (12 digits) before they are queued.
             let amount: Value = serde_json::from_str(&price.amount.to_string())
                 .unwrap_or_else(|_| Value::String(price.amount.to_string()));
             patches.push(serde_json::json!({
