@@ -476,6 +476,22 @@ mod tests {
     }
 
     #[test]
+    fn the_listings_jobs_run_at_once_then_every_interval_and_in_full_daily() {
+        let s = default_plan(chrono_tz::UTC).with_listings(Duration::minutes(60), 4);
+        let listings = s.entries.len() - 2;
+        assert_eq!(s.entries[listings].job, Job::Listings);
+        assert_eq!(s.entries[listings + 1].job, Job::ListingsFull);
+        let start = at("2026-11-21T10:00:00Z");
+        assert_eq!(s.first(listings, start), start);
+        assert_eq!(s.next(listings, start), at("2026-11-21T11:00:00Z"));
+        assert_eq!(s.next(listings + 1, start), at("2026-11-22T04:30:00Z"));
+        assert!(Job::ListingsFull.covers(Job::Listings));
+        assert!(!Job::Listings.is_orders());
+        let parsed = Schedule::parse("0 * * * * listings; 30 4 * * * listings-full", s.clone());
+        assert_eq!(parsed.unwrap().entries.len(), 2);
+    }
+
+    #[test]
     fn a_bad_schedule_says_which_entry_and_why() {
         let d = || default_plan(chrono_tz::UTC);
         let e = Schedule::parse("0 3 * * * comprehensive; 0 25 * * * incremental", d())

@@ -66,6 +66,23 @@ pub struct TransactionsLine {
     last_success_at: Option<DateTime<Utc>>,
 }
 
+/// The listings' freshness and the queue of price and quantity changes.
+#[derive(Debug, Serialize)]
+pub struct ListingsLine {
+    /// Listings Amazon lists (not gone).
+    listings: u64,
+    /// When the last listings run succeeded.
+    last_success_at: Option<DateTime<Utc>>,
+    /// Changes waiting: queued or validated (submitted or not).
+    waiting: u64,
+    /// Changes in conflict, waiting for the owner.
+    conflicts: u64,
+    /// Changes sent and not yet live.
+    in_flight: u64,
+    /// Changes that ended not applied or failed.
+    not_applied_or_failed: u64,
+}
+
 /// What the monitor reports.
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -80,6 +97,7 @@ pub struct Report {
     quota: Vec<QuotaLine>,
     inventory: InventoryLine,
     transactions: TransactionsLine,
+    listings: ListingsLine,
     runs: Vec<RunLine>,
     recommendations: Vec<String>,
 }
@@ -170,7 +188,31 @@ pub async fn report(
         last_success_at: service::monitor::last_success_of(db, SyncKind::Transactions).await?,
     };
 
+    let changes_in = |states: Vec<entity::enums::ListingChangeState>| {
+        entity::listing_change::Entity::find()
+            .filter(entity::listing_change::Column::State.is_in(states))
+            .count(db)
+    };
+    use entity::enums::ListingChangeState as S;
+    let listings = ListingsLine {
+        listings: entity::amazon_listing::Entity::find()
+            .filter(entity::amazon_listing::Column::GoneAt.is_null())
+            .count(db)
+            .await?,
+        last_success_at: service::monitor::last_success_of(db, SyncKind::Listings).await?,
+        waiting: changes_in(vec![S::Queued, S::Validated]).await?,
+        conflicts: changes_in(vec![S::Conflict]).await?,
+        in_flight: changes_in(vec![S::Submitted, S::PriceLive]).await?,
+        not_applied_or_failed: changes_in(vec![S::NotApplied, S::Failed]).await?,
+    };
+
     let mut recommendations = Vec::new();
+    if listings.conflicts > 0 {
+        recommendations.push(format!(
+            "{} listing change(s) in conflict: the live price moved since they were queued; override or cancel them (admin page, Price & quantity queue).",
+            listings.conflicts
+        ));
+    }
     if let Some(q) = quota.iter().find(|q| q.tokens < 1.0) {
         recommendations.push(format!(
             "Amazon's {} quota is spent: scheduled runs are skipped until it refills (full in {} min); avoid manual syncs meanwhile.",
@@ -201,6 +243,7 @@ pub async fn report(
         quota,
         inventory,
         transactions,
+        listings,
         runs,
         recommendations,
     })
@@ -293,6 +336,17 @@ impl Report {
             opt(tx.watermark),
             tx.watermark_lag_seconds
                 .map_or("n/a".to_owned(), |s| format!("lag: {}", ago(Some(s))))
+        ));
+        let l = &self.listings;
+        out.push_str(&format!("listings                   {}\n", l.listings));
+        out.push_str(&format!(
+            "listings synced            {} ({})\n",
+            opt(l.last_success_at),
+            ago(l.last_success_at.map(|t| (now - t).num_seconds()))
+        ));
+        out.push_str(&format!(
+            "listing changes            {} waiting, {} in conflict, {} in flight, {} not applied or failed\n",
+            l.waiting, l.conflicts, l.in_flight, l.not_applied_or_failed
         ));
         out.push_str("\nlast runs:\n");
         out.push_str("    id  kind       status       trigger   started (UTC)          secs  found  ins  upd  calls  429s  error\n");
