@@ -77,6 +77,18 @@ pub struct ClientConfig {
 /// Amazon's LWA token endpoint.
 pub const LWA_TOKEN_URL: &str = "https://api.amazon.com/auth/o2/token";
 
+/// Whether a base URL is one of Amazon's SP-API hosts.
+#[must_use]
+pub fn is_amazon_endpoint(endpoint: &str) -> bool {
+    url::Url::parse(endpoint).is_ok_and(|u| {
+        u.scheme() == "https"
+            && u.host_str().is_some_and(|h| {
+                h.starts_with("sellingpartnerapi-") || h.starts_with("sandbox.sellingpartnerapi-")
+            })
+            && u.host_str().is_some_and(|h| h.ends_with(".amazon.com"))
+    })
+}
+
 /// The SP-API base URL of a region, production or sandbox.
 #[must_use]
 pub fn regional_endpoint(region: Region, sandbox: bool) -> String {
@@ -253,6 +265,72 @@ impl SpApiClient {
             skew_ms: AtomicI64::new(0),
             clock_seen: AtomicBool::new(false),
         })
+    }
+
+    /// The SP-API base URL it calls.
+    #[must_use]
+    pub fn endpoint(&self) -> &str {
+        &self.config.endpoint
+    }
+
+    /// `PUT`s a document to a presigned URL (no credentials go with it), retrying
+    /// 5xx answers and broken connections like the SP-API calls.
+    pub(super) async fn put_document(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(), SpApiError> {
+        self.document("upload", || {
+            self.http
+                .put(url)
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body.to_vec())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// `GET`s a document from a presigned URL (no credentials go with it).
+    pub(super) async fn get_document(&self, url: &str) -> Result<bytes::Bytes, SpApiError> {
+        self.document("download", || self.http.get(url)).await
+    }
+
+    async fn document(
+        &self,
+        what: &'static str,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<bytes::Bytes, SpApiError> {
+        let mut failures = 0u32;
+        loop {
+            let last = match request().send().await {
+                Ok(r) if r.status().is_success() => match r.bytes().await {
+                    Ok(b) => return Ok(b),
+                    Err(_) => "body cut off".to_owned(),
+                },
+                Ok(r) if r.status().is_server_error() => format!("HTTP {}", r.status().as_u16()),
+                Ok(r) => {
+                    // 403: the presigned URL expired or was refused; the caller asks
+                    // for a new one.
+                    return Err(SpApiError::Upstream {
+                        operation: what,
+                        attempts: failures + 1,
+                        last: format!("the document store answered HTTP {}", r.status().as_u16()),
+                    });
+                }
+                Err(e) if e.is_timeout() => "timed out".to_owned(),
+                Err(_) => "connection failed".to_owned(),
+            };
+            failures += 1;
+            if failures >= self.config.retry.max_attempts {
+                return Err(SpApiError::Upstream {
+                    operation: what,
+                    attempts: failures,
+                    last,
+                });
+            }
+            tokio::time::sleep(self.backoff(failures)).await;
+        }
     }
 
     /// The rate the client currently assumes for an operation.

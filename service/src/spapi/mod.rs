@@ -6,6 +6,7 @@
 //! API versions are decoded into one shape, [`RemoteOrder`], in [`model`].
 
 pub mod client;
+pub mod feeds;
 pub mod finances;
 pub mod inventory;
 pub mod limits;
@@ -52,6 +53,16 @@ pub enum Operation {
     GetListingsItem,
     /// Listings Items 2021-08-01 `patchListingsItem`.
     PatchListingsItem,
+    /// Feeds 2021-06-30 `createFeedDocument`.
+    CreateFeedDocument,
+    /// Feeds 2021-06-30 `createFeed`.
+    CreateFeed,
+    /// Feeds 2021-06-30 `getFeed`.
+    GetFeed,
+    /// Feeds 2021-06-30 `cancelFeed`.
+    CancelFeed,
+    /// Feeds 2021-06-30 `getFeedDocument`.
+    GetFeedDocument,
 }
 
 /// One operation as its API model describes it.
@@ -72,7 +83,7 @@ pub struct OperationSpec {
 }
 
 /// Every operation this product calls, from the models in `spapi-sim/models`.
-pub const OPERATIONS: [OperationSpec; 9] = [
+pub const OPERATIONS: [OperationSpec; 14] = [
     OperationSpec {
         operation: Operation::GetOrders,
         name: "getOrders",
@@ -145,11 +156,51 @@ pub const OPERATIONS: [OperationSpec; 9] = [
         family: "Listings Items 2021-08-01",
         plan: (5.0, 5),
     },
+    OperationSpec {
+        operation: Operation::CreateFeedDocument,
+        name: "createFeedDocument",
+        method: "POST",
+        path: "/feeds/2021-06-30/documents",
+        family: "Feeds 2021-06-30",
+        plan: (0.5, 15),
+    },
+    OperationSpec {
+        operation: Operation::CreateFeed,
+        name: "createFeed",
+        method: "POST",
+        path: "/feeds/2021-06-30/feeds",
+        family: "Feeds 2021-06-30",
+        plan: (0.0083, 15),
+    },
+    OperationSpec {
+        operation: Operation::GetFeed,
+        name: "getFeed",
+        method: "GET",
+        path: "/feeds/2021-06-30/feeds/{feedId}",
+        family: "Feeds 2021-06-30",
+        plan: (2.0, 15),
+    },
+    OperationSpec {
+        operation: Operation::CancelFeed,
+        name: "cancelFeed",
+        method: "DELETE",
+        path: "/feeds/2021-06-30/feeds/{feedId}",
+        family: "Feeds 2021-06-30",
+        plan: (2.0, 15),
+    },
+    OperationSpec {
+        operation: Operation::GetFeedDocument,
+        name: "getFeedDocument",
+        method: "GET",
+        path: "/feeds/2021-06-30/documents/{feedDocumentId}",
+        family: "Feeds 2021-06-30",
+        plan: (0.0222, 10),
+    },
 ];
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 14] = [
         Self::GetOrders,
         Self::GetOrderItems,
         Self::SearchOrders,
@@ -159,6 +210,11 @@ impl Operation {
         Self::SearchListingsItems,
         Self::GetListingsItem,
         Self::PatchListingsItem,
+        Self::CreateFeedDocument,
+        Self::CreateFeed,
+        Self::GetFeed,
+        Self::CancelFeed,
+        Self::GetFeedDocument,
     ];
 
     /// Its row of [`OPERATIONS`].
