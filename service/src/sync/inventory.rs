@@ -18,6 +18,7 @@
 //! records "no FBA inventory" for that marketplace and succeeds.
 
 use super::cursor::Cursor;
+use super::pages::{Pages, Scan, Scanned};
 use super::runner::{self, Dataset, RunState};
 use super::{SyncConfig, SyncError, SyncOptions, SyncOutcome};
 use crate::inventory::SkuKey;
@@ -31,15 +32,11 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tokio_util::sync::CancellationToken;
 
 /// How far back `startDateTime` may reach (Amazon: 18 months; a day's margin).
 const MAX_START_AGE: Duration = Duration::days(18 * 30 - 1);
-
-/// How often one marketplace's scan may start again after expired page tokens
-/// before the run gives up.
-const MAX_RESTARTS: u32 = 3;
 
 /// Which summaries an inventory run reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,69 +178,58 @@ impl Scanner<'_> {
         query: &InventoryQuery,
         state: &mut RunState,
     ) -> Result<bool, SyncError> {
-        let mut restarts = 0u32;
-        'scan: loop {
-            let mut token: Option<String> = None;
-            let mut seen_tokens = HashSet::new();
-            let mut pages = 0u32;
-            loop {
-                state.check(self.options, self.lost)?;
-                pages += 1;
-                if pages > self.settings.max_pages_per_window {
-                    return Err(SyncError::TooManyPages {
-                        window_start: state.window_start,
-                        window_end: state.window_end,
-                        max: self.settings.max_pages_per_window,
-                    });
-                }
-                let answer = tokio::select! {
-                    page = self.api.inventory_page(query, token.as_deref()) => page,
-                    () = self.options.cancel.cancelled() => return Err(SyncError::Cancelled),
-                };
-                let page = match answer {
-                    Ok(page) => page,
-                    Err(SpApiError::InvalidInput { message, .. }) if token.is_none() => {
-                        tracing::warn!(marketplace = %query.marketplace_id, %message, "Amazon refused a well-formed inventory request: no FBA inventory");
-                        state.notes.push(format!(
-                            "Amazon reports no FBA inventory in {} (it answers InvalidInput when the account has no FBA SKUs there or FBA is not enabled)",
-                            query.marketplace_id
-                        ));
-                        return Ok(false);
-                    }
-                    Err(SpApiError::InvalidInput { message, .. }) => {
-                        restarts += 1;
-                        state.restarts += 1;
-                        if restarts > MAX_RESTARTS {
-                            return Err(SyncError::Api(SpApiError::Upstream {
-                                operation: "getInventorySummaries",
-                                attempts: restarts,
-                                last: format!(
-                                    "page tokens kept being refused ({message}); the scan of {} started again {MAX_RESTARTS} times",
-                                    query.marketplace_id
-                                ),
-                            }));
-                        }
-                        tracing::warn!(marketplace = %query.marketplace_id, %message, restarts, "an inventory page token was refused (it lives 30 s); scanning the marketplace again");
-                        continue 'scan;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                state.progress.pages += 1;
-                let next = page.next_token;
-                apply_page(self.db, page.summaries, self.options, state).await?;
-                state.report(self.options, &self.api.stats().since(&self.stats_base));
-                match next {
-                    Some(t) if !seen_tokens.insert(t.clone()) => {
-                        return Err(SyncError::RepeatingToken {
-                            window_start: state.window_start,
-                            window_end: state.window_end,
-                        });
-                    }
-                    Some(t) => token = Some(t),
-                    None => return Ok(true),
-                }
+        let scan = Scan {
+            settings: self.settings,
+            options: self.options,
+            lost: self.lost,
+            stats_base: &self.stats_base,
+            scope: &query.marketplace_id,
+        };
+        let stock = Stock {
+            db: self.db,
+            api: self.api,
+            query,
+            options: self.options,
+        };
+        match scan.read_all(&stock, state).await? {
+            Scanned::All => Ok(true),
+            Scanned::FirstPageRefused(SpApiError::InvalidInput { message, .. }) => {
+                tracing::warn!(marketplace = %query.marketplace_id, %message, "Amazon refused a well-formed inventory request: no FBA inventory");
+                state.notes.push(format!(
+                    "Amazon reports no FBA inventory in {} (it answers InvalidInput when the account has no FBA SKUs there or FBA is not enabled)",
+                    query.marketplace_id
+                ));
+                Ok(false)
             }
+            Scanned::FirstPageRefused(e) => Err(e.into()),
         }
+    }
+}
+
+/// The pages of one inventory query.
+struct Stock<'a> {
+    db: &'a DatabaseConnection,
+    api: &'a dyn InventoryApi,
+    query: &'a InventoryQuery,
+    options: &'a SyncOptions,
+}
+
+#[async_trait::async_trait]
+impl Pages for Stock<'_> {
+    type Page = Vec<RemoteInventory>;
+    const OPERATION: &'static str = "getInventorySummaries";
+
+    async fn fetch(&self, token: Option<&str>) -> Result<(Self::Page, Option<String>), SpApiError> {
+        let page = self.api.inventory_page(self.query, token).await?;
+        Ok((page.summaries, page.next_token))
+    }
+
+    async fn apply(&self, page: Self::Page, state: &mut RunState) -> Result<(), SyncError> {
+        apply_page(self.db, page, self.options, state).await
+    }
+
+    fn stats(&self) -> ClientStats {
+        self.api.stats()
     }
 }
 

@@ -13,6 +13,7 @@
 //! changes nothing twice.
 
 use super::cursor::Cursor;
+use super::pages::{Pages, Scan, Scanned};
 use super::runner::{self, Dataset, RunState};
 use super::{SyncConfig, SyncError, SyncOptions, SyncOutcome};
 use crate::lease;
@@ -26,12 +27,8 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use tokio_util::sync::CancellationToken;
-
-/// How often one marketplace's scan may start again after refused page tokens
-/// before the run gives up.
-const MAX_RESTARTS: u32 = 3;
 
 const CURSOR: Cursor<'static> = Cursor {
     kind: SyncKind::Listings,
@@ -105,8 +102,23 @@ impl Dataset for Listings<'_> {
                 last_updated_after: after,
                 page_size: MAX_PAGE_SIZE,
             };
-            self.marketplace(db, &query, options, lost, state, &stats_base)
-                .await?;
+            let scan = Scan {
+                settings: self.settings,
+                options,
+                lost,
+                stats_base: &stats_base,
+                scope: mp,
+            };
+            let catalog = Catalog {
+                db,
+                api: self.api,
+                seller_id: &self.conn.seller_id,
+                query,
+                options,
+            };
+            if let Scanned::FirstPageRefused(e) = scan.read_all(&catalog, state).await? {
+                return Err(e.into());
+            }
             if !options.dry_run {
                 if after.is_none() {
                     state.marked_gone += mark_gone(db, mp, scan_started).await?;
@@ -119,74 +131,34 @@ impl Dataset for Listings<'_> {
     }
 }
 
-impl Listings<'_> {
-    /// Reads every page of `query` and writes each as it comes.
-    async fn marketplace(
-        &self,
-        db: &DatabaseConnection,
-        query: &ListingsQuery,
-        options: &SyncOptions,
-        lost: &CancellationToken,
-        state: &mut RunState,
-        stats_base: &ClientStats,
-    ) -> Result<(), SyncError> {
-        let mut restarts = 0u32;
-        'scan: loop {
-            let mut token: Option<String> = None;
-            let mut seen_tokens = HashSet::new();
-            let mut pages = 0u32;
-            loop {
-                state.check(options, lost)?;
-                pages += 1;
-                if pages > self.settings.max_pages_per_window {
-                    return Err(SyncError::TooManyPages {
-                        window_start: state.window_start,
-                        window_end: state.window_end,
-                        max: self.settings.max_pages_per_window,
-                    });
-                }
-                let answer = tokio::select! {
-                    page = self.api.listings_page(&self.conn.seller_id, query, token.as_deref()) => page,
-                    () = options.cancel.cancelled() => return Err(SyncError::Cancelled),
-                };
-                let page = match answer {
-                    Ok(page) => page,
-                    // A page token Amazon no longer takes: the scan starts again
-                    // (the writes are upserts, so nothing is doubled).
-                    Err(SpApiError::InvalidInput { message, .. }) if token.is_some() => {
-                        restarts += 1;
-                        state.restarts += 1;
-                        if restarts > MAX_RESTARTS {
-                            return Err(SyncError::Api(SpApiError::Upstream {
-                                operation: "searchListingsItems",
-                                attempts: restarts,
-                                last: format!(
-                                    "page tokens kept being refused ({message}); the scan of {} started again {MAX_RESTARTS} times",
-                                    query.marketplace_id
-                                ),
-                            }));
-                        }
-                        tracing::warn!(marketplace = %query.marketplace_id, %message, restarts, "a listings page token was refused; scanning the marketplace again");
-                        continue 'scan;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                state.progress.pages += 1;
-                let next = page.next_token;
-                apply_page(db, page.listings, options, state).await?;
-                state.report(options, &self.api.stats().since(stats_base));
-                match next {
-                    Some(t) if !seen_tokens.insert(t.clone()) => {
-                        return Err(SyncError::RepeatingToken {
-                            window_start: state.window_start,
-                            window_end: state.window_end,
-                        });
-                    }
-                    Some(t) => token = Some(t),
-                    None => return Ok(()),
-                }
-            }
-        }
+/// The pages of one marketplace's listings.
+struct Catalog<'a> {
+    db: &'a DatabaseConnection,
+    api: &'a dyn ListingsApi,
+    seller_id: &'a str,
+    query: ListingsQuery,
+    options: &'a SyncOptions,
+}
+
+#[async_trait::async_trait]
+impl Pages for Catalog<'_> {
+    type Page = Vec<RemoteListing>;
+    const OPERATION: &'static str = "searchListingsItems";
+
+    async fn fetch(&self, token: Option<&str>) -> Result<(Self::Page, Option<String>), SpApiError> {
+        let page = self
+            .api
+            .listings_page(self.seller_id, &self.query, token)
+            .await?;
+        Ok((page.listings, page.next_token))
+    }
+
+    async fn apply(&self, page: Self::Page, state: &mut RunState) -> Result<(), SyncError> {
+        apply_page(self.db, page, self.options, state).await
+    }
+
+    fn stats(&self) -> ClientStats {
+        self.api.stats()
     }
 }
 

@@ -12,6 +12,7 @@ mod cursor;
 mod inventory;
 mod listings;
 mod orders;
+mod pages;
 mod record;
 mod runner;
 mod syncer;
