@@ -430,7 +430,7 @@ impl Feeds {
             id: id.clone(),
             feed_type: feed_type.to_string(),
             marketplaces,
-            created: now.trunc_subsecs(3),
+            created: now.trunc_subsecs(0),
             status: Status::InQueue,
             start: None,
             end: None,
