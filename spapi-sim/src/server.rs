@@ -484,8 +484,8 @@ where
 }
 
 /// Breaks the model in a well-formed listing page: the last order (inventory summary,
-/// transaction, listings item) loses its last-update (posted) time and its id (seller SKU)
-/// becomes a number. Other bodies get a number where an object was (a listings item or a
+/// transaction, listings item, feed of a getFeeds page) loses its last-update (posted,
+/// created) time and its id (seller SKU, feedId) becomes a number. Other bodies get a number where an object was (a listings item or a
 /// submission: its `sku`).
 fn malform(body: &mut Value) {
     let path = [
@@ -493,6 +493,7 @@ fn malform(body: &mut Value) {
         "/payload/inventorySummaries",
         "/payload/transactions",
         "/items",
+        "/feeds",
     ]
     .into_iter()
     .find(|p| body.pointer(p).is_some())
@@ -502,7 +503,12 @@ fn malform(body: &mut Value) {
         .and_then(|o| o.last_mut())
         .and_then(Value::as_object_mut)
     {
-        for field in ["LastUpdateDate", "lastUpdatedTime", "postedDate"] {
+        for field in [
+            "LastUpdateDate",
+            "lastUpdatedTime",
+            "postedDate",
+            "createdTime",
+        ] {
             last.remove(field);
         }
         if let Some(summary) = last
@@ -519,6 +525,7 @@ fn malform(body: &mut Value) {
             "sellerSku",
             "transactionId",
             "sku",
+            "feedId",
         ] {
             if last.contains_key(field) {
                 last.insert(field.to_owned(), Value::from(12345));

@@ -150,7 +150,10 @@ pub(crate) fn create_feed(
             ),
         });
     }
-    let mps = ids.iter().filter_map(|id| marketplaces::find(id)).collect();
+    let mut mps: Vec<&'static marketplaces::Marketplace> =
+        ids.iter().filter_map(|id| marketplaces::find(id)).collect();
+    let mut seen = std::collections::HashSet::new();
+    mps.retain(|m| seen.insert(m.id));
     inner.tick_listings(now);
     let feed_id = inner.feeds.create(feed_type, mps, document, now);
     Ok((202, json!({"feedId": feed_id})))

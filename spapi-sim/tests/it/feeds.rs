@@ -848,3 +848,74 @@ async fn reset_forgets_feeds_and_documents_and_the_control_route_lists_feeds() {
         .unwrap();
     assert_eq!(resp.status(), 404);
 }
+
+#[tokio::test]
+async fn partial_update_sets_the_quantity_and_duplicate_message_ids_are_refused() {
+    let env = start(feeds_config()).await;
+    let mfn = listing(&env, |l| l.fulfillment_channel == "MFN");
+    let messages = vec![
+        json!({"messageId": 1, "sku": mfn.sku, "operationType": "PARTIAL_UPDATE", "productType": mfn.product_type,
+               "attributes": {"fulfillment_availability": [{"fulfillment_channel_code": "DEFAULT", "quantity": 0}]}}),
+        price_message(1, &mfn, json!(2.5)),
+    ];
+    let feed_id = submit(&env, &feed_document(&env, messages)).await;
+    env.sim.advance_clock(secs(60 + 200 + 301));
+    let report = report(&env, &feed_id).await;
+    assert_eq!(report["issues"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(
+        report["issues"][0]["code"],
+        feed_issue_codes::DUPLICATE_MESSAGE_ID
+    );
+    let now = listing(&env, |l| l.sku == mfn.sku);
+    assert_eq!(now.quantity, Some(0));
+    assert_eq!(now.status, ["DISCOVERABLE"]);
+    assert_eq!(now.price, mfn.price, "the duplicate is not applied");
+}
+
+#[tokio::test]
+async fn more_than_25000_messages_end_fatal() {
+    let mut config = feeds_config();
+    config.feed_processing_secs_per_1000_messages = 120;
+    let env = start(config).await;
+    let messages: Vec<Value> = (1..=25_001)
+        .map(|n| json!({"messageId": n, "sku": "X", "operationType": "DELETE"}))
+        .collect();
+    let feed_id = submit(&env, &feed_document(&env, messages)).await;
+    env.sim.advance_clock(secs(62));
+    assert_eq!(status(&env, &feed_id).await, "FATAL");
+    let report = report(&env, &feed_id).await;
+    assert_eq!(
+        report["issues"][0]["code"],
+        feed_issue_codes::TOO_MANY_MESSAGES
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_get_feeds_page_breaks_the_model() {
+    let env = start(feeds_config()).await;
+    submit(
+        &env,
+        &feed_document(
+            &env,
+            vec![json!({"messageId": 1, "sku": "X", "operationType": "DELETE"})],
+        ),
+    )
+    .await;
+    env.sim.set_faults(Faults {
+        schedule: vec![ScheduledFault {
+            operation: "getFeeds".into(),
+            fault: FaultKind::MalformedPage,
+            count: 1,
+        }],
+        ..Faults::default()
+    });
+    let r = env
+        .get(
+            "/feeds/2021-06-30/feeds",
+            &[("feedTypes", "JSON_LISTINGS_FEED")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(!validator(FEEDS, "GetFeedsResponse", true).is_valid(&r.body));
+    assert!(r.body["feeds"][0]["feedId"].is_number());
+}
