@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,6 +16,7 @@ use crate::SimError;
 use crate::clock::iso;
 use crate::data::OrderStatus;
 use crate::faults::Faults;
+use crate::feeds::{SimFeed, UrlError};
 use crate::inventory::{SimInventory, StockError};
 use crate::listings::{ListingError, SimListing, SimSubmission};
 use crate::state::Shared;
@@ -37,6 +39,12 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/listings/submissions", get(submissions))
         .route("/listings/reprice", post(reprice_route))
         .route("/listings/never-apply", post(never_apply_route))
+        .route("/feeds", get(feeds_route))
+        .route(
+            "/documents/{id}",
+            get(download_document).put(upload_document),
+        )
+        .route("/documents/expire", post(expire_documents))
         .route("/faults", get(get_faults).put(put_faults))
         .route("/stats", get(stats))
         .route("/stats/reset", post(reset_stats))
@@ -314,7 +322,7 @@ async fn damage(State(s): State<Arc<Shared>>, Json(body): Json<UnitsBody>) -> Re
 pub(crate) fn listings_ground_truth(shared: &Shared) -> Vec<SimListing> {
     let now = shared.clock.now();
     let mut inner = shared.lock();
-    inner.listings.tick(now);
+    inner.tick_listings(now);
     inner
         .listings
         .records()
@@ -325,7 +333,7 @@ pub(crate) fn listings_ground_truth(shared: &Shared) -> Vec<SimListing> {
 pub(crate) fn listing_submissions(shared: &Shared) -> Vec<SimSubmission> {
     let now = shared.clock.now();
     let mut inner = shared.lock();
-    inner.listings.tick(now);
+    inner.tick_listings(now);
     inner.listings.submissions()
 }
 
@@ -346,8 +354,9 @@ pub(crate) fn reprice(
     amount: &str,
 ) -> Result<SimListing, SimError> {
     let now = shared.clock.now();
-    shared
-        .lock()
+    let mut inner = shared.lock();
+    inner.tick_listings(now);
+    inner
         .listings
         .reprice(marketplace_id, sku, amount, now)
         .map_err(|e| listing_error(e, marketplace_id, sku))
@@ -362,7 +371,7 @@ pub(crate) fn never_apply(
     let now = shared.clock.now();
     let mut inner = shared.lock();
     // What fell due before now is applied first: "from now on" starts now.
-    inner.listings.tick(now);
+    inner.tick_listings(now);
     inner
         .listings
         .set_never_apply(marketplace_id, sku, on)
@@ -447,4 +456,111 @@ async fn reset_stats(State(s): State<Arc<Shared>>) -> Response {
 async fn reset(State(s): State<Arc<Shared>>) -> Response {
     s.reset_all();
     StatusCode::NO_CONTENT.into_response()
+}
+
+pub(crate) fn feeds(shared: &Shared) -> Vec<SimFeed> {
+    let now = shared.clock.now();
+    let mut inner = shared.lock();
+    inner.tick_listings(now);
+    inner.feeds.public()
+}
+
+async fn feeds_route(State(s): State<Arc<Shared>>) -> Response {
+    Json(feeds(&s)).into_response()
+}
+
+async fn expire_documents(State(s): State<Arc<Shared>>) -> Response {
+    s.lock().feeds.expire_urls();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// An S3-like XML error, as a presigned URL answers.
+fn s3_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    );
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    resp
+}
+
+/// Checks a presigned URL; the error response when it is refused.
+fn check_document_url(
+    shared: &Shared,
+    method: &str,
+    id: &str,
+    raw: Option<&str>,
+) -> Option<Response> {
+    let query = crate::query::Query::parse(raw);
+    let now = shared.clock.now();
+    let checked = shared.lock().feeds.check_url(
+        method,
+        id,
+        query.get("expires"),
+        query.get("gen"),
+        query.get("signature"),
+        now,
+    );
+    match checked {
+        Ok(()) => None,
+        Err(UrlError::Expired) => Some(s3_error(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            "Request has expired",
+        )),
+        Err(UrlError::BadSignature) => Some(s3_error(
+            StatusCode::FORBIDDEN,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )),
+    }
+}
+
+async fn upload_document(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(resp) = check_document_url(&s, "PUT", &id, q.as_deref()) {
+        return resp;
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if s.lock().feeds.upload(&id, body.to_vec(), content_type) {
+        StatusCode::OK.into_response()
+    } else {
+        s3_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        )
+    }
+}
+
+async fn download_document(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    if let Some(resp) = check_document_url(&s, "GET", &id, q.as_deref()) {
+        return resp;
+    }
+    let Some((content_type, bytes)) = s.lock().feeds.download(&id) else {
+        return s3_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        );
+    };
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    resp
 }

@@ -11,6 +11,10 @@
 //! - Listings Items 2021-08-01 `searchListingsItems`, `getListingsItem` and `patchListingsItem`
 //!   (the catalog's SKUs listed in each marketplace, MFN or FBA as the inventory says; patches
 //!   are accepted and applied some simulated minutes later, or never, or fail afterwards),
+//! - Feeds 2021-06-30 `createFeedDocument`, `createFeed`, `getFeed`, `getFeeds`, `cancelFeed`
+//!   and `getFeedDocument` for `JSON_LISTINGS_FEED` (documents behind presigned URLs on the
+//!   simulator's own host; feeds queued and processed one at a time on the simulated clock, their
+//!   accepted messages applied to the listings like accepted patches, with a processing report),
 //! - a control API under `/_sim/`.
 //!
 //! The official models (compiled in from `models/`) are the specification: usage plans,
@@ -23,6 +27,7 @@ mod clock;
 mod control;
 mod data;
 mod faults;
+mod feeds;
 mod finances;
 mod inventory;
 mod limits;
@@ -45,6 +50,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use data::{Money, OrderStatus, SimItem, SimOrder};
 pub use faults::{FaultKind, Faults, ScheduledFault};
+pub use feeds::SimFeed;
+pub use feeds::issue_codes as feed_issue_codes;
 pub use finances::{SettlementAnomaly, SettlementAnomalyKind, SimTransaction};
 pub use inventory::SimInventory;
 pub use listings::issue_codes as listing_issue_codes;
@@ -158,6 +165,20 @@ pub struct SimConfig {
     /// rather than [`LiveConfig`], like `inventory_damage_per_hour`, so that code building a
     /// `LiveConfig` field by field keeps compiling.)
     pub reprices_per_hour: f64,
+    /// createFeed calls of `JSON_LISTINGS_FEED` accepted per 5 simulated minutes (Amazon limits
+    /// this feed type to a few submissions per 5 minutes per region); more answer 429
+    /// `QuotaExceeded` although the usage plan's bucket has tokens.
+    pub feed_submissions_per_5_min: u32,
+    /// Simulated seconds a feed waits `IN_QUEUE` after it is created (and while an earlier feed
+    /// of the seller is processed).
+    pub feed_queue_secs: u64,
+    /// Simulated seconds `IN_PROGRESS` per 1000 messages of a feed (at least one second).
+    pub feed_processing_secs_per_1000_messages: u64,
+    /// Store processing reports GZIP-compressed (getFeedDocument then says
+    /// `compressionAlgorithm: GZIP`).
+    pub feed_report_gzip: bool,
+    /// Lifetime of the presigned document URLs, in simulated seconds (Amazon: 5 minutes).
+    pub feed_document_url_ttl_secs: u64,
 }
 
 impl Default for SimConfig {
@@ -193,6 +214,11 @@ impl Default for SimConfig {
             listings_never_applied_share: 0.0,
             listings_accept_then_fail_share: 0.0,
             reprices_per_hour: 6.0,
+            feed_submissions_per_5_min: 5,
+            feed_queue_secs: 60,
+            feed_processing_secs_per_1000_messages: 120,
+            feed_report_gzip: false,
+            feed_document_url_ttl_secs: 300,
         }
     }
 }
@@ -468,9 +494,23 @@ impl SimHandle {
     }
 
     /// Every patchListingsItem submission (every patch answered with a submission: ACCEPTED,
-    /// INVALID or VALID, previews included), in arrival order.
+    /// INVALID or VALID, previews included), in arrival order, and every accepted feed message
+    /// (id `feed:{feedId}:{messageId}`, one per marketplace of the feed, recorded when the feed
+    /// ends).
     pub fn listing_submissions(&self) -> Vec<SimSubmission> {
         control::listing_submissions(&self.shared)
+    }
+
+    /// Every feed, in creation order, as it stands now (feeds that ended are processed).
+    pub fn feeds(&self) -> Vec<SimFeed> {
+        control::feeds(&self.shared)
+    }
+
+    /// Every presigned document URL issued so far (upload and download) expires now; URLs
+    /// issued afterwards work. (Advancing the clock past `feed_document_url_ttl_secs` does the
+    /// same for the URLs issued before.)
+    pub fn expire_feed_documents(&self) {
+        self.shared.lock().feeds.expire_urls();
     }
 
     /// Waits (on the simulated clock) until every order's last update is older than
@@ -497,7 +537,7 @@ impl SimHandle {
     }
 
     /// Back to the state right after start (orders, inventory, ledger and listings regenerated,
-    /// submissions, tokens, NextTokens and pageTokens forgotten, buckets full, configured
+    /// feeds, feed documents, submissions, tokens, NextTokens and pageTokens forgotten, buckets full, configured
     /// faults, counters zero). The clock keeps running.
     pub fn reset(&self) {
         self.shared.reset_all();

@@ -390,12 +390,23 @@ impl Listings {
     }
 
     /// Applies (or fails) the accepted submissions that are due by `now`, in arrival order.
+    /// Submissions fall due in the order of their due time (ties: arrival order): a feed's
+    /// messages are recorded when the feed is processed, which can be after a patch that
+    /// arrived later than the feed ended.
     pub fn tick(&mut self, now: DateTime<Utc>) {
-        for sub in &mut self.submissions {
-            let Some(due) = sub.due else { continue };
-            if sub.settled || due > now {
-                continue;
-            }
+        let mut due_now: Vec<(DateTime<Utc>, usize)> = self
+            .submissions
+            .iter()
+            .enumerate()
+            .filter_map(|(n, sub)| {
+                sub.due
+                    .filter(|d| !sub.settled && *d <= now)
+                    .map(|d| (d, n))
+            })
+            .collect();
+        due_now.sort_unstable();
+        for (due, n) in due_now {
+            let sub = &mut self.submissions[n];
             sub.settled = true;
             let Some(rec) = self.items.get_mut(&(sub.mp.id, sub.sku.clone())) else {
                 continue;
@@ -462,6 +473,31 @@ impl Listings {
         now: DateTime<Utc>,
     ) -> (&'static str, String) {
         let id = crate::server::request_id(&mut self.rng);
+        let status = self.record(id.clone(), rec_key, preview, checked, now);
+        (status, id)
+    }
+
+    /// Records an accepted message of a feed (`id` like `feed:{feedId}:{messageId}`) received
+    /// at `at` (the feed's processing end): applied after the same delay, with the same fates,
+    /// as an accepted patch.
+    pub fn submit_from_feed(
+        &mut self,
+        id: String,
+        rec_key: (&'static Marketplace, &str),
+        change: Change,
+        at: DateTime<Utc>,
+    ) {
+        self.record(id, rec_key, false, &Ok(change), at);
+    }
+
+    fn record(
+        &mut self,
+        id: String,
+        rec_key: (&'static Marketplace, &str),
+        preview: bool,
+        checked: &Result<Change, Vec<IssueRec>>,
+        now: DateTime<Utc>,
+    ) -> &'static str {
         let (status, due, fate) = match (checked, preview) {
             (Err(_), _) => ("INVALID", None, Fate::Never),
             (Ok(_), true) => ("VALID", None, Fate::Never),
@@ -488,7 +524,7 @@ impl Listings {
             }
         };
         self.submissions.push(SubmissionRec {
-            id: id.clone(),
+            id,
             mp: rec_key.0,
             sku: rec_key.1.to_string(),
             preview,
@@ -502,7 +538,7 @@ impl Listings {
         });
         // A delay of 0 applies at once.
         self.tick(now);
-        (status, id)
+        status
     }
 
     /// Every submission in arrival order.

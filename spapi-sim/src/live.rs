@@ -69,6 +69,7 @@ pub(crate) async fn run(shared: Arc<Shared>, live: LiveConfig, shutdown: Cancell
         // The listings' own RNG, likewise.
         while reprice_due >= 1.0 {
             reprice_due -= 1.0;
+            inner.tick_listings(now);
             inner.listings.random_reprice(now);
         }
     }

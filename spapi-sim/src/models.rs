@@ -12,6 +12,7 @@ const SELLERS: &str = include_str!("../models/sellers.json");
 const FBA_INVENTORY: &str = include_str!("../models/fbaInventory.json");
 const FINANCES: &str = include_str!("../models/finances_2024-06-19.json");
 const LISTINGS: &str = include_str!("../models/listingsItems_2021-08-01.json");
+const FEEDS: &str = include_str!("../models/feeds_2021-06-30.json");
 
 /// The operations the simulator serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,10 +28,16 @@ pub enum Op {
     SearchListingsItems,
     GetListingsItem,
     PatchListingsItem,
+    CreateFeedDocument,
+    CreateFeed,
+    GetFeed,
+    GetFeeds,
+    CancelFeed,
+    GetFeedDocument,
 }
 
 impl Op {
-    pub const ALL: [Op; 11] = [
+    pub const ALL: [Op; 17] = [
         Op::GetOrders,
         Op::GetOrder,
         Op::GetOrderItems,
@@ -42,6 +49,12 @@ impl Op {
         Op::SearchListingsItems,
         Op::GetListingsItem,
         Op::PatchListingsItem,
+        Op::CreateFeedDocument,
+        Op::CreateFeed,
+        Op::GetFeed,
+        Op::GetFeeds,
+        Op::CancelFeed,
+        Op::GetFeedDocument,
     ];
 
     /// The key used in stats, faults and rate overrides: the model's operationId, with the
@@ -59,6 +72,12 @@ impl Op {
             Op::SearchListingsItems => "searchListingsItems",
             Op::GetListingsItem => "getListingsItem",
             Op::PatchListingsItem => "patchListingsItem",
+            Op::CreateFeedDocument => "createFeedDocument",
+            Op::CreateFeed => "createFeed",
+            Op::GetFeed => "getFeed",
+            Op::GetFeeds => "getFeeds",
+            Op::CancelFeed => "cancelFeed",
+            Op::GetFeedDocument => "getFeedDocument",
         }
     }
 
@@ -84,6 +103,16 @@ impl Op {
                 "listings",
                 "/listings/2021-08-01/items/{sellerId}/{sku}",
                 "patch",
+            ),
+            Op::CreateFeedDocument => ("feeds", "/feeds/2021-06-30/documents", "post"),
+            Op::CreateFeed => ("feeds", "/feeds/2021-06-30/feeds", "post"),
+            Op::GetFeed => ("feeds", "/feeds/2021-06-30/feeds/{feedId}", "get"),
+            Op::GetFeeds => ("feeds", "/feeds/2021-06-30/feeds", "get"),
+            Op::CancelFeed => ("feeds", "/feeds/2021-06-30/feeds/{feedId}", "delete"),
+            Op::GetFeedDocument => (
+                "feeds",
+                "/feeds/2021-06-30/documents/{feedDocumentId}",
+                "get",
             ),
         }
     }
@@ -122,6 +151,7 @@ impl Models {
             ("fbaInventory", FBA_INVENTORY),
             ("finances", FINANCES),
             ("listings", LISTINGS),
+            ("feeds", FEEDS),
         ]
         .into_iter()
         .map(|(k, text)| {
@@ -241,6 +271,12 @@ mod tests {
         assert_eq!(plan(Op::SearchListingsItems), (5.0, 5));
         assert_eq!(plan(Op::GetListingsItem), (5.0, 10));
         assert_eq!(plan(Op::PatchListingsItem), (5.0, 5));
+        assert_eq!(plan(Op::CreateFeedDocument), (0.5, 15));
+        assert_eq!(plan(Op::CreateFeed), (0.0083, 15));
+        assert_eq!(plan(Op::GetFeed), (2.0, 15));
+        assert_eq!(plan(Op::GetFeeds), (0.0222, 10));
+        assert_eq!(plan(Op::CancelFeed), (2.0, 15));
+        assert_eq!(plan(Op::GetFeedDocument), (0.0222, 10));
     }
 
     #[test]

@@ -63,6 +63,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/listings/2021-08-01/items/{sellerId}/{sku}",
             get(get_listings_item).patch(patch_listings_item),
         )
+        .route("/feeds/2021-06-30/documents", post(create_feed_document))
+        .route(
+            "/feeds/2021-06-30/documents/{feedDocumentId}",
+            get(get_feed_document),
+        )
+        .route("/feeds/2021-06-30/feeds", get(get_feeds).post(create_feed))
+        .route(
+            "/feeds/2021-06-30/feeds/{feedId}",
+            get(get_feed).delete(cancel_feed),
+        )
         .nest("/_sim", crate::control::routes())
         .fallback(not_found)
         .with_state(shared)
@@ -211,6 +221,86 @@ async fn patch_listings_item(
     .await
 }
 
+/// The host the client called, for presigned URLs on the simulator's own host.
+fn host(headers: &HeaderMap) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_string()
+}
+
+async fn create_feed_document(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let host = host(&headers);
+    sp_call(&s, Op::CreateFeedDocument, &headers, |sh, inner, now| {
+        ops::feeds::create_feed_document(sh, inner, now, &host, &body)
+    })
+    .await
+}
+
+async fn create_feed(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    sp_call(&s, Op::CreateFeed, &headers, |sh, inner, now| {
+        ops::feeds::create_feed(sh, inner, now, &body)
+    })
+    .await
+}
+
+async fn get_feed(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(feed_id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let query = Query::parse(q.as_deref());
+    sp_call(&s, Op::GetFeed, &headers, |sh, inner, now| {
+        ops::feeds::get_feed(sh, inner, now, &feed_id, &query)
+    })
+    .await
+}
+
+async fn cancel_feed(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(feed_id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let query = Query::parse(q.as_deref());
+    sp_call(&s, Op::CancelFeed, &headers, |sh, inner, now| {
+        ops::feeds::cancel_feed(sh, inner, now, &feed_id, &query)
+    })
+    .await
+}
+
+async fn get_feeds(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let query = Query::parse(q.as_deref());
+    sp_call(&s, Op::GetFeeds, &headers, |sh, inner, now| {
+        ops::feeds::get_feeds(sh, inner, now, &query)
+    })
+    .await
+}
+
+async fn get_feed_document(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(document_id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let host = host(&headers);
+    let query = Query::parse(q.as_deref());
+    sp_call(&s, Op::GetFeedDocument, &headers, |sh, inner, now| {
+        ops::feeds::get_feed_document(sh, inner, now, &host, &document_id, &query)
+    })
+    .await
+}
+
 async fn not_found(State(s): State<Arc<Shared>>) -> Response {
     let now = s.clock.now();
     let request_id = request_id(&mut s.lock().rng);
@@ -242,9 +332,15 @@ fn json_response(
     now: DateTime<Utc>,
     rate_limit: Option<String>,
 ) -> Response {
+    // A `null` body is an answer without content (cancelFeed's 200 has no schema).
+    let text = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
     let mut resp = (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        body.to_string(),
+        text,
     )
         .into_response();
     let h = resp.headers_mut();
@@ -388,8 +484,8 @@ where
 }
 
 /// Breaks the model in a well-formed listing page: the last order (inventory summary,
-/// transaction, listings item) loses its last-update (posted) time and its id (seller SKU)
-/// becomes a number. Other bodies get a number where an object was (a listings item or a
+/// transaction, listings item, feed of a getFeeds page) loses its last-update (posted,
+/// created) time and its id (seller SKU, feedId) becomes a number. Other bodies get a number where an object was (a listings item or a
 /// submission: its `sku`).
 fn malform(body: &mut Value) {
     let path = [
@@ -397,6 +493,7 @@ fn malform(body: &mut Value) {
         "/payload/inventorySummaries",
         "/payload/transactions",
         "/items",
+        "/feeds",
     ]
     .into_iter()
     .find(|p| body.pointer(p).is_some())
@@ -406,7 +503,12 @@ fn malform(body: &mut Value) {
         .and_then(|o| o.last_mut())
         .and_then(Value::as_object_mut)
     {
-        for field in ["LastUpdateDate", "lastUpdatedTime", "postedDate"] {
+        for field in [
+            "LastUpdateDate",
+            "lastUpdatedTime",
+            "postedDate",
+            "createdTime",
+        ] {
             last.remove(field);
         }
         if let Some(summary) = last
@@ -423,6 +525,7 @@ fn malform(body: &mut Value) {
             "sellerSku",
             "transactionId",
             "sku",
+            "feedId",
         ] {
             if last.contains_key(field) {
                 last.insert(field.to_owned(), Value::from(12345));

@@ -13,6 +13,7 @@ use crate::SimConfig;
 use crate::clock::SimClock;
 use crate::data::{self, Generator, OrderRec, OrderStatus};
 use crate::faults::{FaultState, Faults};
+use crate::feeds::{Feeds, FeedsSettings};
 use crate::finances::{Ledger, TransactionsQuery};
 use crate::inventory::Inventory;
 use crate::inventory::SummariesQuery;
@@ -51,7 +52,8 @@ pub struct OpStats {
 pub struct SimStats {
     /// Keyed by operation name (`getOrders`, `getOrder`, `getOrderItems`, `searchOrders`,
     /// `getOrder2026`, `getMarketplaceParticipations`, `getInventorySummaries`, `listTransactions`,
-    /// `searchListingsItems`, `getListingsItem`, `patchListingsItem`).
+    /// `searchListingsItems`, `getListingsItem`, `patchListingsItem`, `createFeedDocument`,
+    /// `createFeed`, `getFeed`, `getFeeds`, `cancelFeed`, `getFeedDocument`).
     pub operations: BTreeMap<String, OpStats>,
     /// Requests to `/auth/o2/token`, and how many of them issued an access token.
     pub token_requests: u64,
@@ -149,6 +151,8 @@ pub(crate) struct Inner {
     pub listings: Listings,
     /// searchListingsItems pageTokens, in a table of their own under a key of their own.
     pub listing_pages: PageTable<SearchQuery>,
+    /// The seller's feeds and feed documents; their accepted messages go to the listings.
+    pub feeds: Feeds,
     pub buckets: HashMap<Op, Bucket>,
     pub stats: HashMap<Op, OpStats>,
     pub faults: FaultState,
@@ -168,6 +172,14 @@ pub(crate) struct Shared {
 }
 
 impl Inner {
+    /// Brings the feeds and the listings to `now`: feeds that ended are processed (their
+    /// messages become submissions), then the submissions due are applied. Everything that
+    /// reads or changes listings or feeds calls this first.
+    pub fn tick_listings(&mut self, now: DateTime<Utc>) {
+        self.feeds.tick(&mut self.listings, now);
+        self.listings.tick(now);
+    }
+
     /// Adds a new order; an AFN order reserves its units.
     pub fn insert_order(&mut self, o: OrderRec, now: DateTime<Utc>) {
         self.inventory.follow(&o, now);
@@ -266,6 +278,19 @@ impl Shared {
         transactions_key.iter_mut().for_each(|b| *b ^= 0xA5);
         let mut listings_key = page_key;
         listings_key.iter_mut().for_each(|b| *b ^= 0x3C);
+        let mut feeds_key = page_key;
+        feeds_key.iter_mut().for_each(|b| *b ^= 0x69);
+        let feeds = Feeds::new(
+            config.seed,
+            FeedsSettings {
+                seller_id: config.seller_id.clone(),
+                queue_secs: config.feed_queue_secs,
+                processing_secs_per_1000: config.feed_processing_secs_per_1000_messages,
+                report_gzip: config.feed_report_gzip,
+                url_ttl_secs: config.feed_document_url_ttl_secs,
+            },
+            feeds_key,
+        );
         let mut inner = Inner {
             orders,
             generator,
@@ -275,6 +300,7 @@ impl Shared {
             transaction_pages: PageTable::new(transactions_key),
             listings,
             listing_pages: PageTable::new(listings_key),
+            feeds,
             access_tokens: HashMap::new(),
             token_requests: 0,
             tokens_issued: 0,

@@ -321,7 +321,7 @@ pub(crate) fn search_listings_items(
     }
     check_seller(shared, seller_id)?;
     let q = parse_search(shared, query)?;
-    inner.listings.tick(now);
+    inner.tick_listings(now);
     let cursor = match query.get("pageToken") {
         None => None,
         Some(token) => {
@@ -396,7 +396,7 @@ pub(crate) fn get_listings_item(
     check_seller(shared, seller_id)?;
     let mp = marketplace(shared, query)?;
     let included = included(query, &INCLUDED, "summaries")?;
-    inner.listings.tick(now);
+    inner.tick_listings(now);
     let rec = inner
         .listings
         .get(mp.id, sku)
@@ -490,7 +490,7 @@ pub(crate) fn patch_listings_item(
         }
     };
     let (product_type, patches) = parse_body(body)?;
-    inner.listings.tick(now);
+    inner.tick_listings(now);
     let rec = inner
         .listings
         .get(mp.id, sku)

@@ -1,5 +1,6 @@
 //! The SP-API operations: validation, listing over the live data, rendering per API version.
 
+pub(crate) mod feeds;
 pub(crate) mod finances;
 pub(crate) mod inventory;
 pub(crate) mod listings;

@@ -10,6 +10,7 @@ mod common;
 
 mod control;
 mod faults;
+mod feeds;
 mod generator;
 mod inventory;
 mod limits;

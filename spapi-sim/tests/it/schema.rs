@@ -363,6 +363,12 @@ async fn embedded_models_are_identical_to_the_shared_ones() {
         "fbaInventory.json",
         "finances_2024-06-19.json",
         "listingsItems_2021-08-01.json",
+        "feeds_2021-06-30.json",
+        "listings-feed-schema-v2.json",
+        "listings-feed-message-schema-v2.json",
+        "listings-feed-processing-report-schema-v2.json",
+        "listings-feed-schema-v2.example.json",
+        "listings-feed-processing-report-schema-v2.example.json",
     ] {
         let shared = std::fs::read(format!("{SHARED_MODELS}/{file}")).unwrap();
         let embedded = std::fs::read(format!("{MODELS}/{file}")).unwrap();
