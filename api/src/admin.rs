@@ -27,6 +27,8 @@ pub fn routes() -> Router<AppState> {
             get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
         )
         .route("/admin/", get(|| async { Redirect::permanent("/admin") }))
+        // The server's root is the admin page: what a newcomer opens first.
+        .route("/", get(|| async { Redirect::temporary("/admin") }))
         .route(
             "/admin/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),

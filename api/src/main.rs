@@ -15,7 +15,10 @@ use service::Settings;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(about = "The Amazon orders admin backend: GraphQL at /graphql")]
+#[command(
+    version,
+    about = "The Amazon orders admin backend: the admin page at /admin, GraphQL at /graphql"
+)]
 struct Args {
     /// Try it without Amazon: a simulated seller, a throwaway database and a demo owner.
     #[arg(long)]
@@ -46,8 +49,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         false => None,
     };
     let app = api::Application::build(&settings).await?;
-    tracing::info!(addr = %app.addr(), database = if settings.is_sqlite() { "sqlite" } else { "postgres" }, "api listening");
+    tracing::info!(addr = %app.addr(), admin = %format!("http://{}/admin", app.addr()), database = if settings.is_sqlite() { "sqlite" } else { "postgres" }, "api listening");
     if let Some(d) = &demo {
+        println!("demo: the admin page at http://{}/admin", app.addr());
         println!("demo: GraphiQL at http://{}/graphql", app.addr());
         println!(
             "demo: sign in as {} with password {}",

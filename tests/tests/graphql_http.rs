@@ -294,6 +294,15 @@ async fn the_admin_page_and_its_assets_are_served_with_a_same_origin_only_policy
         let body = res.text().await.unwrap();
         assert!(body.contains(marker), "{path}");
     }
+    // The server's root leads to the admin page.
+    let root = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(root.status(), 200);
+    assert!(root.url().path().ends_with("/admin"), "{}", root.url());
 }
 
 async fn run_row(db: &sea_orm::DatabaseConnection, status: SyncStatus, inserted: i64) -> i64 {

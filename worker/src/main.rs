@@ -17,7 +17,10 @@ use service::sync::{InventoryScan, ListingsScan, SyncOptions, SyncOutcome, SyncR
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(about = "Background jobs and operator commands of the Amazon orders backend")]
+#[command(
+    version,
+    about = "Background jobs and operator commands of the Amazon orders backend"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
