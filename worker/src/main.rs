@@ -78,7 +78,8 @@ enum Command {
     },
     /// Check the stored credentials with Amazon (the Sellers quota, never the orders quota).
     Ping,
-    /// The sync monitor: freshness, the last runs, throttling, recommendations.
+    /// The sync monitor: freshness, the last runs, throttling, recommendations. Reads
+    /// only: it refuses, saying so, when the database's schema is behind.
     Status {
         /// Machine-readable output.
         #[arg(long)]
@@ -195,7 +196,21 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         );
         return Ok(std::process::ExitCode::SUCCESS);
     }
-    let db = service::db::connect(&settings).await?;
+    // `status` only reads: it never changes the schema, and says when it is behind.
+    let db = if matches!(cli.command, Command::Status { .. }) {
+        let db = service::db::open(&settings.database.url).await?;
+        let pending = migration::Migrator::get_pending_migrations(&db)
+            .await?
+            .len();
+        if pending > 0 {
+            anyhow::bail!(
+                "the database is {pending} migration(s) behind this worker: run `worker migrate` (or start the api or `worker run`, which migrate unless RUN_MIGRATIONS=false); `status` does not change the database"
+            );
+        }
+        db
+    } else {
+        service::db::connect(&settings).await?
+    };
     match cli.command {
         Command::Migrate => Ok(std::process::ExitCode::SUCCESS),
         Command::Run { schedule } => {

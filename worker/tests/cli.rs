@@ -92,3 +92,27 @@ async fn worker_sync_inventory_reads_the_fba_stock_and_status_shows_its_freshnes
     assert!(!ok && out.contains("--full"), "{out}");
     drop(s.sim);
 }
+
+#[tokio::test]
+async fn status_reads_only_and_says_when_the_schema_is_behind_instead_of_migrating() {
+    let s = setup(spapi_sim::DEFAULT_REFRESH_TOKEN).await;
+    let empty = e2e::TestDb::empty().await;
+
+    let mut cmd = common::command(&s, &["status"], &[("DATABASE_URL", &empty.url)]);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("migration(s) behind") && text.contains("worker migrate"),
+        "{text}"
+    );
+    assert!(
+        !empty.tables().await.iter().any(|t| t == "amazon_order"),
+        "status migrated the database"
+    );
+    drop(s.sim);
+}
