@@ -281,7 +281,10 @@ async function loadStatus() {
   }
   fact('Freshness', h.lagSeconds == null ? 'no successful sync yet' : `last good sync ${ago(h.lagSeconds)}`);
   fact('Newest order', when(h.lastOrderAt));
-  fact('Health', h.ok ? 'OK' : `${h.activeAlerts.length} alert(s)`, h.ok ? 'ok' : 'bad');
+  // Nothing can be fresh before an account and its credentials are there: not "OK".
+  const configured = Boolean(c?.credentialConfigured);
+  fact('Health', !configured ? 'Not configured: connect a seller account and store its credentials'
+    : h.ok ? 'OK' : `${h.activeAlerts.length} alert(s)`, configured && h.ok ? 'ok' : 'bad');
   const alerts = $('alerts');
   // One line per SKU would bury the other alerts: low stock is summed up here and
   // listed in the inventory section.

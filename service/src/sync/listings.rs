@@ -67,17 +67,7 @@ impl Dataset for Listings<'_> {
         lost: &CancellationToken,
         state: &mut RunState,
     ) -> Result<(), SyncError> {
-        let marketplace_ids = self.conn.marketplace_id_list();
-        if marketplace_ids.is_empty() {
-            return Err(SyncError::Account(
-                crate::amazon_account::AccountError::NotConfigured(
-                    "the Amazon connection lists no marketplace ids",
-                ),
-            ));
-        }
-        if !self.api.clock_known() {
-            self.api.marketplace_participations().await?;
-        }
+        let marketplace_ids = runner::marketplaces(self.conn, self.api).await?;
         let now = self.api.amazon_now();
         let watermark = match self.scan {
             ListingsScan::Full => None,

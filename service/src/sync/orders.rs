@@ -140,19 +140,7 @@ async fn sync_windows(
         kind: SyncKind::Orders,
         scope: version.as_str(),
     };
-    let marketplace_ids = conn.marketplace_id_list();
-    if marketplace_ids.is_empty() {
-        return Err(SyncError::Account(
-            crate::amazon_account::AccountError::NotConfigured(
-                "the Amazon connection lists no marketplace ids",
-            ),
-        ));
-    }
-    // Learn Amazon's clock with the cheap Sellers call (never the orders quota), so a
-    // skewed local clock neither asks for the future nor misses orders.
-    if !api.clock_known() {
-        api.marketplace_participations().await?;
-    }
+    let marketplace_ids = runner::marketplaces(conn, api).await?;
     let watermark = match options.since {
         Some(_) => None,
         None => cursor.stored(db, &marketplace_ids).await?,

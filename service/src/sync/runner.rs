@@ -319,3 +319,28 @@ async fn finish_run(
     run.finished_at = Set(Some(finished));
     run.update(db).await.map(|_| ())
 }
+
+/// The connection's marketplaces, with Amazon's clock learnt first (the cheap
+/// Sellers call, never a dataset's quota) when no answer has shown it yet, so a
+/// skewed local clock neither asks for the future nor misses records.
+///
+/// # Errors
+/// [`SyncError::Account`] when the connection lists no marketplace; the Sellers
+/// call's failure.
+pub(crate) async fn marketplaces(
+    conn: &entity::amazon_connection::Model,
+    api: &dyn crate::spapi::SpApi,
+) -> Result<Vec<String>, SyncError> {
+    let marketplace_ids = conn.marketplace_id_list();
+    if marketplace_ids.is_empty() {
+        return Err(SyncError::Account(
+            crate::amazon_account::AccountError::NotConfigured(
+                "the Amazon connection lists no marketplace ids",
+            ),
+        ));
+    }
+    if !api.clock_known() {
+        api.marketplace_participations().await?;
+    }
+    Ok(marketplace_ids)
+}

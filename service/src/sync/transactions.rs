@@ -73,17 +73,7 @@ impl Dataset for Transactions<'_> {
         lost: &CancellationToken,
         state: &mut RunState,
     ) -> Result<(), SyncError> {
-        let marketplace_ids = self.conn.marketplace_id_list();
-        if marketplace_ids.is_empty() {
-            return Err(SyncError::Account(
-                crate::amazon_account::AccountError::NotConfigured(
-                    "the Amazon connection lists no marketplace ids",
-                ),
-            ));
-        }
-        if !self.api.clock_known() {
-            self.api.marketplace_participations().await?;
-        }
+        let marketplace_ids = runner::marketplaces(self.conn, self.api).await?;
         let stored = CURSOR.stored(db, &marketplace_ids).await?;
         let watermark = match options.since {
             Some(_) => None,
