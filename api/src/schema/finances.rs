@@ -326,12 +326,11 @@ impl FinancesQuery {
             })
             .collect();
         Ok(AmazonTransactionConnection {
-            page_info: PageInfo {
+            page_info: PageInfo::of(
                 has_next_page,
-                has_previous_page: after.is_some(),
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
+                after.is_some(),
+                edges.iter().map(|e| &e.cursor),
+            ),
             edges,
         })
     }
@@ -417,12 +416,11 @@ impl FinancesQuery {
             })
             .collect();
         Ok(ReconciliationIssueConnection {
-            page_info: PageInfo {
+            page_info: PageInfo::of(
                 has_next_page,
-                has_previous_page: after.is_some(),
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
+                after.is_some(),
+                edges.iter().map(|e| &e.cursor),
+            ),
             edges,
         })
     }

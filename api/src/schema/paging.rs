@@ -21,6 +21,29 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
+impl PageInfo {
+    /// The page info of a page whose rows have these cursors, in order: whether
+    /// rows follow, whether `after` was given.
+    #[must_use]
+    pub fn of<'a>(
+        has_next_page: bool,
+        after_given: bool,
+        mut cursors: impl DoubleEndedIterator<Item = &'a String>,
+    ) -> Self {
+        let start_cursor = cursors.next().cloned();
+        let end_cursor = cursors
+            .next_back()
+            .cloned()
+            .or_else(|| start_cursor.clone());
+        Self {
+            has_next_page,
+            has_previous_page: after_given,
+            start_cursor,
+            end_cursor,
+        }
+    }
+}
+
 /// The page size asked for, checked against `max`.
 pub fn page_size(first: i32, max: i32) -> Result<u64, ApiError> {
     if (1..=max).contains(&first) {
@@ -119,6 +142,25 @@ pub fn decode_marketplace_key(kind: &str, cursor: &str) -> Result<(String, Strin
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn page_info_names_the_first_and_last_cursor_of_a_page_of_any_size() {
+        let (a, b) = ("a".to_owned(), "b".to_owned());
+        let two = PageInfo::of(true, false, [&a, &b].into_iter());
+        assert_eq!(
+            (two.start_cursor.as_deref(), two.end_cursor.as_deref()),
+            (Some("a"), Some("b"))
+        );
+        assert!(two.has_next_page && !two.has_previous_page);
+        let one = PageInfo::of(false, true, [&a].into_iter());
+        assert_eq!(
+            (one.start_cursor.as_deref(), one.end_cursor.as_deref()),
+            (Some("a"), Some("a"))
+        );
+        assert!(one.has_previous_page);
+        let none = PageInfo::of(false, false, std::iter::empty());
+        assert_eq!((none.start_cursor, none.end_cursor), (None, None));
+    }
 
     #[test]
     fn marketplace_key_cursors_round_trip_keys_with_bars_and_refuse_other_lists() {
