@@ -368,3 +368,87 @@ impl ListingChangeState {
         )
     }
 }
+
+/// How the owner asked a listing change to go to Amazon (`listing_change.submit_via`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum SubmitVia {
+    /// A feed when the submission is large (`LISTINGS_FEED_THRESHOLD`), patches
+    /// otherwise; settled to `Patch` or `Feed` at the first send.
+    #[default]
+    #[sea_orm(string_value = "AUTO")]
+    Auto,
+    /// One `patchListingsItem` per SKU.
+    #[sea_orm(string_value = "PATCH")]
+    Patch,
+    /// A `JSON_LISTINGS_FEED` document with one message per SKU.
+    #[sea_orm(string_value = "FEED")]
+    Feed,
+}
+
+/// Where a listings feed stands (`listing_feed.state`): ours before Amazon has
+/// it, then Amazon's processing status.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ListingFeedState {
+    /// Its document is being uploaded; Amazon has no feed yet.
+    #[sea_orm(string_value = "PREPARING")]
+    Preparing,
+    /// Waiting at Amazon (perhaps behind the seller's other feeds).
+    #[sea_orm(string_value = "IN_QUEUE")]
+    InQueue,
+    /// Being processed by Amazon.
+    #[sea_orm(string_value = "IN_PROGRESS")]
+    InProgress,
+    /// Processed: its report says what was accepted.
+    #[sea_orm(string_value = "DONE")]
+    Done,
+    /// Cancelled before Amazon started it.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+    /// Aborted by Amazon.
+    #[sea_orm(string_value = "FATAL")]
+    Fatal,
+}
+
+impl ListingFeedState {
+    /// Whether Amazon is done with it.
+    #[must_use]
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Done | Self::Cancelled | Self::Fatal)
+    }
+}
+
+/// What became of one message of a listings feed (`listing_feed_item.result`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ListingFeedItemResult {
+    /// The feed is not finished.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// Amazon accepted the message (it still has to show on the listing).
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    /// Amazon refused the message (see its issues).
+    #[sea_orm(string_value = "INVALID")]
+    Invalid,
+    /// The feed was cancelled or aborted before the message counted.
+    #[sea_orm(string_value = "NOT_PROCESSED")]
+    NotProcessed,
+}

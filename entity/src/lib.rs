@@ -17,6 +17,8 @@ pub mod enums;
 pub mod fba_inventory;
 pub mod listing_change;
 pub mod listing_change_history;
+pub mod listing_feed;
+pub mod listing_feed_item;
 pub mod marketplaces;
 pub mod money;
 pub mod order_items;
@@ -42,6 +44,8 @@ pub mod prelude {
     pub use crate::fba_inventory::Entity as FbaInventory;
     pub use crate::listing_change::Entity as ListingChange;
     pub use crate::listing_change_history::Entity as ListingChangeHistory;
+    pub use crate::listing_feed::Entity as ListingFeed;
+    pub use crate::listing_feed_item::Entity as ListingFeedItem;
     pub use crate::marketplaces::Entity as Marketplaces;
     pub use crate::order_items::Entity as OrderItems;
     pub use crate::orders::Entity as Orders;

@@ -5,7 +5,7 @@
 
 use crate::Amount;
 use crate::amazon_listing::Issue;
-use crate::enums::ListingChangeState;
+use crate::enums::{ListingChangeState, SubmitVia};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -53,6 +53,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When it reached a final state.
     pub finished_at: Option<DateTimeUtc>,
+    /// How it goes to Amazon: by patch, by feed, or chosen by the submission's size.
+    pub submit_via: SubmitVia,
 }
 
 impl Model {

@@ -23,7 +23,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-const APP_TABLES: [&str; 19] = [
+const APP_TABLES: [&str; 21] = [
     "alerts",
     "amazon_connection",
     "amazon_credential",
@@ -36,6 +36,8 @@ const APP_TABLES: [&str; 19] = [
     "fba_inventory",
     "listing_change",
     "listing_change_history",
+    "listing_feed",
+    "listing_feed_item",
     "marketplaces",
     "order_items",
     "orders",
@@ -67,7 +69,7 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         Migrator::get_applied_migrations(&t.db).await.unwrap().len(),
-        23
+        24
     );
 
     Migrator::down(&t.db, None).await.unwrap();
@@ -139,8 +141,8 @@ async fn marketplace_currency_is_nullable_after_phase_11_and_restored_by_its_dow
     .insert(&t.db)
     .await
     .unwrap();
-    // Revert 0023 to 0011: the NOT NULL comes back without losing the row.
-    Migrator::down(&t.db, Some(13)).await.unwrap();
+    // Revert 0024 to 0011: the NOT NULL comes back without losing the row.
+    Migrator::down(&t.db, Some(14)).await.unwrap();
     let currency = t
         .strings("SELECT currency FROM marketplaces WHERE marketplace_id = 'TESTMARKET'")
         .await;
@@ -194,7 +196,7 @@ async fn phase_19_keeps_the_orders_watermarks_and_run_counts_and_its_down_restor
         (7, 4, 2, 1)
     );
 
-    Migrator::down(&t.db, Some(5)).await.unwrap();
+    Migrator::down(&t.db, Some(6)).await.unwrap();
     assert_eq!(
         t.strings("SELECT api_version FROM sync_watermark WHERE marketplace_id = 'ATVPDKIKX0DER'")
             .await,
@@ -700,6 +702,14 @@ async fn every_entity_has_exactly_the_columns_and_nullability_of_its_table() {
             "listing_change_history",
             entity_columns::<entity::listing_change_history::Entity>(),
         ),
+        (
+            "listing_feed",
+            entity_columns::<entity::listing_feed::Entity>(),
+        ),
+        (
+            "listing_feed_item",
+            entity_columns::<entity::listing_feed_item::Entity>(),
+        ),
     ];
     assert_eq!(
         checks.len(),
@@ -939,6 +949,7 @@ async fn every_entity_round_trips_a_fully_populated_row() {
         created_at: Set(at(403)),
         updated_at: Set(at(404)),
         finished_at: Set(Some(at(405))),
+        submit_via: Set(entity::enums::SubmitVia::Feed),
         ..Default::default()
     }
     .insert(db)
@@ -967,5 +978,61 @@ async fn every_entity_round_trips_a_fully_populated_row() {
             .await
             .unwrap(),
         Some(h)
+    );
+
+    let feed = entity::listing_feed::ActiveModel {
+        feed_id: Set(Some("50001".into())),
+        feed_type: Set("JSON_LISTINGS_FEED".into()),
+        marketplace_id: Set("ATVPDKIKX0DER".into()),
+        document_id: Set(Some("amzn1.tortuga.doc".into())),
+        result_document_id: Set(Some("amzn1.tortuga.result".into())),
+        state: Set(entity::enums::ListingFeedState::Done),
+        messages: Set(1000),
+        messages_processed: Set(Some(1000)),
+        messages_accepted: Set(Some(998)),
+        messages_invalid: Set(Some(2)),
+        errors: Set(Some(2)),
+        warnings: Set(Some(1)),
+        issues: Set(json!([{"code": "FEED_STUCK", "severity": "ERROR", "message": "m"}])),
+        note: Set(Some("reported stuck".into())),
+        submitted_by: Set(Some("owner@shop.example".into())),
+        created_at: Set(at(500)),
+        submitted_at: Set(Some(at(501))),
+        started_at: Set(Some(at(502))),
+        finished_at: Set(Some(at(503))),
+        checked_at: Set(Some(at(504))),
+        stuck_at: Set(Some(at(505))),
+        updated_at: Set(at(506)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        entity::listing_feed::Entity::find_by_id(feed.id)
+            .one(db)
+            .await
+            .unwrap(),
+        Some(feed.clone())
+    );
+    let item = entity::listing_feed_item::ActiveModel {
+        listing_feed_id: Set(feed.id),
+        change_id: Set(change.id),
+        message_id: Set(change.id),
+        seller_sku: Set("MUG".into()),
+        phase: Set("PRICE".into()),
+        result: Set(entity::enums::ListingFeedItemResult::Invalid),
+        issues: Set(json!([{"code": "99025", "severity": "ERROR", "message": "decimals"}])),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        entity::listing_feed_item::Entity::find_by_id(item.id)
+            .one(db)
+            .await
+            .unwrap(),
+        Some(item)
     );
 }
