@@ -378,6 +378,16 @@ pub(crate) fn never_apply(
         .map_err(|e| listing_error(e, marketplace_id, sku))
 }
 
+pub(crate) fn reclassify(shared: &Shared, marketplace_id: &str, sku: &str) -> Result<(), SimError> {
+    let now = shared.clock.now();
+    let mut inner = shared.lock();
+    inner.tick_listings(now);
+    inner
+        .listings
+        .reclassify(marketplace_id, sku, now)
+        .map_err(|e| listing_error(e, marketplace_id, sku))
+}
+
 async fn listings(State(s): State<Arc<Shared>>) -> Response {
     Json(listings_ground_truth(&s)).into_response()
 }

@@ -40,6 +40,9 @@ pub mod issue_codes {
     pub const WRONG_SELLER: &str = "4000011";
     /// Fatal: more than 25,000 messages.
     pub const TOO_MANY_MESSAGES: &str = "4000012";
+    /// Fatal: Amazon could not process the feed (an internal failure, on demand with
+    /// `SimHandle::abort_next_feeds`).
+    pub const PROCESSING_FAILED: &str = "4000013";
     /// A message that breaks the message schema: `messageId` not an integer in 1..2^31-1,
     /// `sku` not a non-empty string, unknown `operationType`, PATCH without a non-empty
     /// `patches` array of `{op, path}` (op add, replace, merge or delete), PARTIAL_UPDATE
@@ -262,6 +265,10 @@ pub(crate) struct Feeds {
     documents: HashMap<String, DocRec>,
     feeds: Vec<FeedRec>,
     next_feed: u64,
+    /// Upload URLs still to be issued already expired ([`Feeds::expire_next_uploads`]).
+    expired_uploads: u32,
+    /// Feeds still to be created that end FATAL whatever they carry.
+    aborted_feeds: u32,
     /// getFeeds nextTokens, in a table of their own under a key of their own.
     pub pages: PageTable<FeedsQuery>,
 }
@@ -278,6 +285,8 @@ impl Feeds {
             documents: HashMap::new(),
             feeds: Vec::new(),
             next_feed: 0,
+            expired_uploads: 0,
+            aborted_feeds: 0,
             pages: PageTable::new(pages_key),
         }
     }
@@ -366,6 +375,32 @@ impl Feeds {
         Ok(())
     }
 
+    /// An upload URL for a new document: valid `feed_document_url_ttl_secs`, or
+    /// already expired while [`Feeds::expire_next_uploads`] asks for it (as when the
+    /// upload starts after the five minutes).
+    pub fn upload_url(&mut self, id: &str, host: &str, now: DateTime<Utc>) -> String {
+        if self.expired_uploads > 0 {
+            self.expired_uploads -= 1;
+            let expires = now.timestamp() - 1;
+            let signature = self.signature("PUT", id, expires, self.generation);
+            return format!(
+                "http://{host}/_sim/documents/{id}?expires={expires}&gen={}&signature={signature}",
+                self.generation
+            );
+        }
+        self.url("PUT", id, host, now)
+    }
+
+    /// The next `n` feeds created end FATAL, whatever they carry.
+    pub fn abort_next(&mut self, n: u32) {
+        self.aborted_feeds = n;
+    }
+
+    /// The next `n` upload URLs are issued already expired.
+    pub fn expire_next_uploads(&mut self, n: u32) {
+        self.expired_uploads = n;
+    }
+
     /// Every URL issued so far expires now.
     pub fn expire_urls(&mut self) {
         self.generation += 1;
@@ -421,7 +456,14 @@ impl Feeds {
             .get(document)
             .and_then(|d| d.bytes.clone())
             .unwrap_or_default();
-        let parsed = parse_document(&bytes, &self.settings.seller_id);
+        let mut parsed = parse_document(&bytes, &self.settings.seller_id);
+        if self.aborted_feeds > 0 {
+            self.aborted_feeds -= 1;
+            parsed = Parsed::Fatal {
+                code: issue_codes::PROCESSING_FAILED,
+                message: "The feed could not be processed because of an internal failure; submit it again".to_string(),
+            };
+        }
         let messages = match &parsed {
             Parsed::Messages(m) => m.len() as u64,
             Parsed::Fatal { .. } => 0,

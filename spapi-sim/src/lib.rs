@@ -493,6 +493,12 @@ impl SimHandle {
         control::never_apply(&self.shared, marketplace_id, sku, on)
     }
 
+    /// Amazon reclassifies the listing into the generic product type `PRODUCT`: a patch or
+    /// feed message sent later with its old product type is refused (code 4000003).
+    pub fn reclassify_listing(&self, marketplace_id: &str, sku: &str) -> Result<(), SimError> {
+        control::reclassify(&self.shared, marketplace_id, sku)
+    }
+
     /// Every patchListingsItem submission (every patch answered with a submission: ACCEPTED,
     /// INVALID or VALID, previews included), in arrival order, and every accepted feed message
     /// (id `feed:{feedId}:{messageId}`, one per marketplace of the feed, recorded when the feed
@@ -511,6 +517,18 @@ impl SimHandle {
     /// same for the URLs issued before.)
     pub fn expire_feed_documents(&self) {
         self.shared.lock().feeds.expire_urls();
+    }
+
+    /// The next `n` upload URLs `createFeedDocument` answers are already expired (as
+    /// when an upload starts after their five minutes): the upload is refused with 403.
+    pub fn expire_next_feed_uploads(&self, n: u32) {
+        self.shared.lock().feeds.expire_next_uploads(n);
+    }
+
+    /// The next `n` feeds created end FATAL when processed, whatever they carry (code
+    /// `feed_issue_codes::PROCESSING_FAILED`), as Amazon's internal failures do.
+    pub fn abort_next_feeds(&self, n: u32) {
+        self.shared.lock().feeds.abort_next(n);
     }
 
     /// Waits (on the simulated clock) until every order's last update is older than

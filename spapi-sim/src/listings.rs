@@ -581,6 +581,21 @@ impl Listings {
         Ok(())
     }
 
+    /// Amazon moves the listing to the generic product type `PRODUCT` (a
+    /// reclassification): a later patch or feed message naming its old type is refused.
+    pub fn reclassify(
+        &mut self,
+        mp: &str,
+        sku: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ListingError> {
+        self.tick(now);
+        let rec = self.get_mut(mp, sku)?;
+        rec.product_type = "PRODUCT";
+        rec.touch(now);
+        Ok(())
+    }
+
     /// Live mode: a random listing's price moves by 1 to 5 percent (at least one minor unit).
     pub fn random_reprice(&mut self, now: DateTime<Utc>) {
         if self.items.is_empty() {

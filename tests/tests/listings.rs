@@ -14,7 +14,7 @@ mod common;
 
 use chrono::Duration;
 use common::{Harness, US, sim_config, sync_config};
-use entity::enums::{ListingChangeState as State, OrdersApiVersion, SyncStatus};
+use entity::enums::{ListingChangeState as State, OrdersApiVersion, SubmitVia, SyncStatus};
 use entity::{amazon_listing, listing_change};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 use service::listings::{
@@ -232,7 +232,9 @@ async fn a_queued_price_goes_live_and_the_change_ends_done() {
     let id = queued[0].id;
     assert_eq!(queued[0].price_when_queued.unwrap().0, price_of(&mfn));
 
-    listings::request_submit(&h.t.db, None, true).await.unwrap();
+    listings::request_submit(&h.t.db, None, true, SubmitVia::Auto)
+        .await
+        .unwrap();
     let first = push(&h, PushMode::Submit).await;
     assert_eq!(first.patches, 1, "{first:?}");
     assert_eq!(state_of(&h, id).await.state, State::Submitted);
@@ -273,7 +275,7 @@ async fn a_raised_price_with_a_quantity_never_sends_the_quantity_before_the_pric
     )
     .await[0]
         .id;
-    listings::request_submit(&h.t.db, Some(&[id]), true)
+    listings::request_submit(&h.t.db, Some(&[id]), true, SubmitVia::Auto)
         .await
         .unwrap();
 
@@ -321,7 +323,9 @@ async fn a_price_that_never_goes_live_ends_not_applied_and_never_gets_its_quanti
     h.sim.never_apply(US, &mfn.sku, true).unwrap();
     let raised = (price_of(&mfn) + rust_decimal::Decimal::ONE).to_string();
     let id = queue(&h, vec![change(US, &mfn.sku, Some(raised), Some(5))]).await[0].id;
-    listings::request_submit(&h.t.db, None, true).await.unwrap();
+    listings::request_submit(&h.t.db, None, true, SubmitVia::Auto)
+        .await
+        .unwrap();
 
     push(&h, PushMode::Submit).await;
     h.sim.advance_clock(Duration::minutes(29));
@@ -345,7 +349,9 @@ async fn a_repricers_change_after_queueing_ends_in_conflict_and_nothing_is_pushe
     let mfn = listing(&h, US, true);
     let id = queue(&h, vec![change(US, &mfn.sku, Some("15.00".into()), None)]).await[0].id;
     h.sim.reprice(US, &mfn.sku, "16.49").unwrap();
-    listings::request_submit(&h.t.db, None, true).await.unwrap();
+    listings::request_submit(&h.t.db, None, true, SubmitVia::Auto)
+        .await
+        .unwrap();
 
     let report = push(&h, PushMode::Submit).await;
 
@@ -501,7 +507,9 @@ async fn a_second_change_of_a_queued_sku_replaces_the_first_and_one_in_flight_is
     let second = queue(&h, vec![change(US, &mfn.sku, Some("31.00".into()), None)]).await[0].id;
     assert_eq!(state_of(&h, first).await.state, State::Canceled);
 
-    listings::request_submit(&h.t.db, None, true).await.unwrap();
+    listings::request_submit(&h.t.db, None, true, SubmitVia::Auto)
+        .await
+        .unwrap();
     push(&h, PushMode::Submit).await;
     assert_eq!(state_of(&h, second).await.state, State::Submitted);
     let e = listings::queue_changes(

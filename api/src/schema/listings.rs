@@ -30,7 +30,10 @@ impl From<ListingsError> for ApiError {
             ListingsError::Rows { .. } | ListingsError::WrongState { .. } => {
                 Self::BadUserInput(e.to_string())
             }
-            ListingsError::NotFound(_) => Self::NotFound(e.to_string()),
+            ListingsError::NotFound(_) | ListingsError::FeedNotFound(_) => {
+                Self::NotFound(e.to_string())
+            }
+            ListingsError::FeedNotCancellable { .. } => Self::BadUserInput(e.to_string()),
             ListingsError::Account(a) => a.into(),
             ListingsError::Database(db) => db.into(),
         }
@@ -80,7 +83,7 @@ pub struct ListingIssue {
     pub message: String,
 }
 
-fn issues(list: Vec<amazon_listing::Issue>) -> Vec<ListingIssue> {
+pub(super) fn issues(list: Vec<amazon_listing::Issue>) -> Vec<ListingIssue> {
     list.into_iter()
         .map(|i| ListingIssue {
             code: i.code,
@@ -180,6 +183,41 @@ pub struct AmazonListingConnection {
     pub page_info: PageInfo,
     /// How many listings the filter matches in all.
     pub total_count: u64,
+}
+
+/// How submitted changes go to Amazon.
+#[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum SubmitVia {
+    /// A feed when the submission is large (`LISTINGS_FEED_THRESHOLD`), patches otherwise.
+    #[default]
+    #[graphql(name = "AUTO")]
+    Auto,
+    /// One `patchListingsItem` per SKU (5 per second).
+    #[graphql(name = "PATCH")]
+    Patch,
+    /// One `JSON_LISTINGS_FEED` per marketplace, up to 25,000 SKUs each.
+    #[graphql(name = "FEED")]
+    Feed,
+}
+
+impl From<enums::SubmitVia> for SubmitVia {
+    fn from(v: enums::SubmitVia) -> Self {
+        match v {
+            enums::SubmitVia::Auto => Self::Auto,
+            enums::SubmitVia::Patch => Self::Patch,
+            enums::SubmitVia::Feed => Self::Feed,
+        }
+    }
+}
+
+impl From<SubmitVia> for enums::SubmitVia {
+    fn from(v: SubmitVia) -> Self {
+        match v {
+            SubmitVia::Auto => Self::Auto,
+            SubmitVia::Patch => Self::Patch,
+            SubmitVia::Feed => Self::Feed,
+        }
+    }
 }
 
 /// Where a queued change stands.
@@ -286,7 +324,11 @@ pub struct ListingChange {
     pub two_phase: bool,
     /// What the submission in flight carries: `PRICE`, `QUANTITY` or `BOTH`.
     pub phase: Option<String>,
-    /// Patches sent for it.
+    /// How it goes to Amazon (`AUTO` until its first send settles it).
+    pub submit_via: SubmitVia,
+    /// Its submission in flight: Amazon's submission id, or `feed:<feedId>`.
+    pub submission_id: Option<String>,
+    /// Patches (or feed messages) sent for it.
     pub attempts: i32,
     /// When the owner asked for it to be submitted; null while it only waits.
     pub submit_requested_at: Option<DateTime<Utc>>,
@@ -333,6 +375,8 @@ impl ListingChange {
             state: c.state.into(),
             two_phase: c.two_phase,
             phase: c.phase,
+            submit_via: c.submit_via.into(),
+            submission_id: c.quantity_submission_id.or(c.price_submission_id),
             attempts: c.attempts,
             submit_requested_at: c.submit_requested_at,
             sent_at: c.sent_at,
@@ -616,6 +660,10 @@ impl ListingsMutation {
     /// answer comes once all are checked. Without, they are sent in the background
     /// and the answer comes at once: follow them with `listingChanges`. With
     /// `twoPhase` (the default), a raised price goes live before its quantity is sent.
+    /// `via` chooses how they go: `PATCH` (one call per SKU), `FEED` (one
+    /// `JSON_LISTINGS_FEED` per marketplace; follow it with `listingFeeds`) or `AUTO`
+    /// (the default: a feed when at least `LISTINGS_FEED_THRESHOLD`, 200 by default,
+    /// go at once). A dry run always uses Amazon's per-SKU preview.
     #[graphql(guard = "OwnerOnly")]
     async fn submit_listing_changes(
         &self,
@@ -623,6 +671,7 @@ impl ListingsMutation {
         ids: Option<Vec<ID>>,
         #[graphql(default = false)] dry_run: bool,
         #[graphql(default = true)] two_phase: bool,
+        #[graphql(default)] via: SubmitVia,
     ) -> Result<Vec<ListingChange>, ApiError> {
         let api = api_context(ctx)?;
         let ids = ids.as_deref().map(parse_ids).transpose()?;
@@ -637,7 +686,8 @@ impl ListingsMutation {
                 .await?;
             queue::load(&api.db, Some(&chosen)).await?
         } else {
-            let asked = queue::request_submit(&api.db, ids.as_deref(), two_phase).await?;
+            let asked =
+                queue::request_submit(&api.db, ids.as_deref(), two_phase, via.into()).await?;
             queue::kick(&api.syncer);
             asked
         };

@@ -11,6 +11,7 @@ pub mod documents;
 pub mod error;
 pub mod finances;
 pub mod inventory;
+pub mod listing_feeds;
 pub mod listings;
 pub mod live;
 pub mod marketplaces;
@@ -70,6 +71,7 @@ pub struct Query(
     inventory::InventoryQuery,
     finances::FinancesQuery,
     listings::ListingsQuery,
+    listing_feeds::ListingFeedsQuery,
     sync_runs::SyncRunsQuery,
     marketplaces::MarketplacesQuery,
     monitor::MonitorQuery,
@@ -83,6 +85,7 @@ pub struct Mutation(
     connection::ConnectionMutation,
     sync::SyncMutation,
     listings::ListingsMutation,
+    listing_feeds::ListingFeedsMutation,
 );
 
 /// The schema type.

@@ -16,11 +16,15 @@
 //! same transaction as the change itself.
 
 pub mod csv;
+pub mod feed;
 pub mod push;
 pub mod read;
 
 pub use csv::parse_csv;
-pub use push::{PushConfig, PushError, PushMode, PushReport, Pusher, kick, push_once_with};
+pub use feed::{MAX_FEEDS_PER_5_MIN, cancel_feed};
+pub use push::{
+    PushApi, PushConfig, PushError, PushMode, PushReport, Pusher, kick, push_once_with,
+};
 
 use chrono::{DateTime, Utc};
 use entity::Amount;
@@ -96,6 +100,17 @@ pub enum ListingsError {
         state: ListingChangeState,
         /// What would be needed.
         why: &'static str,
+    },
+    /// No feed with this id.
+    #[error("no listings feed {0}")]
+    FeedNotFound(String),
+    /// Amazon cancels only a feed still waiting in its queue.
+    #[error("feed {feed_id} is {state:?}: Amazon cancels only a feed still IN_QUEUE")]
+    FeedNotCancellable {
+        /// Amazon's feed id.
+        feed_id: String,
+        /// Where it stands.
+        state: entity::enums::ListingFeedState,
     },
     /// Amazon is not configured.
     #[error(transparent)]
@@ -477,7 +492,7 @@ pub async fn has_work(db: &DatabaseConnection) -> Result<bool, DbErr> {
         )
         .count(db)
         .await?;
-    Ok(n > 0)
+    Ok(n > 0 || feed::has_open_feeds(db).await?)
 }
 
 /// The states nothing more happens in.
@@ -498,7 +513,8 @@ pub fn in_flight(state: ListingChangeState) -> bool {
 }
 
 /// Asks for changes to be submitted: the given ids, or every queued or validated
-/// one. The next push pass sends them. Returns the changes asked for, as they
+/// one, by patch, by feed, or `AUTO` (a feed when the pass sends at least
+/// `LISTINGS_FEED_THRESHOLD` of them). The next push pass sends them. Returns the changes asked for, as they
 /// stand (those already further along are left as they are).
 ///
 /// # Errors
@@ -507,6 +523,7 @@ pub async fn request_submit(
     db: &DatabaseConnection,
     ids: Option<&[i64]>,
     two_phase: bool,
+    via: entity::enums::SubmitVia,
 ) -> Result<Vec<listing_change::Model>, ListingsError> {
     let changes = load(db, ids).await?;
     let wanted: Vec<i64> = changes.iter().map(|c| c.id).collect();
@@ -521,6 +538,10 @@ pub async fn request_submit(
             .col_expr(
                 listing_change::Column::TwoPhase,
                 sea_orm::sea_query::Expr::value(two_phase),
+            )
+            .col_expr(
+                listing_change::Column::SubmitVia,
+                sea_orm::sea_query::Expr::value(via),
             )
             .col_expr(
                 listing_change::Column::UpdatedAt,

@@ -23,12 +23,20 @@
 //! and Amazon's answer after. Deadlines are on Amazon's clock (its `Date`
 //! headers), as everything it shows is.
 //!
+//! How a change goes to Amazon is its `submit_via`: `PATCH` (one
+//! `patchListingsItem` per SKU), `FEED` (one `JSON_LISTINGS_FEED` per marketplace
+//! with a message per SKU, see [`super::feed`]), or `AUTO`: a feed when at least
+//! `LISTINGS_FEED_THRESHOLD` changes are sent in the pass, patches otherwise; the
+//! choice is stored at the first send, so the quantity of a two-phase change goes
+//! the way its price went.
+//!
 //! A dry run ([`PushMode::Preview`]) does steps 1 and 3 with Amazon's
 //! `VALIDATION_PREVIEW`: nothing changes on Amazon; a change found sound is
 //! `VALIDATED`.
 
 use super::{ListingsError, issues_json, load, our_issue, transition};
 use crate::lease::{self, Lease, LeaseError};
+use crate::spapi::feeds::FeedsApi;
 use crate::spapi::listings::{MAX_PAGE_SIZE, MAX_SKUS_PER_CALL};
 use crate::spapi::{
     ListingPatch, ListingsApi, ListingsQuery, Money, RemoteListing, SpApiError, SubmissionStatus,
@@ -37,7 +45,7 @@ use crate::sync::SyncConfig;
 use chrono::{DateTime, Utc};
 use entity::amazon_connection;
 use entity::amazon_listing::Issue;
-use entity::enums::ListingChangeState as State;
+use entity::enums::{ListingChangeState as State, SubmitVia};
 use entity::listing_change;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
@@ -47,9 +55,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 /// Phase values of `listing_change.phase`.
-const PHASE_PRICE: &str = "PRICE";
-const PHASE_QUANTITY: &str = "QUANTITY";
-const PHASE_BOTH: &str = "BOTH";
+pub(super) const PHASE_PRICE: &str = "PRICE";
+pub(super) const PHASE_QUANTITY: &str = "QUANTITY";
+pub(super) const PHASE_BOTH: &str = "BOTH";
+
+/// What the push needs from Amazon: listings and feeds.
+pub trait PushApi: ListingsApi + FeedsApi {}
+
+impl<T: ListingsApi + FeedsApi> PushApi for T {}
 
 /// How the push waits and retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +76,10 @@ pub struct PushConfig {
     pub max_attempts: i32,
     /// Time to live of the push lease.
     pub lease_ttl: Duration,
+    /// `AUTO` sends a feed when at least this many changes go in one pass.
+    pub feed_threshold: usize,
+    /// A feed not finished this long after Amazon took it is reported stuck.
+    pub feed_stuck_after: Duration,
 }
 
 impl Default for PushConfig {
@@ -72,6 +89,8 @@ impl Default for PushConfig {
             resend_after: Duration::from_secs(60),
             max_attempts: 5,
             lease_ttl: Duration::from_secs(60),
+            feed_threshold: 200,
+            feed_stuck_after: Duration::from_secs(4 * 3600),
         }
     }
 }
@@ -83,6 +102,8 @@ impl PushConfig {
         Self {
             apply_timeout: sync.listings_apply_timeout,
             lease_ttl: sync.lease_ttl,
+            feed_threshold: sync.listings_feed_threshold,
+            feed_stuck_after: sync.listings_feed_stuck_after,
             ..Self::default()
         }
     }
@@ -119,6 +140,10 @@ pub struct PushReport {
     pub not_applied: u64,
     /// Changes in flight after the pass.
     pub in_flight: u64,
+    /// Feeds sent (`createFeed` accepted).
+    pub feeds_sent: u64,
+    /// Feeds that Amazon finished (done, cancelled or aborted) in the pass.
+    pub feeds_finished: u64,
     /// SP-API requests sent.
     pub api_calls: u64,
     /// Problems that leave a change for the next pass (Amazon unavailable…).
@@ -203,6 +228,32 @@ impl Pusher {
     }
 }
 
+impl Pusher {
+    /// Cancels a feed Amazon has not started, and its changes (see
+    /// [`super::feed::cancel_feed`]).
+    ///
+    /// # Errors
+    /// See [`super::feed::cancel_feed`]; [`PushError::Connect`] when Amazon is not
+    /// configured.
+    pub async fn cancel_feed(
+        &mut self,
+        feed_id: &str,
+        by: &str,
+    ) -> Result<entity::listing_feed::Model, PushError> {
+        let (conn, client) = match self.client.take() {
+            Some(kept) => kept,
+            None => crate::sync::connect(&self.db, &self.key, &self.sync)
+                .await
+                .map_err(PushError::Connect)?,
+        };
+        let result = super::feed::cancel_feed(&self.db, &client, feed_id, by).await;
+        if !matches!(result, Err(PushError::Api(_))) {
+            self.client = Some((conn, client));
+        }
+        result
+    }
+}
+
 /// Runs one pass with the given client.
 ///
 /// # Errors
@@ -212,7 +263,7 @@ impl Pusher {
 #[tracing::instrument(skip_all, fields(mode = ?mode))]
 pub async fn push_once_with(
     db: &DatabaseConnection,
-    api: &dyn ListingsApi,
+    api: &dyn PushApi,
     conn: &amazon_connection::Model,
     config: &PushConfig,
     mode: PushMode,
@@ -235,9 +286,11 @@ pub async fn push_once_with(
         api,
         seller_id: &conn.seller_id,
         config,
-        lease: &lease,
+        lease: Some(&lease),
         report: PushReport::default(),
         touched: 0,
+        auto_via: SubmitVia::Patch,
+        outgoing: Vec::new(),
     };
     let result = pass.run(mode).await;
     let mut report = pass.report;
@@ -248,14 +301,27 @@ pub async fn push_once_with(
     result.map(|()| report)
 }
 
-struct Pass<'a> {
-    db: &'a DatabaseConnection,
-    api: &'a dyn ListingsApi,
-    seller_id: &'a str,
-    config: &'a PushConfig,
-    lease: &'a Lease,
-    report: PushReport,
+pub(super) struct Pass<'a> {
+    pub(super) db: &'a DatabaseConnection,
+    pub(super) api: &'a dyn PushApi,
+    pub(super) seller_id: &'a str,
+    pub(super) config: &'a PushConfig,
+    /// None for a step taken outside a pass (cancelling a feed).
+    lease: Option<&'a Lease>,
+    pub(super) report: PushReport,
     touched: u32,
+    /// What `AUTO` means in this pass.
+    auto_via: SubmitVia,
+    /// Changes to go by feed at the end of the pass.
+    pub(super) outgoing: Vec<Outgoing>,
+}
+
+/// A change to be sent in a feed.
+pub(super) struct Outgoing {
+    pub(super) change: listing_change::Model,
+    pub(super) listing: RemoteListing,
+    pub(super) phase: &'static str,
+    pub(super) state: State,
 }
 
 type Key = (String, String);
@@ -265,20 +331,39 @@ fn key(c: &listing_change::Model) -> Key {
 }
 
 /// Whether Amazon's answer stops every change, not only this one.
-fn fatal(e: &SpApiError) -> bool {
+pub(super) fn fatal(e: &SpApiError) -> bool {
     e.is_credentials_rejected() || matches!(e, SpApiError::Forbidden { .. } | SpApiError::Config(_))
 }
 
 /// Whether a patch that failed so may still have reached Amazon, or may pass if
 /// sent again (the change stays for the next pass).
-fn transient(e: &SpApiError) -> bool {
+pub(super) fn transient(e: &SpApiError) -> bool {
     matches!(
         e,
         SpApiError::Throttled { .. } | SpApiError::Upstream { .. } | SpApiError::Decode { .. }
     )
 }
 
-impl Pass<'_> {
+impl<'a> Pass<'a> {
+    /// A pass's steps used outside a pass (no lease, nothing to read from Amazon).
+    pub(super) fn detached(
+        db: &'a DatabaseConnection,
+        api: &'a dyn PushApi,
+        config: &'a PushConfig,
+    ) -> Self {
+        Self {
+            db,
+            api,
+            seller_id: "",
+            config,
+            lease: None,
+            report: PushReport::default(),
+            touched: 0,
+            auto_via: SubmitVia::Patch,
+            outgoing: Vec::new(),
+        }
+    }
+
     async fn run(&mut self, mode: PushMode) -> Result<(), PushError> {
         // Amazon's clock (deadlines) comes from the `Date` of the listings read
         // first; no call to another quota is needed for it.
@@ -300,19 +385,34 @@ impl Pass<'_> {
                 }
             }
             PushMode::Submit => {
-                let flying = listing_change::Entity::find()
+                self.follow_feeds().await?;
+                // A change in a feed Amazon has not finished is the feed's to follow.
+                let in_feeds = super::feed::changes_in_open_feeds(self.db).await?;
+                let flying: Vec<_> = listing_change::Entity::find()
                     .filter(
                         listing_change::Column::State.is_in([State::Submitted, State::PriceLive]),
                     )
                     .order_by_asc(listing_change::Column::Id)
                     .all(self.db)
-                    .await?;
+                    .await?
+                    .into_iter()
+                    .filter(|c| !in_feeds.contains(&c.id))
+                    .collect();
                 let to_send = listing_change::Entity::find()
                     .filter(listing_change::Column::State.is_in([State::Queued, State::Validated]))
                     .filter(listing_change::Column::SubmitRequestedAt.is_not_null())
                     .order_by_asc(listing_change::Column::Id)
                     .all(self.db)
                     .await?;
+                let autos = to_send
+                    .iter()
+                    .filter(|c| c.submit_via == SubmitVia::Auto)
+                    .count();
+                self.auto_via = if autos >= self.config.feed_threshold.max(1) {
+                    SubmitVia::Feed
+                } else {
+                    SubmitVia::Patch
+                };
                 let live = self
                     .live(flying.iter().chain(to_send.iter()).map(key))
                     .await?;
@@ -336,9 +436,10 @@ impl Pass<'_> {
                         } else {
                             PHASE_BOTH
                         };
-                        self.send(&c, &listing, phase, State::Submitted).await?;
+                        self.dispatch(&c, &listing, phase, State::Submitted).await?;
                     }
                 }
+                self.send_feeds().await?;
                 self.report.in_flight = listing_change::Entity::find()
                     .filter(
                         listing_change::Column::State.is_in([State::Submitted, State::PriceLive]),
@@ -351,10 +452,12 @@ impl Pass<'_> {
     }
 
     /// Renews the lease now and then during a long pass.
-    async fn heartbeat(&mut self) -> Result<(), PushError> {
+    pub(super) async fn heartbeat(&mut self) -> Result<(), PushError> {
         self.touched += 1;
-        if self.touched.is_multiple_of(20) {
-            self.lease.renew().await?;
+        if let Some(lease) = self.lease
+            && self.touched.is_multiple_of(20)
+        {
+            lease.renew().await?;
         }
         Ok(())
     }
@@ -482,7 +585,35 @@ impl Pass<'_> {
         Ok(Some(listing.clone()))
     }
 
-    fn patch(c: &listing_change::Model, listing: &RemoteListing, phase: &str) -> ListingPatch {
+    /// Sends a change now by patch, or keeps it for the pass's feed.
+    async fn dispatch(
+        &mut self,
+        c: &listing_change::Model,
+        listing: &RemoteListing,
+        phase: &'static str,
+        state: State,
+    ) -> Result<(), PushError> {
+        let via = match c.submit_via {
+            SubmitVia::Auto => self.auto_via,
+            via => via,
+        };
+        if via == SubmitVia::Feed {
+            self.outgoing.push(Outgoing {
+                change: c.clone(),
+                listing: listing.clone(),
+                phase,
+                state,
+            });
+            return Ok(());
+        }
+        self.send(c, listing, phase, state).await
+    }
+
+    pub(super) fn patch(
+        c: &listing_change::Model,
+        listing: &RemoteListing,
+        phase: &str,
+    ) -> ListingPatch {
         let price = (phase != PHASE_QUANTITY)
             .then(|| {
                 c.desired_price.map(|amount| Money {
@@ -613,6 +744,7 @@ impl Pass<'_> {
                 row.sent_at = Set(Some(now));
                 row.deadline_at = Set(Some(deadline));
                 row.attempts = Set(c.attempts + 1);
+                row.submit_via = Set(SubmitVia::Patch);
                 row.live_price = Set(listing.price.as_ref().map(|p| p.amount));
                 row.live_quantity = Set(listing.quantity);
                 if phase == PHASE_QUANTITY {
@@ -712,25 +844,32 @@ impl Pass<'_> {
         };
         if live_now {
             if phase == PHASE_PRICE {
-                let Some(c) = transition(
-                    self.db,
-                    &c,
-                    State::PriceLive,
-                    Some(format!(
-                        "the price {} is live on Amazon",
-                        live_price.map_or_else(String::new, |p| p.to_string())
-                    )),
-                    |row| {
-                        record_live(row);
-                        row.attempts = Set(0);
-                    },
-                )
-                .await?
-                else {
-                    return Ok(());
+                // Already PRICE_LIVE with the phase still PRICE: its quantity waited
+                // for a feed (the rest of its price feed going live first).
+                let c = if c.state == State::PriceLive {
+                    c
+                } else {
+                    let Some(c) = transition(
+                        self.db,
+                        &c,
+                        State::PriceLive,
+                        Some(format!(
+                            "the price {} is live on Amazon",
+                            live_price.map_or_else(String::new, |p| p.to_string())
+                        )),
+                        |row| {
+                            record_live(row);
+                            row.attempts = Set(0);
+                        },
+                    )
+                    .await?
+                    else {
+                        return Ok(());
+                    };
+                    self.report.price_live += 1;
+                    c
                 };
-                self.report.price_live += 1;
-                self.send(&c, listing, PHASE_QUANTITY, State::PriceLive)
+                self.dispatch(&c, listing, PHASE_QUANTITY, State::PriceLive)
                     .await?;
             } else {
                 transition(
@@ -760,7 +899,12 @@ impl Pass<'_> {
         if sent_id.is_none() && resend_due {
             // The intent was recorded, Amazon's answer was not: send it again.
             let state = c.state;
-            return self.send(&c, listing, &phase, state).await;
+            let phase = match phase.as_str() {
+                PHASE_PRICE => PHASE_PRICE,
+                PHASE_QUANTITY => PHASE_QUANTITY,
+                _ => PHASE_BOTH,
+            };
+            return self.dispatch(&c, listing, phase, state).await;
         }
         if c.deadline_at.is_some_and(|d: DateTime<Utc>| now >= d) {
             let what = match phase.as_str() {

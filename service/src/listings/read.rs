@@ -1,8 +1,8 @@
-//! Reading the listings and the queue, page by page (keyset paging).
+//! Reading the listings, the queue and the feeds, page by page (keyset paging).
 
 use entity::amazon_listing;
-use entity::enums::ListingChangeState;
-use entity::listing_change;
+use entity::enums::{ListingChangeState, ListingFeedItemResult};
+use entity::{listing_change, listing_feed, listing_feed_item};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Select,
@@ -137,4 +137,72 @@ pub async fn changes_count(
     states: &[ListingChangeState],
 ) -> Result<u64, DbErr> {
     changes(states).count(db).await
+}
+
+/// Up to `limit + 1` listings feeds older than `before` (an id), newest first.
+///
+/// # Errors
+/// The database error.
+pub async fn feeds_page(
+    db: &impl ConnectionTrait,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<listing_feed::Model>, DbErr> {
+    let mut q = listing_feed::Entity::find();
+    if let Some(id) = before {
+        q = q.filter(listing_feed::Column::Id.lt(id));
+    }
+    q.order_by_desc(listing_feed::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await
+}
+
+/// How many listings feeds were sent.
+///
+/// # Errors
+/// The database error.
+pub async fn feeds_count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    listing_feed::Entity::find().count(db).await
+}
+
+/// Up to `limit` items of a feed in message order (only those with issues when
+/// `problems_only`), each with its change's state.
+///
+/// # Errors
+/// The database error.
+pub async fn feed_items(
+    db: &impl ConnectionTrait,
+    feed: i64,
+    limit: u64,
+    problems_only: bool,
+) -> Result<Vec<(listing_feed_item::Model, Option<ListingChangeState>)>, DbErr> {
+    let mut q =
+        listing_feed_item::Entity::find().filter(listing_feed_item::Column::ListingFeedId.eq(feed));
+    if problems_only {
+        q = q.filter(listing_feed_item::Column::Result.is_in([
+            ListingFeedItemResult::Invalid,
+            ListingFeedItemResult::NotProcessed,
+        ]));
+    }
+    let items = q
+        .order_by_asc(listing_feed_item::Column::MessageId)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = items.iter().map(|i| i.change_id).collect();
+    let states: std::collections::HashMap<i64, ListingChangeState> = listing_change::Entity::find()
+        .filter(listing_change::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.state))
+        .collect();
+    Ok(items
+        .into_iter()
+        .map(|i| {
+            let state = states.get(&i.change_id).copied();
+            (i, state)
+        })
+        .collect())
 }

@@ -52,6 +52,21 @@ pub fn load(get: Get<'_>, app_env: AppEnv) -> Result<crate::sync::SyncConfig, Co
             defaults.listings_poll_interval.as_secs(),
             1..=3600,
         )?),
+        listings_feed_threshold: usize::try_from(parse_u64_in(
+            "LISTINGS_FEED_THRESHOLD",
+            get("LISTINGS_FEED_THRESHOLD"),
+            defaults.listings_feed_threshold as u64,
+            1..=1_000_000,
+        )?)
+        .unwrap_or(defaults.listings_feed_threshold),
+        listings_feed_stuck_after: std::time::Duration::from_secs(
+            60 * parse_u64_in(
+                "LISTINGS_FEED_STUCK_MINUTES",
+                get("LISTINGS_FEED_STUCK_MINUTES"),
+                defaults.listings_feed_stuck_after.as_secs() / 60,
+                10..=7 * 24 * 60,
+            )?,
+        ),
         ..defaults
     };
     Ok(sync)

@@ -71,6 +71,13 @@ pub struct SyncConfig {
     /// How often the push looks again at the changes in flight
     /// (`LISTINGS_POLL_SECS`, default 15).
     pub listings_poll_interval: Duration,
+    /// A submission of at least this many changes (asked with `AUTO`) goes as one
+    /// `JSON_LISTINGS_FEED` per marketplace instead of one patch per SKU
+    /// (`LISTINGS_FEED_THRESHOLD`, default 200).
+    pub listings_feed_threshold: usize,
+    /// A feed Amazon has not finished this long after taking it is reported and
+    /// its changes stop waiting (`LISTINGS_FEED_STUCK_MINUTES`, default 240).
+    pub listings_feed_stuck_after: Duration,
 }
 
 impl Default for SyncConfig {
@@ -88,6 +95,8 @@ impl Default for SyncConfig {
             endpoints: crate::spapi::EndpointPolicy::default(),
             listings_apply_timeout: Duration::from_secs(30 * 60),
             listings_poll_interval: Duration::from_secs(15),
+            listings_feed_threshold: 200,
+            listings_feed_stuck_after: Duration::from_secs(4 * 3600),
         }
     }
 }

@@ -64,7 +64,7 @@ pub(crate) fn create_feed_document(
     let obj = body_object(body, "CreateFeedDocumentSpecification {\"contentType\": …}")?;
     let content_type = string_field(&obj, "contentType")?;
     let id = inner.feeds.create_document(content_type);
-    let url = inner.feeds.url("PUT", &id, host, now);
+    let url = inner.feeds.upload_url(&id, host, now);
     Ok((201, json!({"feedDocumentId": id, "url": url})))
 }
 

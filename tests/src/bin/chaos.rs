@@ -203,7 +203,7 @@ async fn queue_listing_changes(t: &TestDb) -> Result<bool> {
     service::listings::queue_changes(&t.db, changes, "chaos")
         .await
         .context("queue listing changes")?;
-    service::listings::request_submit(&t.db, None, true)
+    service::listings::request_submit(&t.db, None, true, entity::enums::SubmitVia::Auto)
         .await
         .context("submit listing changes")?;
     Ok(true)

@@ -714,7 +714,9 @@ async fn listings_push(args: &Args) {
     listings::queue_changes(&db, changes, "bench")
         .await
         .unwrap();
-    listings::request_submit(&db, None, true).await.unwrap();
+    listings::request_submit(&db, None, true, entity::enums::SubmitVia::Patch)
+        .await
+        .unwrap();
 
     sim.reset_stats();
     let config = PushConfig::default();
