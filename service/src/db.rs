@@ -148,7 +148,7 @@ fn make_private(_file: &str, _create: bool) -> std::io::Result<()> {
 }
 
 /// The file of a `sqlite://path/file?…` URL, when it names one (not in memory).
-fn sqlite_file(url: &str) -> Option<String> {
+pub(crate) fn sqlite_file(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -6,6 +6,7 @@
 
 pub mod amazon_account;
 pub mod auth;
+pub mod backup;
 pub mod db;
 pub mod finances;
 pub mod inventory;

@@ -87,6 +87,27 @@ enum Command {
     },
     /// Apply every pending database migration and exit.
     Migrate,
+    /// Back up the database into DIR: SQLite with `VACUUM INTO`, PostgreSQL with
+    /// `pg_dump -Fc` (the password through PGPASSWORD), and a manifest.json naming the
+    /// encryption key by its fingerprint. Reads only: it never migrates. The key is
+    /// not copied unless --include-key: keep APP_ENCRYPTION_KEY apart from backups.
+    Backup {
+        /// The directory to write (created 0700; must not hold a backup already).
+        #[arg(long, value_name = "DIR")]
+        to: std::path::PathBuf,
+        /// Also copy the encryption key into DIR/encryption.key (mode 0600).
+        #[arg(long)]
+        include_key: bool,
+    },
+    /// Restore a `worker backup` into the configured database, which must be empty
+    /// (SQLite: a file that does not exist yet; PostgreSQL: `pg_restore --no-owner`
+    /// into a database without tables). Refuses a backup made with another
+    /// encryption key. Stop the api and the worker first; it never migrates.
+    Restore {
+        /// The backup directory.
+        #[arg(long, value_name = "DIR")]
+        from: std::path::PathBuf,
+    },
 }
 
 /// The datasets `worker sync` can sync.
@@ -196,6 +217,52 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         );
         return Ok(std::process::ExitCode::SUCCESS);
     }
+    match &cli.command {
+        Command::Backup { to, include_key } => {
+            let report = service::backup::backup(&settings, to, *include_key)
+                .await
+                .context("backup failed")?;
+            let m = &report.manifest;
+            println!(
+                "backed up the {} database (migration {}) into {}:",
+                m.database,
+                m.latest_migration,
+                to.display()
+            );
+            for file in &report.files {
+                println!("  {}", file.display());
+            }
+            println!("key {}: {}", m.key_fingerprint, m.key_note);
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        Command::Restore { from } => {
+            let report = service::backup::restore(&settings, from)
+                .await
+                .context("restore failed")?;
+            let m = &report.manifest;
+            println!(
+                "restored the {} backup of {} (migration {}): {} orders",
+                m.database,
+                m.created_at.to_rfc3339(),
+                m.latest_migration,
+                report.orders
+            );
+            if report.credentials_opened {
+                println!(
+                    "the stored Amazon credentials open with this configuration's key {}",
+                    m.key_fingerprint
+                );
+            }
+            if report.pending_migrations > 0 {
+                println!(
+                    "the database is {} migration(s) behind this worker: run `worker migrate` (or start the api)",
+                    report.pending_migrations
+                );
+            }
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     // `status` only reads: it never changes the schema, and says when it is behind.
     let db = if matches!(cli.command, Command::Status { .. }) {
         let db = service::db::open(&settings.database.url).await?;
@@ -212,7 +279,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         service::db::connect(&settings).await?
     };
     match cli.command {
-        Command::Migrate => Ok(std::process::ExitCode::SUCCESS),
+        Command::Migrate | Command::Backup { .. } | Command::Restore { .. } => {
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Run { schedule } => {
             let mut default = schedule::Schedule::interval(
                 chrono::Duration::from_std(settings.worker.sync_interval)

@@ -8,6 +8,8 @@
 mod alerts;
 mod api;
 mod database;
+#[cfg(test)]
+mod env_example;
 mod sync;
 mod worker;
 
