@@ -14,10 +14,6 @@ const NOT_ASKED_BY_THE_LOADER: &[&str] = &[
     "RUST_LOG",
     // compose.yaml puts it in the db's environment and in DATABASE_URL.
     "POSTGRES_PASSWORD",
-    // The listings feed (JSON_LISTINGS_FEED) settings, being added to the loader
-    // on another branch; drop them from this list once it reads them.
-    "LISTINGS_FEED_THRESHOLD",
-    "LISTINGS_FEED_STUCK_MINUTES",
 ];
 
 /// One `NAME=value` (set) or `# NAME=value` (a default shown, commented out) line.
