@@ -1127,6 +1127,80 @@ async function loadQueue() {
   if (state.queueWasMoving && !moving) loadListings();
   state.queueWasMoving = moving;
   schedulePoll(moving);
+  loadFeeds();
+}
+
+// --- feeds -------------------------------------------------------------------------------------
+
+const FEED_STATES = {
+  PREPARING: ['Preparing', 'Being uploaded to Amazon'],
+  IN_QUEUE: ['In Amazon\'s queue', 'Waiting behind the seller\'s other feeds; it can still be cancelled'],
+  IN_PROGRESS: ['Processing', 'Amazon is processing it'],
+  DONE: ['Done', 'Processed: see what was accepted and refused'],
+  CANCELLED: ['Cancelled', 'Cancelled before Amazon started it; its changes were cancelled'],
+  FATAL: ['Failed', 'Amazon aborted it: every change of it failed with the reason'],
+};
+
+async function loadFeeds() {
+  let data;
+  try {
+    data = await gql(`{ listingFeeds(first: 20) { totalCount edges { node {
+      feedId marketplaceId state messages submittedAt finishedAt messagesProcessed messagesAccepted
+      messagesInvalid errors warnings note stuckAt issues { code severity message }
+      items(first: 200, problemsOnly: true) { sellerSku state changeId issues { code severity message } } } } } }`);
+  } catch (err) {
+    $('feeds-count').textContent = `The feeds could not be read: ${explain(err)}`;
+    $('feeds-count').className = 'bad';
+    return;
+  }
+  const feeds = data.listingFeeds.edges.map((e) => e.node);
+  const body = $('feeds').tBodies[0];
+  body.replaceChildren();
+  const owner = state.me?.role === 'OWNER';
+  for (const f of feeds) {
+    const [word, title] = FEED_STATES[f.state] ?? [f.state, ''];
+    const badge = el('span', { class: `badge ${f.state === 'DONE' ? 'ok' : f.state === 'FATAL' || f.stuckAt ? 'bad' : ''}`, title }, f.stuckAt ? `${word} (stuck)` : word);
+    const actions = el('td', {});
+    if (owner && f.state === 'IN_QUEUE') {
+      actions.append(el('button', {
+        type: 'button', class: 'small', title: 'Cancel the feed at Amazon and its changes',
+        onclick: (e) => cancelFeed(f.feedId, e.currentTarget),
+      }, 'Cancel'));
+    }
+    const row = el('tr', { 'data-feed': f.feedId ?? '' },
+      el('td', {}, f.feedId ?? '—'),
+      el('td', {}, marketplaceName(f.marketplaceId)),
+      el('td', {}, badge),
+      el('td', { class: 'num' }, String(f.messages)),
+      el('td', { class: 'num' }, f.messagesAccepted ?? '—'),
+      el('td', { class: 'num' }, f.messagesInvalid ?? '—'),
+      el('td', {}, when(f.submittedAt)),
+      el('td', {}, when(f.finishedAt)),
+      actions);
+    body.append(row);
+    const problems = [...(f.note ? [el('p', { class: f.state === 'FATAL' ? 'bad' : 'warn' }, f.note)] : []),
+      ...f.issues.map((i) => el('p', { class: 'warn' }, `${i.code} ${i.message}`))];
+    if (f.items.length) {
+      problems.push(el('ul', { class: 'feed-problems' }, ...f.items.map((i) => el('li', {},
+        el('strong', {}, i.sellerSku), ` (change ${i.changeId}) ${i.state === 'INVALID' ? 'refused' : 'not processed'}: `,
+        i.issues.map((x) => `${x.code} ${x.message}`).join('; ') || '—'))));
+    }
+    if (problems.length) body.append(el('tr', { class: 'detail' }, el('td', { colspan: 9 }, ...problems)));
+  }
+  if (!feeds.length) body.append(el('tr', {}, el('td', { colspan: 9 }, 'No feed sent yet: a submission of 200 changes or more (or "One feed") goes as a feed.')));
+  $('feeds-count').className = 'muted';
+  $('feeds-count').textContent = `${data.listingFeeds.totalCount} feed(s), newest first`;
+}
+
+async function cancelFeed(feedId, button) {
+  button.disabled = true;
+  try {
+    await gql('mutation($id: String!) { cancelListingFeed(feedId: $id) { feedId state } }', { id: feedId });
+    notice(`Feed ${feedId} cancelled with its changes.`);
+  } catch (err) {
+    notice(`The feed could not be cancelled: ${explain(err)}`, true);
+  }
+  await loadQueue();
 }
 
 function schedulePoll(moving) {
@@ -1266,8 +1340,8 @@ async function submitChanges(dryRun) {
   progress.className = '';
   try {
     const data = await gql(
-      `mutation($ids: [ID!], $dry: Boolean!, $twoPhase: Boolean!) { submitListingChanges(ids: $ids, dryRun: $dry, twoPhase: $twoPhase) { ${CHANGE_FIELDS} } }`,
-      { ids, dry: dryRun, twoPhase: $('two-phase').checked },
+      `mutation($ids: [ID!], $dry: Boolean!, $twoPhase: Boolean!, $via: SubmitVia!) { submitListingChanges(ids: $ids, dryRun: $dry, twoPhase: $twoPhase, via: $via) { ${CHANGE_FIELDS} } }`,
+      { ids, dry: dryRun, twoPhase: $('two-phase').checked, via: $('submit-via').value },
     );
     const list = data.submitListingChanges;
     const count = (s) => list.filter((c) => c.state === s).length;

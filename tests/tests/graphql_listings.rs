@@ -63,6 +63,7 @@ async fn only_the_owner_changes_listings_and_anyone_signed_in_reads_them() {
         "mutation { queueListingChangesCsv(csv: \"sku,marketplace_id,price,quantity\\nA,ATVPDKIKX0DER,1.00,\") { id } }",
         "mutation { submitListingChanges { id } }",
         "mutation { resolveListingConflict(id: \"1\", action: CANCEL) { id } }",
+        "mutation { cancelListingFeed(feedId: \"50000000001\") { feedId } }",
     ] {
         let refused = api.run(Some(&viewer), mutation, Value::Null).await;
         assert_eq!(
@@ -80,6 +81,7 @@ async fn only_the_owner_changes_listings_and_anyone_signed_in_reads_them() {
     for query in [
         "{ amazonListings { totalCount edges { cursor } } }",
         "{ listingChanges { totalCount edges { cursor } } }",
+        "{ listingFeeds { totalCount edges { cursor } } }",
     ] {
         let anonymous = api.run(None, query, Value::Null).await;
         assert_eq!(
@@ -247,5 +249,109 @@ async fn the_seller_queues_checks_and_pushes_prices_and_quantities_to_amazon() {
     assert_eq!(
         resolved["resolveListingConflict"]["priceWhenQueued"]["amount"],
         "7.77"
+    );
+}
+
+#[tokio::test]
+async fn the_seller_sends_changes_as_one_feed_and_reads_each_items_result() {
+    let api = TestApi::with_vars(&[("LISTINGS_POLL_SECS", "1")]).await;
+    let owner = api.owner_token().await;
+    let viewer = api.viewer_token(&owner).await;
+    let sim = connected(&api).await;
+    ok(
+        &api,
+        &owner,
+        "mutation { syncAmazonListings(wait: true, full: true) { status } }",
+        Value::Null,
+    )
+    .await;
+    let priced: Vec<spapi_sim::SimListing> = sim
+        .listings_ground_truth()
+        .into_iter()
+        .filter(|l| l.price.is_some())
+        .take(5)
+        .collect();
+    let csv = priced.iter().fold(
+        "sku,marketplace_id,price,quantity\n".to_owned(),
+        |csv, l| {
+            let p: rust_decimal::Decimal = l.price.as_ref().unwrap().amount.parse().unwrap();
+            format!("{csv}{},{US},{},\n", l.sku, p + rust_decimal::Decimal::ONE)
+        },
+    );
+    ok(
+        &api,
+        &owner,
+        "mutation($csv: String!) { queueListingChangesCsv(csv: $csv) { id } }",
+        json!({"csv": csv}),
+    )
+    .await;
+    let sent = ok(
+        &api,
+        &owner,
+        "mutation { submitListingChanges(via: FEED) { id submitVia } }",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(sent["submitListingChanges"].as_array().unwrap().len(), 5);
+
+    let feeds = "{ listingFeeds { totalCount edges { node { feedId marketplaceId state messages
+        messagesProcessed messagesAccepted messagesInvalid errors warnings submittedAt finishedAt
+        items { sellerSku state changeState issues { code } } } } } }";
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        last = ok(&api, &viewer, feeds, Value::Null).await;
+        let node = &last["listingFeeds"]["edges"][0]["node"];
+        if node["items"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty() && i.iter().all(|i| i["changeState"] == "DONE"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let node = &last["listingFeeds"]["edges"][0]["node"];
+    assert_eq!(last["listingFeeds"]["totalCount"], 1, "{last}");
+    assert_eq!(node["state"], "DONE", "{last}");
+    assert_eq!(node["marketplaceId"], US);
+    assert_eq!(node["messages"], 5);
+    assert_eq!(node["messagesAccepted"], 5);
+    assert_eq!(node["messagesInvalid"], 0);
+    assert!(node["finishedAt"].is_string());
+    let items = node["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    assert!(
+        items
+            .iter()
+            .all(|i| i["state"] == "ACCEPTED" && i["changeState"] == "DONE"),
+        "{last}"
+    );
+    let feed_id = node["feedId"].as_str().unwrap().to_owned();
+    assert_eq!(sim.feeds()[0].feed_id, feed_id);
+    let changes = ok(
+        &api,
+        &owner,
+        "{ listingChanges { edges { node { submitVia submissionId } } } }",
+        Value::Null,
+    )
+    .await;
+    for e in changes["listingChanges"]["edges"].as_array().unwrap() {
+        assert_eq!(e["node"]["submitVia"], "FEED");
+        assert_eq!(e["node"]["submissionId"], format!("feed:{feed_id}"));
+    }
+
+    let late = api
+        .run(
+            Some(&owner),
+            "mutation($id: String!) { cancelListingFeed(feedId: $id) { state } }",
+            json!({"id": feed_id}),
+        )
+        .await;
+    assert_eq!(e2e::error_codes(&late), ["BAD_USER_INPUT"], "{late}");
+    assert!(
+        late["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only a feed still IN_QUEUE"),
+        "{late}"
     );
 }

@@ -134,6 +134,9 @@ struct ListingsReport {
     wrong_on_amazon: u64,
     /// Patches Amazon accepted (a change needs one, or two in two phases).
     patches_accepted: u64,
+    /// Feeds Amazon received, and those it processed to DONE.
+    feeds: u64,
+    feeds_done: u64,
     /// Patches the changes needed at least.
     patches_needed: u64,
     examples: Vec<String>,
@@ -200,12 +203,20 @@ async fn queue_listing_changes(t: &TestDb) -> Result<bool> {
             }
         })
         .collect();
-    service::listings::queue_changes(&t.db, changes, "chaos")
+    let queued = service::listings::queue_changes(&t.db, changes, "chaos")
         .await
         .context("queue listing changes")?;
-    service::listings::request_submit(&t.db, None, true, entity::enums::SubmitVia::Auto)
-        .await
-        .context("submit listing changes")?;
+    // Half go as one JSON_LISTINGS_FEED per marketplace, the rest by patch.
+    let ids: Vec<i64> = queued.iter().map(|c| c.id).collect();
+    let (by_feed, by_patch) = ids.split_at(ids.len() / 2);
+    for (ids, via) in [
+        (by_feed, entity::enums::SubmitVia::Feed),
+        (by_patch, entity::enums::SubmitVia::Patch),
+    ] {
+        service::listings::request_submit(&t.db, Some(ids), true, via)
+            .await
+            .context("submit listing changes")?;
+    }
     Ok(true)
 }
 
@@ -265,6 +276,9 @@ async fn compare_listings(t: &TestDb, sim: &SimHandle) -> Result<ListingsReport>
         .iter()
         .filter(|s| !s.preview && s.status == "ACCEPTED")
         .count() as u64;
+    let feeds = sim.feeds();
+    r.feeds = feeds.len() as u64;
+    r.feeds_done = feeds.iter().filter(|f| f.status == "DONE").count() as u64;
     Ok(r)
 }
 
@@ -674,11 +688,14 @@ fn print_table(reports: &[Report], backend: &str, args: &Args) {
     row("  done, Amazon differs", &|r| {
         r.listings.wrong_on_amazon.to_string()
     });
-    row("  patches accepted / needed", &|r| {
+    row("  patches + feed messages accepted / needed", &|r| {
         format!(
             "{} / {}",
             r.listings.patches_accepted, r.listings.patches_needed
         )
+    });
+    row("  feeds sent / done", &|r| {
+        format!("{} / {}", r.listings.feeds, r.listings.feeds_done)
     });
     row("kills (kill -9)", &|r| r.kills.to_string());
     row("  of which mid-run (lease held)", &|r| {

@@ -778,4 +778,82 @@ listings: a price change of {queued} listings (one marketplace), in Amazon's sec
         patch_floor / 60.0,
         live_wall / 60.0
     );
+    let patch_calls: u64 = stats.operations.values().map(|s| s.calls).sum();
+
+    // The same catalog again, one more unit each, as one JSON_LISTINGS_FEED.
+    let changes: Vec<ChangeRequest> = sim
+        .listings_ground_truth()
+        .iter()
+        .filter_map(|l| {
+            let price: rust_decimal::Decimal = l.price.as_ref()?.amount.parse().ok()?;
+            Some(ChangeRequest {
+                marketplace_id: l.marketplace_id.clone(),
+                seller_sku: l.sku.clone(),
+                price: Some((price + rust_decimal::Decimal::ONE).to_string()),
+                quantity: None,
+            })
+        })
+        .collect();
+    for chunk in changes.chunks(listings::MAX_CHANGES_PER_CALL) {
+        listings::queue_changes(&db, chunk.to_vec(), "bench")
+            .await
+            .unwrap();
+    }
+    listings::request_submit(&db, None, true, entity::enums::SubmitVia::Feed)
+        .await
+        .unwrap();
+    sim.reset_stats();
+    let started = Instant::now();
+    let first = listings::push_once_with(&db, &client, &conn, &config, PushMode::Submit)
+        .await
+        .unwrap();
+    assert_eq!(first.feeds_sent, 1, "{first:?}");
+    let feed_send_wall = seconds(started.elapsed().as_secs_f64());
+    let mut feed_passes = 1;
+    let mut feed_done = first.done;
+    loop {
+        tokio::time::sleep(Duration::from_secs_f64(15.0 / args.time_scale)).await;
+        let report = listings::push_once_with(&db, &client, &conn, &config, PushMode::Submit)
+            .await
+            .unwrap();
+        feed_passes += 1;
+        feed_done += report.done;
+        if report.in_flight == 0 {
+            break;
+        }
+    }
+    let feed_live_wall = seconds(started.elapsed().as_secs_f64());
+    let fstats = sim.stats();
+    let feed_calls: u64 = fstats.operations.values().map(|s| s.calls).sum();
+    let feed_throttled: u64 = fstats.operations.values().map(|s| s.throttled).sum();
+    assert_eq!(feed_done, queued, "every change ends live");
+    let per_op = |st: &spapi_sim::SimStats| {
+        let mut ops: Vec<String> = st
+            .operations
+            .iter()
+            .filter(|(_, s)| s.calls > 0)
+            .map(|(name, s)| format!("{name} {}", s.calls))
+            .collect();
+        ops.sort();
+        ops.join(", ")
+    };
+    println!(
+        "\n{queued} price changes by patch and by feed (Amazon's seconds; the simulator processes a feed after 60 s in its queue at 120 s per 1,000 messages and applies accepted changes 300 s later):\n"
+    );
+    println!(
+        "| way | SP-API calls | 429s | sent after (min) | all live after (min) | passes | calls by operation |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| patch (one per SKU) | {patch_calls} | {throttled} | {:.1} | {:.1} | {passes} | {} |",
+        send_wall / 60.0,
+        live_wall / 60.0,
+        per_op(&stats)
+    );
+    println!(
+        "| JSON_LISTINGS_FEED | {feed_calls} | {feed_throttled} | {:.1} | {:.1} | {feed_passes} | {} |",
+        feed_send_wall / 60.0,
+        feed_live_wall / 60.0,
+        per_op(&fstats)
+    );
 }
