@@ -1144,10 +1144,10 @@ const FEED_STATES = {
 async function loadFeeds() {
   let data;
   try {
-    data = await gql(`{ listingFeeds(first: 20) { totalCount edges { node {
+    data = await gql(`{ listingFeeds(first: 10) { totalCount edges { node {
       feedId marketplaceId state messages submittedAt finishedAt messagesProcessed messagesAccepted
       messagesInvalid errors warnings note stuckAt issues { code severity message }
-      items(first: 200, problemsOnly: true) { sellerSku state changeId issues { code severity message } } } } } }`);
+      items(first: 20, problemsOnly: true) { sellerSku state changeId issues { code severity message } } } } } }`);
   } catch (err) {
     $('feeds-count').textContent = `The feeds could not be read: ${explain(err)}`;
     $('feeds-count').className = 'bad';
@@ -1184,6 +1184,8 @@ async function loadFeeds() {
       problems.push(el('ul', { class: 'feed-problems' }, ...f.items.map((i) => el('li', {},
         el('strong', {}, i.sellerSku), ` (change ${i.changeId}) ${i.state === 'INVALID' ? 'refused' : 'not processed'}: `,
         i.issues.map((x) => `${x.code} ${x.message}`).join('; ') || '—'))));
+      const more = (f.messagesInvalid ?? 0) - f.items.length;
+      if (more > 0) problems.push(el('p', { class: 'muted' }, `… and ${more} more refused: each change's issues are in the queue above.`));
     }
     if (problems.length) body.append(el('tr', { class: 'detail' }, el('td', { colspan: 9 }, ...problems)));
   }

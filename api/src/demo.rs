@@ -88,6 +88,10 @@ pub async fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
         // Amazon shows an accepted change minutes later; the demo in 20 seconds,
         // and an outside repricer moves a price every few minutes.
         listings_apply_delay_secs: 20,
+        // A listings feed waits 5 seconds in Amazon's queue and takes 30 per 1,000
+        // messages (Amazon: minutes to hours).
+        feed_queue_secs: 5,
+        feed_processing_secs_per_1000_messages: 30,
         reprices_per_hour: 20.0,
         live: Some(LiveConfig {
             orders_per_hour: 60.0,

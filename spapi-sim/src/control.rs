@@ -42,7 +42,11 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/feeds", get(feeds_route))
         .route(
             "/documents/{id}",
-            get(download_document).put(upload_document),
+            // S3 takes large documents: a feed of 25,000 messages is about 8 MB, over
+            // axum's 2 MB default.
+            get(download_document)
+                .put(upload_document)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_DOCUMENT_BYTES)),
         )
         .route("/documents/expire", post(expire_documents))
         .route("/faults", get(get_faults).put(put_faults))
@@ -50,6 +54,9 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/stats/reset", post(reset_stats))
         .route("/reset", post(reset))
 }
+
+/// Largest document the simulated document store takes.
+const MAX_DOCUMENT_BYTES: usize = 100 * 1024 * 1024;
 
 pub(crate) fn add_orders(shared: &Shared, n: usize) -> Vec<String> {
     let now = shared.clock.now();

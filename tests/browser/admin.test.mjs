@@ -439,6 +439,24 @@ try {
   await listings.getByRole('button', { name: 'Apply' }).click();
   check(problems.length === 0, `no page or console errors so far:\n${problems.join('\n')}`);
 
+  // --- one feed: a price sent as a JSON_LISTINGS_FEED, followed in the Feeds card ---------
+  const feeds = page.getByRole('region', { name: 'Feeds' });
+  await feeds.getByText(/No feed sent yet/).waitFor();
+  const feedPrice = otherPrice(mfn, '23.99', '24.49');
+  const feedChangeId = (await graphql(base, token, 'mutation($c: [ListingChangeInput!]!) { queueListingChanges(changes: $c) { id } }',
+    { c: [{ marketplaceId: mp, sellerSku: mfn.sellerSku, price: feedPrice }] })).queueListingChanges[0].id;
+  await queue.locator('#submit-via').selectOption('FEED');
+  await queue.getByRole('button', { name: 'Submit' }).click();
+  await queue.locator('#queue-progress').filter({ hasText: 'Submitted 1 change(s)' }).waitFor();
+  const feedRow = feeds.locator('#feeds tbody tr[data-feed]').first();
+  await feedRow.filter({ hasText: 'Done' }).waitFor({ timeout: 75_000 });
+  const feedCells = await feedRow.locator('td').allTextContents();
+  check(/^\d+$/.test(feedCells[0]) && feedCells[3] === '1' && feedCells[4] === '1' && feedCells[5] === '0',
+    `the feed row: id, 1 message, 1 accepted, 0 refused: ${feedCells}`);
+  await queue.locator(`#queue tbody tr[data-id="${feedChangeId}"][data-state="DONE"]`).waitFor({ timeout: 75_000 });
+  await shotOf(feeds, 'admin-owner-feeds');
+  check(problems.length === 0, `no page or console errors after the feed:\n${problems.join('\n')}`);
+
   // --- money: transactions, their breakdowns, reconciliation, fees beside sales ---------
   // The demo may or may not have read transactions already: the list shows rows or
   // says how to get them.

@@ -170,6 +170,7 @@ impl From<listing_feed::Model> for ListingFeed {
 impl ListingFeed {
     /// Its messages in order, `first` at a time (at most 1,000); with
     /// `problemsOnly`, only those Amazon refused or did not process.
+    #[graphql(complexity = "super::rows_cost(page_rows(first, MAX_ITEMS), child_complexity)")]
     async fn items(
         &self,
         ctx: &Context<'_>,

@@ -647,6 +647,37 @@ async fn orders(args: &Args) {
     );
 }
 
+/// Push passes after `first`, as the worker runs them (every LISTINGS_POLL_SECS,
+/// 15 s, in simulated time), until nothing is in flight: the passes and the
+/// changes that ended live.
+async fn push_until_live(
+    db: &sea_orm::DatabaseConnection,
+    client: &SpApiClient,
+    conn: &amazon_connection::Model,
+    time_scale: f64,
+    first: service::listings::PushReport,
+) -> (u64, u64) {
+    let config = service::listings::PushConfig::default();
+    let (mut passes, mut done) = (1, first.done);
+    let mut in_flight = first.in_flight;
+    while in_flight > 0 {
+        tokio::time::sleep(Duration::from_secs_f64(15.0 / time_scale)).await;
+        let report = service::listings::push_once_with(
+            db,
+            client,
+            conn,
+            &config,
+            service::listings::PushMode::Submit,
+        )
+        .await
+        .unwrap();
+        passes += 1;
+        done += report.done;
+        in_flight = report.in_flight;
+    }
+    (passes, done)
+}
+
 /// A price change of every listing of a `--push-skus` catalog: queued, submitted,
 /// and followed until Amazon shows each (the simulator applies an accepted patch
 /// 300 simulated seconds after it, as Amazon does minutes later).
@@ -711,9 +742,11 @@ async fn listings_push(args: &Args) {
         })
         .collect();
     let queued = changes.len() as u64;
-    listings::queue_changes(&db, changes, "bench")
-        .await
-        .unwrap();
+    for chunk in changes.chunks(listings::MAX_CHANGES_PER_CALL) {
+        listings::queue_changes(&db, chunk.to_vec(), "bench")
+            .await
+            .unwrap();
+    }
     listings::request_submit(&db, None, true, entity::enums::SubmitVia::Patch)
         .await
         .unwrap();
@@ -727,20 +760,7 @@ async fn listings_push(args: &Args) {
     let send_wall = seconds(started.elapsed().as_secs_f64());
     let send_patches = calls_of(&sim, Operation::PatchListingsItem);
     let send_searches = calls_of(&sim, Operation::SearchListingsItems);
-    let mut passes = 1;
-    let mut done = first.done;
-    loop {
-        // The worker looks every LISTINGS_POLL_SECS (15 s); the same in simulated time.
-        tokio::time::sleep(Duration::from_secs_f64(15.0 / args.time_scale)).await;
-        let report = listings::push_once_with(&db, &client, &conn, &config, PushMode::Submit)
-            .await
-            .unwrap();
-        passes += 1;
-        done += report.done;
-        if report.in_flight == 0 {
-            break;
-        }
-    }
+    let (passes, done) = push_until_live(&db, &client, &conn, args.time_scale, first).await;
     let live_wall = seconds(started.elapsed().as_secs_f64());
     let stats = sim.stats();
     let throttled: u64 = stats.operations.values().map(|s| s.throttled).sum();
@@ -809,19 +829,8 @@ listings: a price change of {queued} listings (one marketplace), in Amazon's sec
         .unwrap();
     assert_eq!(first.feeds_sent, 1, "{first:?}");
     let feed_send_wall = seconds(started.elapsed().as_secs_f64());
-    let mut feed_passes = 1;
-    let mut feed_done = first.done;
-    loop {
-        tokio::time::sleep(Duration::from_secs_f64(15.0 / args.time_scale)).await;
-        let report = listings::push_once_with(&db, &client, &conn, &config, PushMode::Submit)
-            .await
-            .unwrap();
-        feed_passes += 1;
-        feed_done += report.done;
-        if report.in_flight == 0 {
-            break;
-        }
-    }
+    let (feed_passes, feed_done) =
+        push_until_live(&db, &client, &conn, args.time_scale, first).await;
     let feed_live_wall = seconds(started.elapsed().as_secs_f64());
     let fstats = sim.stats();
     let feed_calls: u64 = fstats.operations.values().map(|s| s.calls).sum();
