@@ -76,6 +76,18 @@ impl Application {
     /// [`StartError`] when the database or the address cannot be used.
     pub async fn build(settings: &Settings) -> Result<Self, StartError> {
         let db = service::db::connect(settings).await?;
+        // The owner can store the credentials again with this key: a warning, not a stop.
+        match service::amazon_account::sealing_key_mismatch(
+            &db,
+            &settings.encryption_key,
+            &settings.encryption_key_origin,
+        )
+        .await
+        {
+            Ok(Some(problem)) => tracing::error!("{problem}"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not compare the stored credentials' key"),
+        }
         Self::with_database(settings, db).await
     }
 

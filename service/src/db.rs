@@ -24,12 +24,23 @@ pub enum DbSetupError {
         /// The I/O failure.
         source: std::io::Error,
     },
+    /// The database server refused or did not answer (named in one line, in
+    /// seconds, rather than after the pool's wait).
+    #[error(
+        "cannot reach the database at {target}: {reason} (is the server running? check DATABASE_URL)"
+    )]
+    Unreachable {
+        /// Host and port, never the password.
+        target: String,
+        /// What the network said.
+        reason: String,
+    },
     /// Connecting failed.
     #[error("cannot connect to the database (check DATABASE_URL): {0}")]
-    Connect(#[source] DbErr),
+    Connect(DbErr),
     /// A migration failed.
     #[error("applying migrations failed: {0}")]
-    Migrate(#[source] DbErr),
+    Migrate(DbErr),
 }
 
 /// A pooled connection idle this long is pinged before it is handed out; one used
@@ -84,6 +95,7 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbSetupError> {
             source,
         })?;
     }
+    probe_server(url).await?;
     let db = Database::connect(connect_options(url))
         .await
         .map_err(DbSetupError::Connect)?;
@@ -94,6 +106,44 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbSetupError> {
             .map_err(DbSetupError::Connect)?;
     }
     Ok(db)
+}
+
+/// How long the first look at a database server may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// For a PostgreSQL URL with a network host, one TCP connection to it first: a
+/// server that refuses or does not answer is named at once, where the pool would
+/// retry for its whole acquire timeout and say only "pool timed out".
+async fn probe_server(url: &str) -> Result<(), DbSetupError> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Ok(());
+    };
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+        return Ok(());
+    }
+    let Some(host) = parsed.host_str().filter(|h| !h.is_empty()) else {
+        return Ok(()); // a Unix socket: the pool says what goes wrong
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = parsed.port().unwrap_or(5432);
+    let target = format!("{host}:{port}");
+    let reason = match tokio::time::timeout(
+        PROBE_TIMEOUT,
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "the connection was refused".to_owned()
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer in {} s", PROBE_TIMEOUT.as_secs()),
+    };
+    Err(DbSetupError::Unreachable { target, reason })
 }
 
 /// How the pool of `url` connects and hands out connections.
@@ -167,7 +217,22 @@ fn sqlite_dir(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{PING_AFTER_IDLE, connect_options, sqlite_dir, sqlite_file};
+    use super::{DbSetupError, PING_AFTER_IDLE, connect_options, open, sqlite_dir, sqlite_file};
+
+    #[tokio::test]
+    async fn a_server_that_refuses_is_named_in_one_line_without_the_password() {
+        // Nothing listens on port 1: the connection is refused at once.
+        let Err(e) = open("postgres://app:s3cret@127.0.0.1:1/db").await else {
+            panic!("connected to port 1");
+        };
+        assert!(matches!(e, DbSetupError::Unreachable { .. }), "{e:?}");
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            "cannot reach the database at 127.0.0.1:1: the connection was refused (is the server running? check DATABASE_URL)"
+        );
+        assert!(std::error::Error::source(&e).is_none(), "said once");
+    }
 
     #[test]
     fn only_a_connection_idle_for_a_while_is_pinged_before_use() {

@@ -239,7 +239,7 @@ async fn empty_credentials_are_bad_user_input() {
         .run(
             Some(&owner),
             SET_CREDENTIAL,
-            json!({ "input": { "lwaClientId": "id", "lwaClientSecret": "secret", "refreshToken": "  " } }),
+            json!({ "input": { "lwaClientId": "amzn1.application-oa2-client.abc", "lwaClientSecret": "secret", "refreshToken": "  " } }),
         )
         .await;
 

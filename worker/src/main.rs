@@ -278,6 +278,16 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     } else {
         service::db::connect(&settings).await?
     };
+    if matches!(cli.command, Command::Run { .. } | Command::Sync { .. })
+        && let Some(problem) = service::amazon_account::sealing_key_mismatch(
+            &db,
+            &settings.encryption_key,
+            &settings.encryption_key_origin,
+        )
+        .await?
+    {
+        anyhow::bail!("{problem}");
+    }
     match cli.command {
         Command::Migrate | Command::Backup { .. } | Command::Restore { .. } => {
             Ok(std::process::ExitCode::SUCCESS)

@@ -321,11 +321,103 @@ pub async fn upsert(
     Ok(saved)
 }
 
+/// When the stored credentials were sealed with another key than `key`: a message
+/// naming both keys' ids and where this process's key came from (`origin`), so an
+/// operator who started a second process with another `DATA_DIR` (which generated
+/// a key of its own) sees it at once instead of at the first sync.
+///
+/// # Errors
+/// The database error.
+pub async fn sealing_key_mismatch(
+    db: &DatabaseConnection,
+    key: &EncryptionKey,
+    origin: &str,
+) -> Result<Option<String>, DbErr> {
+    let Some(cred) = amazon_credential::Entity::find().one(db).await? else {
+        return Ok(None);
+    };
+    if cred.key_id == key.id() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "the stored Amazon credentials were sealed with key {} but this process's key is {} (from {origin}): run every process (api and worker) with the same APP_ENCRYPTION_KEY, or the same absolute DATA_DIR; a key generated into another directory cannot open them",
+        cred.key_id,
+        key.id()
+    )))
+}
+
+/// What an LWA client id starts with.
+pub const CLIENT_ID_PREFIX: &str = "amzn1.application-oa2-client.";
+/// What an LWA refresh token starts with.
+pub const REFRESH_TOKEN_PREFIX: &str = "Atzr|";
+
+/// The shapes Amazon gives the three credentials, checked before they are sealed,
+/// so a value pasted into the wrong field is named at once. The messages never
+/// repeat a secret.
+fn check_credential_formats(
+    client_id: &str,
+    client_secret: &str,
+    refresh_token: &str,
+) -> Result<(), ConnectionError> {
+    let printable = |v: &str| v.chars().all(|c| c.is_ascii_graphic());
+    if client_id.is_empty() {
+        return Err(invalid(
+            "lwaClientId",
+            "must not be empty: copy the LWA client id from Developer Central (Apps & Services → your app → LWA credentials)",
+        ));
+    }
+    if !client_id.starts_with(CLIENT_ID_PREFIX)
+        || client_id.len() == CLIENT_ID_PREFIX.len()
+        || client_id.len() > 256
+        || !printable(client_id)
+    {
+        return Err(invalid(
+            "lwaClientId",
+            "an LWA client id starts with amzn1.application-oa2-client. (Developer Central → your app → LWA credentials)",
+        ));
+    }
+    if client_secret.is_empty() {
+        return Err(invalid("lwaClientSecret", "must not be empty"));
+    }
+    if client_secret.len() > 512 || !printable(client_secret) {
+        return Err(invalid(
+            "lwaClientSecret",
+            "an LWA client secret is one word of at most 512 printable characters (no spaces)",
+        ));
+    }
+    if client_secret.starts_with(REFRESH_TOKEN_PREFIX)
+        || client_secret.starts_with(CLIENT_ID_PREFIX)
+    {
+        return Err(invalid(
+            "lwaClientSecret",
+            "this looks like the refresh token or the client id, not the client secret",
+        ));
+    }
+    if refresh_token.is_empty() {
+        return Err(invalid(
+            "refreshToken",
+            "must not be empty (authorize the app in Seller Central to get one)",
+        ));
+    }
+    if !refresh_token.starts_with(REFRESH_TOKEN_PREFIX)
+        || refresh_token.len() == REFRESH_TOKEN_PREFIX.len()
+        || refresh_token.len() > 2048
+        || !printable(refresh_token)
+    {
+        return Err(invalid(
+            "refreshToken",
+            "a refresh token starts with Atzr| (Seller Central → Apps and Services → authorize your app)",
+        ));
+    }
+    Ok(())
+}
+
 /// Seals and stores the LWA credentials of the connection, replacing earlier ones.
 ///
 /// # Errors
 /// [`ConnectionError::NotConfigured`] before the connection exists;
-/// [`ConnectionError::Invalid`] for empty values.
+/// [`ConnectionError::Invalid`] for an empty value or one not shaped as Amazon
+/// makes it (`amzn1.application-oa2-client.…`, `Atzr|…`).
 #[tracing::instrument(skip(db, key, input))]
 pub async fn set_credential(
     db: &DatabaseConnection,
@@ -333,21 +425,11 @@ pub async fn set_credential(
     input: CredentialInput,
 ) -> Result<amazon_connection::Model, ConnectionError> {
     let client_id = input.lwa_client_id.trim().to_owned();
-    if client_id.is_empty() || client_id.len() > 256 {
-        return Err(invalid(
-            "lwaClientId",
-            "copy the LWA client id (amzn1.application-oa2-client…) from Developer Central",
-        ));
-    }
-    if input.lwa_client_secret.expose_secret().trim().is_empty() {
-        return Err(invalid("lwaClientSecret", "must not be empty"));
-    }
-    if input.refresh_token.expose_secret().trim().is_empty() {
-        return Err(invalid(
-            "refreshToken",
-            "must not be empty (authorize the app in Seller Central to get one)",
-        ));
-    }
+    check_credential_formats(
+        &client_id,
+        input.lwa_client_secret.expose_secret().trim(),
+        input.refresh_token.expose_secret().trim(),
+    )?;
     let client_secret =
         SecretString::from(input.lwa_client_secret.expose_secret().trim().to_owned());
     let refresh_token = SecretString::from(input.refresh_token.expose_secret().trim().to_owned());
@@ -388,4 +470,71 @@ pub async fn set_credential(
     txn.commit().await?;
     tracing::info!("Amazon credentials saved (sealed)");
     Ok(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused_field(id: &str, secret: &str, token: &str) -> Option<&'static str> {
+        match check_credential_formats(id, secret, token) {
+            Ok(()) => None,
+            Err(ConnectionError::Invalid { field, .. }) => Some(field),
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+
+    const ID: &str = "amzn1.application-oa2-client.0123abcd";
+    const SECRET: &str = "amzn1.oa2-cs.v1.0123abcd";
+    const TOKEN: &str = "Atzr|IwEBI0123";
+
+    #[test]
+    fn credentials_shaped_as_amazon_makes_them_pass() {
+        assert_eq!(refused_field(ID, SECRET, TOKEN), None);
+    }
+
+    #[test]
+    fn a_value_in_the_wrong_shape_or_field_is_named_by_its_field() {
+        for (id, secret, token, field) in [
+            ("", SECRET, TOKEN, "lwaClientId"),
+            ("hello", SECRET, TOKEN, "lwaClientId"),
+            (
+                "amzn1.application-oa2-client.",
+                SECRET,
+                TOKEN,
+                "lwaClientId",
+            ),
+            (
+                "amzn1.application-oa2-client.a b",
+                SECRET,
+                TOKEN,
+                "lwaClientId",
+            ),
+            (ID, "", TOKEN, "lwaClientSecret"),
+            (ID, "two words", TOKEN, "lwaClientSecret"),
+            (ID, TOKEN, TOKEN, "lwaClientSecret"),
+            (ID, SECRET, "", "refreshToken"),
+            (ID, SECRET, "hello", "refreshToken"),
+            (ID, SECRET, "Atzr|", "refreshToken"),
+            (ID, SECRET, ID, "refreshToken"),
+        ] {
+            assert_eq!(
+                refused_field(id, secret, token),
+                Some(field),
+                "{id:?} {token:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refusal_never_repeats_the_secret() {
+        let Err(e) = check_credential_formats(ID, "leaky secret", TOKEN) else {
+            panic!("accepted");
+        };
+        assert!(!e.to_string().contains("leaky"), "{e}");
+        let Err(e) = check_credential_formats(ID, SECRET, "leaky-token") else {
+            panic!("accepted");
+        };
+        assert!(!e.to_string().contains("leaky"), "{e}");
+    }
 }

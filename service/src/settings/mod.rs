@@ -55,6 +55,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `APP_ENCRYPTION_KEY`: base64 of 32 bytes.
     pub encryption_key: EncryptionKey,
+    /// Where the key came from: `APP_ENCRYPTION_KEY`, or the absolute path of the
+    /// file it was read from or generated into (for messages about a wrong key).
+    pub encryption_key_origin: String,
     /// `JWT_SECRET`: at least 32 bytes.
     pub jwt_secret: SecretString,
     /// `LOG_FORMAT`: text (default) or json.
@@ -171,6 +174,15 @@ impl Settings {
             &mut notices,
         )?;
         let encryption_key = parse_key(&key_b64)?;
+        let encryption_key_origin = if get("APP_ENCRYPTION_KEY").is_some() {
+            "APP_ENCRYPTION_KEY".to_owned()
+        } else {
+            let file = data_dir.join(KEY_FILE);
+            std::path::absolute(&file)
+                .unwrap_or(file)
+                .display()
+                .to_string()
+        };
 
         let jwt_secret = secret_or_generated(
             "JWT_SECRET",
@@ -195,6 +207,7 @@ impl Settings {
             app_env,
             data_dir,
             encryption_key,
+            encryption_key_origin,
             jwt_secret: SecretString::from(jwt_secret),
             log_format,
             database,
