@@ -27,13 +27,17 @@ fn up_down_status_and_fresh_report_what_is_applied() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/m.sqlite?mode=rwc", dir.path().display());
 
-    assert!(migration(&url, &["status"]).ends_with("0 applied, 23 pending\n"));
-    assert!(migration(&url, &["up"]).ends_with("23 applied, 0 pending\n"));
+    // Counted from the migrations this build knows, so a new one changes nothing here.
+    let all = <migration::Migrator as migration::MigratorTrait>::migrations();
+    let n = all.len();
+    let second_last = all[n - 2].name().to_owned();
+    assert!(migration(&url, &["status"]).ends_with(&format!("0 applied, {n} pending\n")));
+    assert!(migration(&url, &["up"]).ends_with(&format!("{n} applied, 0 pending\n")));
     let down = migration(&url, &["down", "-n", "2"]);
+    assert!(down.contains(&format!("pending  {second_last}")), "{down}");
     assert!(
-        down.contains("pending  m0022_amazon_transactions"),
+        down.ends_with(&format!("{} applied, 2 pending\n", n - 2)),
         "{down}"
     );
-    assert!(down.ends_with("21 applied, 2 pending\n"), "{down}");
-    assert!(migration(&url, &["fresh"]).ends_with("23 applied, 0 pending\n"));
+    assert!(migration(&url, &["fresh"]).ends_with(&format!("{n} applied, 0 pending\n")));
 }

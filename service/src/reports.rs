@@ -82,6 +82,16 @@ pub enum ReportError {
     /// The range cannot be used; the message says how to fix it.
     #[error("{0}")]
     InvalidRange(String),
+    /// The marketplace is not one of the connection's.
+    #[error(
+        "marketplaceId: {given} is not a marketplace of the connected seller account (its marketplaces: {known})"
+    )]
+    UnknownMarketplace {
+        /// What was asked.
+        given: String,
+        /// The connection's marketplaces, comma-separated (none when not connected).
+        known: String,
+    },
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -333,6 +343,22 @@ pub async fn sales_daily(
         .filter_map(|m| Some((m.marketplace_id, m.currency?)))
         .collect();
 
+    if let Some(m) = marketplace_id {
+        let known = connection
+            .as_ref()
+            .map(entity::amazon_connection::Model::marketplace_id_list)
+            .unwrap_or_default();
+        if !known.iter().any(|k| k == m) {
+            return Err(ReportError::UnknownMarketplace {
+                given: m.chars().take(40).collect(),
+                known: if known.is_empty() {
+                    "none: connect the seller account first".to_owned()
+                } else {
+                    known.join(", ")
+                },
+            });
+        }
+    }
     let scope: Vec<String> = match (marketplace_id, connection.as_ref()) {
         (Some(m), _) => vec![m.to_owned()],
         (None, Some(c)) => c.marketplace_id_list(),

@@ -356,6 +356,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if dataset == Dataset::Listings && (no_items || since.is_some()) {
                 anyhow::bail!("--no-items and --since are for orders; listings take --full");
             }
+            service::sync::check_since(since, chrono::Utc::now()).map_err(anyhow::Error::msg)?;
             if !matches!(dataset, Dataset::Inventory | Dataset::Listings) && full {
                 anyhow::bail!(
                     "--full is for inventory and listings (`worker sync inventory --full`)"

@@ -204,7 +204,8 @@ impl From<service::sync::SyncError> for ApiError {
 /// or nests deeper than the parser allows (recursion depth 32),
 /// `GRAPHQL_VALIDATION_FAILED` for one that breaks the schema, the variables' types or
 /// the depth and complexity limits, and `BAD_USER_INPUT` for anything else raised
-/// outside our resolvers. Errors our
+/// outside our resolvers. An enum value the schema does not know is answered with
+/// the values it does. Errors our
 /// resolvers raise already carry their code and are left alone.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ErrorCodes;
@@ -213,6 +214,29 @@ impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
     fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
         std::sync::Arc::new(ErrorCodes)
     }
+}
+
+/// An enum value the schema does not know: the message lists the values it does
+/// (async-graphql names only the one refused).
+fn with_allowed_values(
+    mut e: async_graphql::ServerError,
+    registry: &async_graphql::registry::Registry,
+) -> async_graphql::ServerError {
+    const MARK: &str = "enumeration type \"";
+    let Some(start) = e.message.find(MARK).map(|i| i + MARK.len()) else {
+        return e;
+    };
+    let Some(name) = e.message[start..].split('"').next().map(str::to_owned) else {
+        return e;
+    };
+    if let Some(async_graphql::registry::MetaType::Enum { enum_values, .. }) =
+        registry.types.get(&name)
+        && !e.message.contains("(allowed:")
+    {
+        let allowed: Vec<&str> = enum_values.keys().map(String::as_str).collect();
+        e.message = format!("{} (allowed: {})", e.message, allowed.join(", "));
+    }
+    e
 }
 
 fn with_code(mut e: async_graphql::ServerError, code: &str) -> async_graphql::ServerError {
@@ -236,9 +260,10 @@ impl async_graphql::extensions::Extension for ErrorCodes {
         next: async_graphql::extensions::NextRequest<'_>,
     ) -> async_graphql::Response {
         let mut response = next.run(ctx).await;
+        let registry = &ctx.schema_env.registry;
         response.errors = std::mem::take(&mut response.errors)
             .into_iter()
-            .map(|e| with_code(e, "BAD_USER_INPUT"))
+            .map(|e| with_code(with_allowed_values(e, registry), "BAD_USER_INPUT"))
             .collect();
         response
     }
@@ -260,10 +285,16 @@ impl async_graphql::extensions::Extension for ErrorCodes {
         ctx: &async_graphql::extensions::ExtensionContext<'_>,
         next: async_graphql::extensions::NextValidation<'_>,
     ) -> Result<async_graphql::ValidationResult, Vec<async_graphql::ServerError>> {
+        let registry = &ctx.schema_env.registry;
         next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
-                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
+                .map(|e| {
+                    with_code(
+                        with_allowed_values(e, registry),
+                        "GRAPHQL_VALIDATION_FAILED",
+                    )
+                })
                 .collect()
         })
     }

@@ -168,13 +168,13 @@ impl From<listing_feed::Model> for ListingFeed {
 
 #[ComplexObject]
 impl ListingFeed {
-    /// Its messages in order, `first` at a time (at most 1,000); with
+    /// Its first messages in order (20 by default, at most 1,000); with
     /// `problemsOnly`, only those Amazon refused or did not process.
     #[graphql(complexity = "super::rows_cost(page_rows(first, MAX_ITEMS), child_complexity)")]
     async fn items(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 100)] first: i32,
+        #[graphql(default = 20)] first: i32,
         #[graphql(default = false)] problems_only: bool,
     ) -> Result<Vec<ListingFeedItem>, ApiError> {
         let api = api_context(ctx)?;

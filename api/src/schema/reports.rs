@@ -65,7 +65,9 @@ pub struct DailySales {
 impl From<ReportError> for ApiError {
     fn from(e: ReportError) -> Self {
         match e {
-            ReportError::InvalidRange(_) => Self::BadUserInput(e.to_string()),
+            ReportError::InvalidRange(_) | ReportError::UnknownMarketplace { .. } => {
+                Self::BadUserInput(e.to_string())
+            }
             ReportError::Db(db) => db.into(),
         }
     }

@@ -92,6 +92,7 @@ impl SyncMutation {
         since: Option<DateTime<Utc>>,
         #[graphql(default = false)] wait: bool,
     ) -> Result<SyncRun, ApiError> {
+        service::sync::check_since(since, chrono::Utc::now()).map_err(ApiError::BadUserInput)?;
         let options = SyncOptions {
             dry_run,
             include_items,
@@ -141,6 +142,7 @@ impl SyncMutation {
         since: Option<DateTime<Utc>>,
         #[graphql(default = false)] wait: bool,
     ) -> Result<SyncRun, ApiError> {
+        service::sync::check_since(since, chrono::Utc::now()).map_err(ApiError::BadUserInput)?;
         let options = SyncOptions {
             dry_run,
             include_items: false,

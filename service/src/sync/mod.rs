@@ -101,6 +101,22 @@ impl Default for SyncConfig {
     }
 }
 
+/// Checks a `since` given by a person: Amazon has nothing after now (a minute of
+/// leeway for clocks). The message says what to give instead.
+///
+/// # Errors
+/// The reason, for the caller to show.
+pub fn check_since(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), String> {
+    match since {
+        Some(s) if s > now + chrono::Duration::minutes(1) => Err(format!(
+            "since: {} is in the future; give an instant in the past, such as {}",
+            s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            (now - chrono::Duration::days(7)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Where a run stands, for progress bars and subscriptions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncProgress {
