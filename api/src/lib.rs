@@ -136,6 +136,14 @@ impl Application {
         self.addr
     }
 
+    /// Whether the owner has registered (a fresh install has none yet).
+    ///
+    /// # Errors
+    /// The database error.
+    pub async fn owner_exists(&self) -> Result<bool, sea_orm::DbErr> {
+        service::auth::owner_exists(&self.state.db).await
+    }
+
     /// The WebSocket limits, for tests that cannot wait for the real ones.
     pub fn socket_limits_mut(&mut self) -> &mut graphql::SocketLimits {
         &mut self.state.sockets

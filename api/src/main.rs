@@ -49,7 +49,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         false => None,
     };
     let app = api::Application::build(&settings).await?;
-    tracing::info!(addr = %app.addr(), admin = %format!("http://{}/admin", app.addr()), database = if settings.is_sqlite() { "sqlite" } else { "postgres" }, "api listening");
+    let admin = format!("http://{}/admin", app.addr());
+    tracing::info!(addr = %app.addr(), admin = %admin, database = if settings.is_sqlite() { "sqlite" } else { "postgres" }, "api listening");
+    match app.owner_exists().await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            admin = %admin,
+            "no owner yet: open the admin page and create the owner (the first account to register becomes the owner)"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not tell whether an owner exists"),
+    }
     if let Some(d) = &demo {
         println!("demo: the admin page at http://{}/admin", app.addr());
         println!("demo: GraphiQL at http://{}/graphql", app.addr());

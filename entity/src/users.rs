@@ -17,6 +17,9 @@ pub struct Model {
     /// The version every valid token of this user carries (`ver`); adding one
     /// revokes the tokens issued before.
     pub token_version: i32,
+    /// Set by `worker reset-password`: the one-time password must be changed
+    /// before the user may do anything else.
+    pub must_change_password: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

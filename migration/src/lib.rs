@@ -36,6 +36,7 @@ mod m0021_order_status_one_spelling;
 mod m0022_amazon_transactions;
 mod m0023_listings;
 mod m0024_listing_feeds;
+mod m0025_users_must_change_password;
 
 /// The embedded database a fresh checkout uses when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/app.sqlite?mode=rwc";
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_amazon_transactions::Migration),
             Box::new(m0023_listings::Migration),
             Box::new(m0024_listing_feeds::Migration),
+            Box::new(m0025_users_must_change_password::Migration),
         ]
     }
 }

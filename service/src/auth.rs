@@ -8,7 +8,8 @@
 //! not valid yet (`nbf`) or living longer than `AUTH_TOKEN_TTL_SECS` is refused.
 //! Changing the password or signing out everywhere adds one to the user's token
 //! version, which revokes every token issued before; deleting the user revokes
-//! theirs. Sign-in attempts go through the [`LoginThrottle`] (module `throttle`),
+//! theirs. `reset_password` (the operator's recovery path) sets a one-time
+//! password its holder must change first. Sign-in attempts go through the [`LoginThrottle`] (module `throttle`),
 //! and a wrong password answers exactly like an unknown email.
 
 mod throttle;
@@ -24,9 +25,10 @@ use entity::enums::Role;
 use entity::users;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
+use secrecy::SecretString;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 use tokio::sync::Semaphore;
@@ -374,7 +376,15 @@ pub async fn change_password(
     check_password(new)?;
     let user = check_credentials(db, throttle, &user.email, current, client).await?;
     let hash = hash_off_thread(new.to_owned()).await?;
-    revoke_tokens(db, user.id, Some(hash)).await?;
+    revoke_tokens(
+        db,
+        user.id,
+        Some(NewPassword {
+            hash,
+            one_time: false,
+        }),
+    )
+    .await?;
     let user = users::Entity::find_by_id(user.id)
         .one(db)
         .await?
@@ -387,20 +397,32 @@ pub async fn change_password(
     Ok((user, token))
 }
 
+/// A password hash to store, and whether it is a one-time password its holder
+/// must change before anything else.
+struct NewPassword {
+    hash: String,
+    one_time: bool,
+}
+
 /// Adds one to the user's token version, which revokes every token signed before,
 /// and sets a new password hash with it when given.
 async fn revoke_tokens(
     db: &DatabaseConnection,
     user_id: i64,
-    password_hash: Option<String>,
+    password_hash: Option<NewPassword>,
 ) -> Result<(), AuthError> {
     use sea_orm::sea_query::ExprTrait as _;
     let mut update = users::Entity::update_many().col_expr(
         users::Column::TokenVersion,
         Expr::col(users::Column::TokenVersion).add(1),
     );
-    if let Some(hash) = password_hash {
-        update = update.col_expr(users::Column::PasswordHash, Expr::value(hash));
+    if let Some(password) = password_hash {
+        update = update
+            .col_expr(users::Column::PasswordHash, Expr::value(password.hash))
+            .col_expr(
+                users::Column::MustChangePassword,
+                Expr::value(password.one_time),
+            );
     }
     let updated = update
         .filter(Expr::col(users::Column::Id).eq(user_id))
@@ -410,6 +432,79 @@ async fn revoke_tokens(
         return Err(AuthError::UnknownUser);
     }
     Ok(())
+}
+
+/// Length of the one-time password `reset_password` makes: 20 characters of a
+/// 56-letter alphabet, about 116 bits.
+const ONE_TIME_PASSWORD_CHARS: usize = 20;
+
+/// Sets a random one-time password for the user with `email` (the recovery path
+/// for a lost password, run by whoever runs the server), ends every session of
+/// theirs, and returns the password. Its holder may sign in and change it, and
+/// nothing else until they do.
+///
+/// # Errors
+/// [`AuthError::NoSuchUser`] when no user has this email.
+#[tracing::instrument(skip(db))]
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    email: &str,
+) -> Result<(users::Model, SecretString), AuthError> {
+    let user = find_by_email(db, email)
+        .await?
+        .ok_or(AuthError::NoSuchUser)?;
+    let password = one_time_password();
+    let hash = hash_off_thread(password.clone()).await?;
+    revoke_tokens(
+        db,
+        user.id,
+        Some(NewPassword {
+            hash,
+            one_time: true,
+        }),
+    )
+    .await?;
+    tracing::info!(
+        user_id = user.id,
+        "password reset to a one-time password; earlier tokens revoked"
+    );
+    Ok((user, SecretString::from(password)))
+}
+
+fn one_time_password() -> String {
+    use rand::Rng as _;
+    // No 0/O, 1/l/I: the password is read off a terminal and typed.
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..ONE_TIME_PASSWORD_CHARS)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// Every user, the owner first, then by email.
+///
+/// # Errors
+/// The database error.
+pub async fn list_users(db: &DatabaseConnection) -> Result<Vec<users::Model>, DbErr> {
+    let mut all = users::Entity::find()
+        .order_by_asc(users::Column::Email)
+        .all(db)
+        .await?;
+    all.sort_by_key(|u| u.role != Role::Owner);
+    Ok(all)
+}
+
+/// Whether the installation has its owner yet (before, anyone reaching the server
+/// may `register` as the owner).
+///
+/// # Errors
+/// The database error.
+pub async fn owner_exists(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Role.eq(Role::Owner))
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// Revokes every token of the user `user_id` (signs out everywhere).
@@ -473,7 +568,6 @@ mod tests {
     use super::*;
     use chrono::TimeDelta;
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
-    use secrecy::SecretString;
     use std::time::Duration;
 
     fn tokens() -> Tokens {

@@ -705,3 +705,111 @@ async fn tokens_issued_in_the_future_not_yet_valid_or_living_longer_than_configu
     let me = api.run(Some(&owner), ME, Value::Null).await;
     assert_eq!(me["data"]["me"]["email"], OWNER_EMAIL);
 }
+
+#[tokio::test]
+async fn setup_says_whether_the_owner_exists_without_signing_in_and_with_the_password_rules() {
+    let api = TestApi::new().await;
+    let query = "{ setup { ownerExists minPasswordChars maxPasswordChars } }";
+
+    let fresh = api.run(None, query, Value::Null).await;
+    api.owner_token().await;
+    let after = api.run(None, query, Value::Null).await;
+
+    assert_eq!(
+        fresh["data"]["setup"],
+        json!({ "ownerExists": false, "minPasswordChars": 12, "maxPasswordChars": 256 }),
+        "{fresh}"
+    );
+    assert_eq!(after["data"]["setup"]["ownerExists"], true, "{after}");
+}
+
+#[tokio::test]
+async fn the_owner_lists_every_user_owner_first_and_a_viewer_may_not() {
+    let api = TestApi::new().await;
+    let owner = api.owner_token().await;
+    let viewer = api.viewer_token(&owner).await;
+    let query = "{ users { email role mustChangePassword } }";
+
+    let listed = api.run(Some(&owner), query, Value::Null).await;
+    let by_viewer = api.run(Some(&viewer), query, Value::Null).await;
+
+    assert_eq!(
+        listed["data"]["users"],
+        json!([
+            { "email": OWNER_EMAIL, "role": "OWNER", "mustChangePassword": false },
+            { "email": "viewer@example.com", "role": "VIEWER", "mustChangePassword": false },
+        ]),
+        "{listed}"
+    );
+    assert_eq!(error_codes(&by_viewer), ["FORBIDDEN"], "{by_viewer}");
+}
+
+#[tokio::test]
+async fn a_reset_password_ends_every_session_and_its_one_time_password_must_be_changed_first() {
+    use secrecy::ExposeSecret as _;
+    let api = TestApi::new().await;
+    let before = api.owner_token().await;
+
+    let (user, one_time) = service::auth::reset_password(&api.t.db, "OWNER@example.com")
+        .await
+        .unwrap();
+    let one_time = one_time.expose_secret().to_owned();
+    let unknown = service::auth::reset_password(&api.t.db, "nobody@example.com").await;
+
+    assert_eq!(user.email, OWNER_EMAIL);
+    assert_eq!(one_time.chars().count(), 20);
+    assert!(matches!(unknown, Err(service::auth::AuthError::NoSuchUser)));
+    let old_session = api.run(Some(&before), ME, Value::Null).await;
+    assert_eq!(
+        error_codes(&old_session),
+        ["UNAUTHENTICATED"],
+        "{old_session}"
+    );
+    assert_eq!(
+        error_codes(&login(&api, OWNER_EMAIL, OWNER_PASSWORD).await),
+        ["UNAUTHENTICATED"]
+    );
+
+    let signed_in = login(&api, OWNER_EMAIL, &one_time).await;
+    let token = token_of(&signed_in, "login");
+    let me = api
+        .run(
+            Some(&token),
+            "{ me { email mustChangePassword } }",
+            Value::Null,
+        )
+        .await;
+    let orders = api
+        .run(Some(&token), "{ amazonOrders { totalCount } }", Value::Null)
+        .await;
+    assert_eq!(
+        me["data"]["me"],
+        json!({ "email": OWNER_EMAIL, "mustChangePassword": true }),
+        "{me}"
+    );
+    assert_eq!(error_codes(&orders), ["FORBIDDEN"], "{orders}");
+    assert!(
+        orders["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("one-time password"),
+        "{orders}"
+    );
+
+    let changed = api
+        .run(
+            Some(&token),
+            CHANGE_PASSWORD,
+            json!({ "c": one_time, "n": "my own password again" }),
+        )
+        .await;
+    let fresh = token_of(&changed, "changePassword");
+    let me = api
+        .run(Some(&fresh), "{ me { mustChangePassword } }", Value::Null)
+        .await;
+    let orders = api
+        .run(Some(&fresh), "{ amazonOrders { totalCount } }", Value::Null)
+        .await;
+    assert_eq!(me["data"]["me"]["mustChangePassword"], false, "{me}");
+    assert!(orders["errors"].is_null(), "{orders}");
+}

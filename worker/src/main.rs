@@ -87,6 +87,13 @@ enum Command {
     },
     /// Apply every pending database migration and exit.
     Migrate,
+    /// The recovery path for a lost password (the owner's too): print a one-time
+    /// password for EMAIL and end every session of that user. Its holder signs in
+    /// with it and must change it before doing anything else.
+    ResetPassword {
+        /// The user's email (any case).
+        email: String,
+    },
     /// Back up the database into DIR: SQLite with `VACUUM INTO`, PostgreSQL with
     /// `pg_dump -Fc` (the password through PGPASSWORD), and a manifest.json naming the
     /// encryption key by its fingerprint. Reads only: it never migrates. The key is
@@ -289,6 +296,31 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         anyhow::bail!("{problem}");
     }
     match cli.command {
+        Command::ResetPassword { email } => {
+            use secrecy::ExposeSecret as _;
+            let (user, password) = match service::auth::reset_password(&db, &email).await {
+                Err(service::auth::AuthError::NoSuchUser) => {
+                    anyhow::bail!("no user has the email {email:?}: nothing was changed")
+                }
+                other => other.context("resetting the password")?,
+            };
+            // The one place a password is printed: the operator asked for it, on
+            // their own terminal; it is never logged.
+            println!(
+                "one-time password for {} ({}): {}",
+                user.email,
+                if user.role == entity::enums::Role::Owner {
+                    "owner"
+                } else {
+                    "viewer"
+                },
+                password.expose_secret()
+            );
+            println!(
+                "every session of this user has ended; sign in at the admin page with it: it must be changed before anything else"
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Migrate | Command::Backup { .. } | Command::Restore { .. } => {
             Ok(std::process::ExitCode::SUCCESS)
         }

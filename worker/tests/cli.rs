@@ -116,3 +116,41 @@ async fn status_reads_only_and_says_when_the_schema_is_behind_instead_of_migrati
     );
     drop(s.sim);
 }
+
+#[tokio::test]
+async fn reset_password_prints_a_one_time_password_that_signs_in_and_must_be_changed() {
+    let s = setup(spapi_sim::DEFAULT_REFRESH_TOKEN).await;
+    service::auth::create_user(
+        &s.t.db,
+        "viewer@example.com",
+        "a viewer password",
+        entity::enums::Role::Viewer,
+    )
+    .await
+    .unwrap();
+
+    let (ok, out) = worker(&s, &["reset-password", "Viewer@Example.com"]).await;
+    let (unknown_ok, unknown) = worker(&s, &["reset-password", "nobody@example.com"]).await;
+
+    assert!(ok, "{out}");
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("one-time password for viewer@example.com (viewer): "))
+        .unwrap_or_else(|| panic!("no password line in {out}"));
+    assert_eq!(password.len(), 20, "{out}");
+    let user = service::auth::find_by_email(&s.t.db, "viewer@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.must_change_password);
+    assert!(service::auth::verify_password(
+        password,
+        &user.password_hash
+    ));
+    assert!(!unknown_ok, "{unknown}");
+    assert!(
+        unknown.contains("no user has the email") && unknown.contains("nothing was changed"),
+        "{unknown}"
+    );
+    drop(s.sim);
+}

@@ -5,7 +5,7 @@
 //! ([`OneSignInPerOperation`]): aliases would otherwise put a hundred password
 //! guesses in one request.
 
-use super::{ApiError, OwnerOnly, SignedIn, api_context, client_addr, current_user};
+use super::{AnySession, ApiError, OwnerOnly, api_context, client_addr, current_user};
 use async_graphql::parser::types::{
     ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
 };
@@ -54,6 +54,9 @@ pub struct User {
     pub role: Role,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// True while the user holds a one-time password (`worker reset-password`):
+    /// they must `changePassword` before anything else.
+    pub must_change_password: bool,
 }
 
 impl From<&users::Model> for User {
@@ -63,8 +66,20 @@ impl From<&users::Model> for User {
             email: u.email.clone(),
             role: u.role.into(),
             created_at: u.created_at,
+            must_change_password: u.must_change_password,
         }
     }
+}
+
+/// The installation's state before sign-in.
+#[derive(SimpleObject, Debug)]
+pub struct SetupState {
+    /// False on a fresh install: the first `register` creates the owner.
+    pub owner_exists: bool,
+    /// Shortest password accepted, in characters.
+    pub min_password_chars: i32,
+    /// Longest password accepted, in characters.
+    pub max_password_chars: i32,
 }
 
 /// A signed-in session: send `token` as `Authorization: Bearer <token>`.
@@ -106,13 +121,37 @@ pub struct AuthQuery;
 
 #[Object]
 impl AuthQuery {
-    /// The signed-in user.
+    /// The signed-in user (also while they hold a one-time password).
     #[graphql(
-        guard = "SignedIn",
+        guard = "AnySession",
         complexity = "super::rows_cost(1, child_complexity)"
     )]
     async fn me(&self, ctx: &Context<'_>) -> Result<User, ApiError> {
         Ok(current_user(ctx).await?.into())
+    }
+
+    /// Every user, the owner first (owner only).
+    #[graphql(
+        guard = "OwnerOnly",
+        complexity = "super::rows_cost(100, child_complexity)"
+    )]
+    async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>, ApiError> {
+        let api = api_context(ctx)?;
+        let users = service::auth::list_users(&api.db).await?;
+        Ok(users.iter().map(User::from).collect())
+    }
+
+    /// What a page needs before anyone signs in: whether the owner exists yet
+    /// (until then the first `register` creates it) and the password rules.
+    async fn setup(&self, ctx: &Context<'_>) -> Result<SetupState, ApiError> {
+        let api = api_context(ctx)?;
+        Ok(SetupState {
+            owner_exists: service::auth::owner_exists(&api.db).await?,
+            min_password_chars: i32::try_from(service::auth::MIN_PASSWORD_CHARS)
+                .unwrap_or(i32::MAX),
+            max_password_chars: i32::try_from(service::auth::MAX_PASSWORD_CHARS)
+                .unwrap_or(i32::MAX),
+        })
     }
 
     /// Emails locked now after too many failed sign-ins (owner only): someone
@@ -192,7 +231,8 @@ impl AuthMutation {
 
     /// Changes the signed-in user's password. Every token issued before stops
     /// working, on every device; the answer carries a new token for this one.
-    #[graphql(guard = "SignedIn")]
+    /// This is also how a one-time password is replaced.
+    #[graphql(guard = "AnySession")]
     async fn change_password(
         &self,
         ctx: &Context<'_>,
@@ -216,7 +256,7 @@ impl AuthMutation {
 
     /// Signs the signed-in user out everywhere: every token of theirs, this
     /// one included, stops working. Returns true.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(guard = "AnySession")]
     async fn sign_out_everywhere(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
         let api = api_context(ctx)?;
         let user = current_user(ctx).await?;

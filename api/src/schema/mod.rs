@@ -269,12 +269,23 @@ pub fn api_context<'a>(ctx: &Context<'a>) -> Result<&'a ApiContext, ApiError> {
     })
 }
 
-/// Lets any signed-in user through.
+/// Lets any signed-in user through, even one still holding a one-time password:
+/// only for reading who one is, changing the password and signing out.
+pub struct AnySession;
+
+impl Guard for AnySession {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        current_user(ctx).await?;
+        Ok(())
+    }
+}
+
+/// Lets any signed-in user through once their password is their own.
 pub struct SignedIn;
 
 impl Guard for SignedIn {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        current_user(ctx).await?;
+        active_user(ctx).await?;
         Ok(())
     }
 }
@@ -284,11 +295,24 @@ pub struct OwnerOnly;
 
 impl Guard for OwnerOnly {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        let user = current_user(ctx).await?;
+        let user = active_user(ctx).await?;
         if user.role == Role::Owner {
             Ok(())
         } else {
             Err(ApiError::Forbidden("only the owner may do this".to_owned()).into())
         }
     }
+}
+
+/// The signed-in user, refused while they hold a one-time password.
+async fn active_user<'a>(ctx: &Context<'a>) -> Result<&'a users::Model, ApiError> {
+    let user = current_user(ctx).await?;
+    if user.must_change_password {
+        return Err(ApiError::Forbidden(
+            "change your one-time password first (changePassword); until then only `me`, \
+             `changePassword` and `signOutEverywhere` are allowed"
+                .to_owned(),
+        ));
+    }
+    Ok(user)
 }

@@ -237,7 +237,13 @@ impl Failure {
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     /// Another run of the dataset holds the lease.
-    #[error("an {} sync is already running (run {run_id:?}, held by {holder})", kind.as_str())]
+    // For people: the run's number, never the holder's process identity (that
+    // goes to the log).
+    #[error(
+        "an {} sync is already running{}: follow it in the sync history, or try again when it has finished",
+        kind.as_str(),
+        run_id.map(|id| format!(" (run {id})")).unwrap_or_default()
+    )]
     AlreadyRunning {
         /// The dataset.
         kind: SyncKind,

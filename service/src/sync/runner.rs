@@ -122,11 +122,14 @@ pub(crate) async fn run<D: Dataset>(
     let lease = Lease::acquire(db, D::LEASE, &lease::holder_id(), lease_ttl)
         .await
         .map_err(|e| match e {
-            LeaseError::Held { holder, run_id, .. } => SyncError::AlreadyRunning {
-                kind,
-                run_id,
-                holder,
-            },
+            LeaseError::Held { holder, run_id, .. } => {
+                tracing::info!(kind = kind.as_str(), ?run_id, %holder, "sync already running");
+                SyncError::AlreadyRunning {
+                    kind,
+                    run_id,
+                    holder,
+                }
+            }
             LeaseError::Lost => SyncError::LeaseLost,
             LeaseError::Database(e) => SyncError::Database(e),
         })?;
