@@ -6,6 +6,7 @@
 //! `/graphql` by a thin layer; the admin page is at `/admin` (module `admin`).
 
 mod admin;
+mod export;
 mod graphiql;
 mod graphql;
 
@@ -193,6 +194,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(admin::routes())
+        .merge(export::routes())
         .merge(graphql::routes())
         .merge(graphiql::routes())
         .merge(metrics::routes())

@@ -12,6 +12,8 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
+pub mod csv;
+
 /// Which orders to list. All given conditions must hold.
 #[derive(Debug, Default, Clone)]
 pub struct OrderFilter {

@@ -475,6 +475,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     /// The database it serves.
     pub t: TestDb,
+    /// The settings it was started with.
+    pub settings: service::Settings,
     _data: tempfile::TempDir,
 }
 
@@ -511,6 +513,7 @@ impl TestServer {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             t,
+            settings: s,
             _data: data,
         }
     }

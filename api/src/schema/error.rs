@@ -79,7 +79,9 @@ impl ApiError {
         }
     }
 
-    fn message(&self) -> &str {
+    /// What to tell the caller.
+    #[must_use]
+    pub fn message(&self) -> &str {
         match self {
             Self::Unauthenticated(m)
             | Self::Forbidden(m)
