@@ -20,6 +20,9 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   me: null,
+  view: 'overview', // the view the URL names (#/orders?status=SHIPPED …)
+  minPasswordChars: 12, // the API's rule, read from `setup` before sign-in
+  marketplaces: [], // every marketplace: { marketplaceId name countryCode region sellerCentralUrl }
   connection: null,
   ordersCursors: [null], // cursor before each visited page; the last is the current page's
   ordersNext: null,
@@ -73,6 +76,8 @@ async function gql(query, variables = {}) {
     throw new Error(`the server answered ${res.status}`);
   }
   const body = await res.json();
+  // Checked again: the session may have ended while the body was read.
+  if (sessionStorage.getItem(TOKEN_KEY) !== token) return new Promise(() => {});
   if (body.errors?.length) {
     const err = new GraphQLError(body.errors);
     // While signing out everywhere, requests already in flight are refused as the
@@ -175,6 +180,8 @@ async function signIn(event) {
       { e: $('email').value, p: $('password').value },
     );
     sessionStorage.setItem(TOKEN_KEY, data.login.token);
+    // Kept for the one-time password form, which asks for it again otherwise.
+    state.typedPassword = $('password').value;
     $('password').value = '';
     await start();
   } catch (err) {
@@ -206,17 +213,117 @@ function signOut(message = 'Signed out.') {
   state.queueSelected.clear();
   state.queueOpen.clear();
   state.me = null;
+  state.typedPassword = null;
   $('app').hidden = true;
   $('who').hidden = true;
+  $('views').hidden = true;
+  $('must-change').hidden = true;
+  $('create-owner').hidden = true;
   $('sign-in').hidden = false;
   notice(message);
   $('email').focus();
 }
 
+/** Before anyone signs in: a fresh install offers to create the owner. */
+async function welcome() {
+  try {
+    const { setup } = await gql('{ setup { ownerExists minPasswordChars } }');
+    state.minPasswordChars = setup.minPasswordChars;
+    showPasswordRules();
+    if (!setup.ownerExists) {
+      $('sign-in').hidden = true;
+      $('create-owner').hidden = false;
+      $('owner-email').focus();
+      return;
+    }
+  } catch (err) {
+    notice(explain(err), true);
+  }
+  $('sign-in').hidden = false;
+}
+
+function showPasswordRules() {
+  for (const node of document.querySelectorAll('.password-rule')) {
+    node.textContent = `At least ${state.minPasswordChars} characters; a few words are easier to remember than symbols.`;
+  }
+  for (const id of ['owner-password', 'mc-new', 'u-password', 'p-new']) $(id).minLength = state.minPasswordChars;
+}
+
+/** The two password fields of a form agree and follow the rule; else why not. */
+function passwordProblem(password, again) {
+  if ([...password].length < state.minPasswordChars) return `The password needs at least ${state.minPasswordChars} characters.`;
+  if (again !== undefined && password !== again) return 'The two passwords differ.';
+  return null;
+}
+
+async function createOwner(event) {
+  event.preventDefault();
+  const error = $('create-owner-error');
+  const problem = passwordProblem($('owner-password').value, $('owner-password-again').value);
+  error.textContent = problem ?? '';
+  if (problem) return;
+  try {
+    const data = await gql(
+      'mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }',
+      { e: $('owner-email').value, p: $('owner-password').value },
+    );
+    sessionStorage.setItem(TOKEN_KEY, data.register.token);
+    $('create-owner-form').reset();
+    $('create-owner').hidden = true;
+    await start();
+  } catch (err) {
+    error.textContent = explain(err);
+  }
+}
+
+/** Saves a new password of the signed-in user; the answer's token replaces ours
+ *  (every earlier one, on every device, stops working). */
+async function changePassword(current, next) {
+  const data = await gql(
+    'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { token } }',
+    { c: current, n: next },
+  );
+  sessionStorage.setItem(TOKEN_KEY, data.changePassword.token);
+}
+
+async function replaceOneTimePassword(event) {
+  event.preventDefault();
+  const error = $('must-change-error');
+  const problem = passwordProblem($('mc-new').value, $('mc-again').value);
+  error.textContent = problem ?? '';
+  if (problem) return;
+  try {
+    await changePassword($('mc-current').value, $('mc-new').value);
+    $('must-change-form').reset();
+    $('must-change').hidden = true;
+    await start();
+  } catch (err) {
+    error.textContent = explain(err);
+  }
+}
+
+async function changeOwnPassword(event) {
+  event.preventDefault();
+  const error = $('password-error');
+  const problem = passwordProblem($('p-new').value, $('p-again').value);
+  error.textContent = problem ?? '';
+  if (problem) return;
+  try {
+    await changePassword($('p-current').value, $('p-new').value);
+    $('password-form').reset();
+    notice('Password changed: your other sessions have ended.');
+  } catch (err) {
+    // A wrong current password is an answer about the form, not a lost session.
+    error.textContent = explain(err);
+  }
+}
+
 async function start() {
   try {
-    const data = await gql('{ me { email role } }');
+    const data = await gql('{ me { email role mustChangePassword } setup { minPasswordChars } }');
     state.me = data.me;
+    state.minPasswordChars = data.setup.minPasswordChars;
+    showPasswordRules();
   } catch (err) {
     if (!sessionStorage.getItem(TOKEN_KEY)) return;
     notice(explain(err), true);
@@ -227,29 +334,81 @@ async function start() {
   $('who-role').textContent = owner ? 'owner' : 'viewer';
   $('who').hidden = false;
   $('sign-in').hidden = true;
+  $('create-owner').hidden = true;
+  if (state.me.mustChangePassword) {
+    // A one-time password (worker reset-password): nothing else until it is replaced.
+    $('must-change').hidden = false;
+    if (state.typedPassword) $('mc-current').value = state.typedPassword;
+    state.typedPassword = null;
+    $('mc-new').focus();
+    notice('Choose your own password to go on.');
+    return;
+  }
+  state.typedPassword = null;
   $('app').hidden = false;
-  // Owner-only controls are not shown to viewers (the API refuses them anyway).
-  for (const node of document.querySelectorAll('[data-owner]')) node.hidden = !owner;
+  $('views').hidden = false;
   notice(`Signed in as ${state.me.email}.`);
-  await refreshAll();
+  await loadStatus();
+  // A fresh install goes where it is set up, unless the URL names a view.
+  const configured = Boolean(state.connection?.credentialConfigured);
+  if (owner && !configured && !location.hash.startsWith('#/')) history.replaceState(null, '', '#/settings');
+  route(false);
+  await refreshAll(false);
   await followRunningSync();
 }
 
-async function refreshAll() {
-  await loadStatus();
-  await Promise.all([loadOrders(), loadInventory(), loadListings(), loadQueue(), loadRuns(), loadChart(), loadTransactions(), loadIssues()]);
+async function refreshAll(status = true) {
+  if (status) await loadStatus();
+  const loads = [loadOrders(), loadInventory(), loadListings(), loadQueue(), loadRuns(), loadChart(), loadTransactions(), loadIssues()];
+  if (state.me?.role === 'OWNER') loads.push(loadUsers());
+  await Promise.all(loads);
+}
+
+// --- views and deep links ------------------------------------------------------------------------
+
+const VIEWS = ['overview', 'orders', 'inventory', 'listings', 'finances', 'sync', 'settings'];
+
+/** The view and its parameters the URL names: `#/orders?status=SHIPPED&sku=X`. */
+function currentRoute() {
+  const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const view = VIEWS.includes(path) ? path : 'overview';
+  return { view, params: new URLSearchParams(query) };
+}
+
+/** Shows the URL's view: each part of the page names its view (`data-view`);
+ *  owner-only parts stay hidden from viewers (the API refuses them anyway). */
+function route(load = true) {
+  const { view, params } = currentRoute();
+  state.view = view;
+  const owner = state.me?.role === 'OWNER';
+  for (const node of document.querySelectorAll('[data-view], [data-owner]')) {
+    const wrongView = node.dataset.view !== undefined && node.dataset.view !== view;
+    const ownerOnly = node.dataset.owner !== undefined && !owner;
+    node.hidden = wrongView || ownerOnly;
+  }
+  for (const link of document.querySelectorAll('[data-nav]')) {
+    if (link.dataset.nav === view) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = `${view[0].toUpperCase()}${view.slice(1)} · Amazon orders admin`;
+  if (view === 'orders') {
+    const changed = applyOrdersParams(params);
+    if (load && changed) loadOrders();
+  }
+  if (view === 'settings' && owner) fillSettings();
 }
 
 // --- status ------------------------------------------------------------------------------
 
 const CONNECTION = `amazonConnection { sellerId region marketplaceIds ordersApiVersion sandbox
+  endpoint tokenUrl timezone credentialUpdatedAt
   credentialConfigured lwaClientId reportTimezone lastCheckAt lastCheckOk lastCheckError
   lastOrdersSyncAt lastOrdersSyncStatus lastOrdersSyncError lastOrdersSyncOrdersCount lastOrdersSyncItemsCount }`;
 
 async function loadStatus() {
   let data;
   try {
-    data = await gql(`{ ${CONNECTION} marketplaces { marketplaceId name }
+    data = await gql(`{ ${CONNECTION} marketplaces { marketplaceId name countryCode region sellerCentralUrl }
       syncHealth { ok lagSeconds lastOrderAt consecutiveFailures activeAlerts { kind marketplaceId sellerSku since message } } }`);
   } catch (err) {
     notice(explain(err), true);
@@ -259,11 +418,12 @@ async function loadStatus() {
   const h = data.syncHealth;
   state.connection = c;
   state.marketplaceNames = new Map(data.marketplaces.map((m) => [m.marketplaceId, m.name]));
+  state.marketplaces = data.marketplaces;
   const facts = $('status');
   facts.replaceChildren();
   const fact = (label, value, cls) => facts.append(el('div', {}, el('dt', {}, label), el('dd', cls ? { class: cls } : {}, value)));
   if (!c) {
-    fact('Connection', 'No Amazon account connected yet (owner: upsertAmazonConnection in GraphiQL).');
+    fact('Connection', 'No Amazon seller account connected yet.', 'bad');
   } else {
     fact('Seller', c.sellerId);
     fact('Region', c.region + (c.sandbox ? ' (sandbox)' : ''));
@@ -283,6 +443,7 @@ async function loadStatus() {
   fact('Newest order', when(h.lastOrderAt));
   // Nothing can be fresh before an account and its credentials are there: not "OK".
   const configured = Boolean(c?.credentialConfigured);
+  showConfigured(c, configured);
   fact('Health', !configured ? 'Not configured: connect a seller account and store its credentials'
     : h.ok ? 'OK' : `${h.activeAlerts.length} alert(s)`, configured && h.ok ? 'ok' : 'bad');
   const alerts = $('alerts');
@@ -309,6 +470,59 @@ async function loadStatus() {
   }
 }
 
+/** Until a seller account and its credentials are stored, nothing can reach Amazon:
+ *  the buttons that would are disabled, saying why, and the page says where to go. */
+function showConfigured(c, configured) {
+  const reason = !c ? 'Connect a seller account first (Settings).'
+    : !configured ? 'Store the Amazon credentials first (Settings).' : null;
+  const owner = state.me?.role === 'OWNER';
+  const line = $('not-configured');
+  line.hidden = !reason;
+  line.replaceChildren();
+  if (reason) {
+    line.append(owner
+      ? el('span', {}, `${reason.replace(' (Settings).', '')}: `, el('a', { href: '#/settings' }, 'set it up in Settings'), '.')
+      : 'Not configured yet: the owner connects the Amazon seller account.');
+  }
+  for (const id of ['ping', 'sync', 'inventory-sync', 'listings-sync', 'listings-sync-full', 'transactions-sync', 'setup-ping', 'setup-sync']) {
+    const b = $(id);
+    if (reason) {
+      // Its own title comes back once the reason is gone.
+      if (b.dataset.blocked === undefined) b.dataset.blocked = b.title;
+      b.disabled = true;
+      b.title = reason;
+    } else if (b.dataset.blocked !== undefined) {
+      b.title = b.dataset.blocked;
+      delete b.dataset.blocked;
+      b.disabled = isFollowed(id);
+    }
+  }
+  fillSetupSteps(c, configured);
+}
+
+/** Whether the button belongs to a sync being followed (it stays disabled then). */
+function isFollowed(buttonId) {
+  return Object.entries(SYNCS).some(([kind, s]) => state.following[kind]
+    && (s.button === buttonId || s.more?.includes(buttonId) || s.also?.includes(buttonId)));
+}
+
+/** The flag of a country (regional indicator letters); empty for no country. */
+function flag(countryCode) {
+  if (!/^[A-Z]{2}$/.test(countryCode ?? '')) return '';
+  return String.fromCodePoint(...[...countryCode].map((ch) => 0x1f1e6 + ch.charCodeAt(0) - 65));
+}
+
+function marketplaceOf(id) {
+  return state.marketplaces.find((m) => m.marketplaceId === id);
+}
+
+/** A marketplace's flag and name, its id in the tooltip. */
+function marketplaceLabel(id) {
+  const m = marketplaceOf(id);
+  return el('span', { title: id, class: 'marketplace' },
+    el('span', { 'aria-hidden': 'true' }, m ? `${flag(m.countryCode)} ` : ''), marketplaceName(id));
+}
+
 /** "Amazon.com" for ATVPDKIKX0DER; the id itself for a marketplace the API does not name. */
 function marketplaceName(id) {
   return state.marketplaceNames.get(id) ?? id ?? '—';
@@ -318,23 +532,32 @@ function fillMarketplaces(ids) {
   for (const select of [$('f-marketplace'), $('i-marketplace'), $('l-marketplace')]) {
     const current = select.value;
     select.replaceChildren(el('option', { value: '' }, 'Any'), ...ids.map((id) => el('option', { value: id }, marketplaceName(id))));
-    select.value = ids.includes(current) ? current : '';
+    const wanted = select.dataset.wanted ?? current;
+    delete select.dataset.wanted;
+    select.value = ids.includes(wanted) ? wanted : '';
   }
 }
 
 async function ping() {
-  const button = $('ping');
-  button.disabled = true;
+  const buttons = [$('ping'), $('setup-ping')];
+  for (const b of buttons) b.disabled = true;
   notice('Pinging Amazon…');
+  let text;
+  let bad = false;
   try {
     const data = await gql('mutation { pingSpApi { lastCheckOk lastCheckError } }');
     const p = data.pingSpApi;
-    notice(p.lastCheckOk ? 'Ping OK: Amazon accepted the credentials.' : `Ping failed: ${p.lastCheckError}`, !p.lastCheckOk);
+    text = p.lastCheckOk ? 'Ping OK: Amazon accepted the credentials.' : `Ping failed: ${p.lastCheckError}`;
+    bad = !p.lastCheckOk;
   } catch (err) {
-    notice(explain(err), true);
+    text = explain(err);
+    bad = true;
   } finally {
-    button.disabled = false;
+    for (const b of buttons) b.disabled = false;
   }
+  notice(text, bad);
+  $('setup-progress').textContent = text;
+  $('setup-progress').className = bad ? 'bad' : 'ok';
   await loadStatus();
 }
 
@@ -344,7 +567,7 @@ const RUN_FIELDS = 'id kind status trigger dryRun includeItems pages apiCalls th
 
 /** Where each kind of run is started and followed: its button and its progress line. */
 const SYNCS = {
-  ORDERS: { button: 'sync', progress: 'progress' },
+  ORDERS: { button: 'sync', progress: 'progress', also: ['setup-sync'], alsoProgress: 'setup-progress' },
   INVENTORY: { button: 'inventory-sync', progress: 'inventory-progress' },
   TRANSACTIONS: { button: 'transactions-sync', progress: 'transactions-progress' },
   LISTINGS: { button: 'listings-sync', progress: 'listings-progress', more: ['listings-sync-full'] },
@@ -353,6 +576,7 @@ const SYNCS = {
 async function sync(event) {
   event.preventDefault();
   $('sync').disabled = true;
+  $('setup-sync').disabled = true;
   try {
     const data = await gql(
       `mutation($d: Boolean!, $i: Boolean!) { syncAmazonOrders(dryRun: $d, includeItems: $i) { ${RUN_FIELDS} } }`,
@@ -366,7 +590,10 @@ async function sync(event) {
       if (id) return follow({ id, kind: 'ORDERS', status: 'RUNNING', pages: 0, ordersFound: 0 });
     }
     notice(explain(err), true);
+    $('setup-progress').textContent = `The sync did not start: ${explain(err)}`;
+    $('setup-progress').className = 'bad';
     $('sync').disabled = false;
+    $('setup-sync').disabled = false;
   }
 }
 
@@ -457,6 +684,11 @@ function showProgress(run) {
     line.textContent = `Sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.ordersFound} orders read, ${run.ordersInserted} new, ${run.ordersUpdated} updated, ${run.itemsUpserted} items, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
   }
   line.className = run.status === 'FAILED' ? 'bad' : '';
+  const also = SYNCS[run.kind].alsoProgress;
+  if (also) {
+    $(also).textContent = line.textContent;
+    $(also).className = line.className;
+  }
 }
 
 function stopFollowing(kind) {
@@ -476,7 +708,7 @@ function follow(run) {
   const kind = run.kind in SYNCS ? run.kind : 'ORDERS';
   run = { ...run, kind };
   stopFollowing(kind);
-  const buttons = [SYNCS[kind].button, ...(SYNCS[kind].more ?? [])].map((id) => $(id));
+  const buttons = [SYNCS[kind].button, ...(SYNCS[kind].more ?? []), ...(SYNCS[kind].also ?? [])].map((id) => $(id));
   for (const b of buttons) b.disabled = true;
   showProgress(run);
   const done = async (last) => {
@@ -607,14 +839,56 @@ function ordersFilter() {
   return f;
 }
 
+/** The filter inputs of the orders view and their names in the URL. */
+const ORDER_PARAMS = { status: 'f-status', marketplace: 'f-marketplace', from: 'f-from', to: 'f-to', sku: 'f-sku', order: 'f-order' };
+
+/** Puts the URL's filter into the form; whether it differs from what was shown. */
+function applyOrdersParams(params) {
+  for (const [name, id] of Object.entries(ORDER_PARAMS)) {
+    const value = params.get(name) ?? '';
+    const input = $(id);
+    if (input.tagName === 'SELECT' && value && ![...input.options].some((o) => o.value === value)) {
+      // A marketplace not loaded yet: remembered until the list arrives.
+      input.dataset.wanted = value;
+    }
+    input.value = value;
+  }
+  const changed = ordersQuery() !== state.ordersShown;
+  if (changed) state.ordersCursors = [null];
+  return changed;
+}
+
+/** The form's filter as URL parameters. */
+function ordersQuery() {
+  const params = new URLSearchParams();
+  for (const [name, id] of Object.entries(ORDER_PARAMS)) {
+    const value = $(id).value.trim();
+    if (value) params.set(name, value);
+  }
+  return params.toString();
+}
+
+/** The URL of the orders view with the form's filter. */
+function ordersHash() {
+  const query = ordersQuery();
+  return `#/orders${query ? `?${query}` : ''}`;
+}
+
+const ORDER_FIELDS = `amazonOrderId marketplaceId purchaseDate orderStatus fulfillmentChannel
+  numberOfItemsShipped numberOfItemsUnshipped orderTotal { amount currencyCode } items { sellerSku quantityOrdered }`;
+
 async function loadOrders() {
+  // The filter shown, so that coming back to the same URL does not read it again.
+  state.ordersShown = ordersQuery();
+  const orderId = $('f-order').value.trim();
+  if (orderId) return loadOneOrder(orderId);
   const after = state.ordersCursors.at(-1);
   let data;
   try {
     data = await gql(
       `query($after: String, $filter: AmazonOrderFilter) { amazonOrders(first: ${ORDERS_PAGE}, after: $after, filter: $filter) {
         totalCount pageInfo { hasNextPage endCursor }
-        edges { node { amazonOrderId marketplaceId purchaseDate orderStatus orderTotal { amount currencyCode } } } } }`,
+        edges { node { ${ORDER_FIELDS} } } } }`,
       { after, filter: ordersFilter() },
     );
   } catch (err) {
@@ -623,27 +897,117 @@ async function loadOrders() {
   }
   const page = data.amazonOrders;
   state.ordersNext = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
-  const body = $('orders').tBodies[0];
-  body.replaceChildren();
-  for (const { node: o } of page.edges) {
-    const row = el('tr', { 'data-order': o.amazonOrderId },
-      el('td', {}, el('button', {
-        type: 'button', class: 'link', 'aria-expanded': 'false',
-        onclick: (e) => toggleItems(e.currentTarget, row, o),
-      }, o.amazonOrderId)),
-      el('td', {}, when(o.purchaseDate)),
-      el('td', {}, o.orderStatus.replaceAll('_', ' ').toLowerCase()),
-      el('td', {}, o.marketplaceId),
-      el('td', { class: 'num' }, o.orderTotal ? money(o.orderTotal.amount, o.orderTotal.currencyCode) : 'pending'),
-    );
-    body.append(row);
-  }
-  if (!page.edges.length) body.append(el('tr', {}, el('td', { colspan: 5 }, 'No orders match.')));
+  showOrders(page.edges.map((e) => e.node), 'No orders match.');
   const n = state.ordersCursors.length;
   $('orders-count').textContent = `${page.totalCount} order(s)`;
   $('orders-page').textContent = `Page ${n} of ${Math.max(1, Math.ceil(page.totalCount / ORDERS_PAGE))}`;
   $('orders-prev').disabled = n <= 1;
   $('orders-next').disabled = !state.ordersNext;
+}
+
+/** Search by Amazon order id: that order alone, whatever the other filters say. */
+async function loadOneOrder(orderId) {
+  let data;
+  try {
+    data = await gql(`query($id: String!) { amazonOrder(amazonOrderId: $id) { ${ORDER_FIELDS} } }`, { id: orderId });
+  } catch (err) {
+    if (!(err instanceof GraphQLError && err.codes.includes('NOT_FOUND'))) {
+      notice(explain(err), true);
+      return;
+    }
+    data = { amazonOrder: null };
+  }
+  state.ordersNext = null;
+  const found = data.amazonOrder ? [data.amazonOrder] : [];
+  showOrders(found, `No synced order has the id ${orderId}.`);
+  $('orders-count').textContent = found.length ? `Order ${orderId}` : '';
+  $('orders-page').textContent = '';
+  $('orders-prev').disabled = true;
+  $('orders-next').disabled = true;
+}
+
+const ORDER_STATUS = {
+  PENDING: ['Pending', 'info'], PENDING_AVAILABILITY: ['Pending availability', 'info'],
+  UNSHIPPED: ['Unshipped', 'warn'], PARTIALLY_SHIPPED: ['Partially shipped', 'warn'],
+  SHIPPED: ['Shipped', 'ok'], CANCELED: ['Canceled', 'off'], INVOICE_UNCONFIRMED: ['Invoice unconfirmed', 'warn'],
+  UNFULFILLABLE: ['Unfulfillable', 'bad'],
+};
+
+function statusBadge(status) {
+  const [words, tone] = ORDER_STATUS[status] ?? [status.replaceAll('_', ' ').toLowerCase(), 'off'];
+  return el('span', { class: `badge status ${tone}` }, words);
+}
+
+function orderChannel(channel) {
+  if (channel === 'AFN') return el('span', { title: 'Fulfilled by Amazon' }, 'FBA');
+  if (channel === 'MFN') return el('span', { title: 'You ship it' }, 'Merchant');
+  return channel ?? '—';
+}
+
+/** The order in Seller Central, in its marketplace's site (a new tab). */
+function sellerCentralLink(o) {
+  const site = marketplaceOf(o.marketplaceId)?.sellerCentralUrl;
+  if (!site) return '';
+  return el('a', {
+    href: `${site}/orders-v3/order/${encodeURIComponent(o.amazonOrderId)}`,
+    target: '_blank', rel: 'noopener noreferrer', class: 'external',
+    title: `Open order ${o.amazonOrderId} in Seller Central`,
+  }, 'Seller Central');
+}
+
+function showOrders(orders, none) {
+  const body = $('orders').tBodies[0];
+  body.replaceChildren();
+  for (const o of orders) {
+    const skus = [...new Set(o.items.map((i) => i.sellerSku).filter(Boolean))];
+    const itemUnits = o.items.reduce((sum, i) => sum + i.quantityOrdered, 0);
+    const units = o.items.length ? itemUnits : (o.numberOfItemsShipped ?? 0) + (o.numberOfItemsUnshipped ?? 0);
+    const row = el('tr', { 'data-order': o.amazonOrderId },
+      el('td', {}, el('button', {
+        type: 'button', class: 'link', 'aria-expanded': 'false',
+        onclick: (e) => toggleItems(e.currentTarget, row, o),
+      }, o.amazonOrderId), ' ', sellerCentralLink(o)),
+      el('td', {}, when(o.purchaseDate)),
+      el('td', {}, statusBadge(o.orderStatus)),
+      el('td', {}, marketplaceLabel(o.marketplaceId)),
+      el('td', { class: 'sku' }, skus.length > 2 ? `${skus.slice(0, 2).join(', ')} +${skus.length - 2}` : skus.join(', ') || '—'),
+      el('td', { class: 'num' }, String(units)),
+      el('td', {}, orderChannel(o.fulfillmentChannel)),
+      el('td', { class: 'num' }, o.orderTotal ? money(o.orderTotal.amount, o.orderTotal.currencyCode) : 'pending'),
+    );
+    body.append(row);
+  }
+  if (!orders.length) body.append(el('tr', {}, el('td', { colspan: 8 }, none)));
+}
+
+/** Downloads every order of the filter as CSV (the server streams it; the same
+ *  orders as the list, amounts exact). */
+async function exportOrdersCsv() {
+  const button = $('orders-csv');
+  button.disabled = true;
+  notice('Preparing the CSV…');
+  try {
+    const filter = $('f-order').value.trim() ? {} : ordersFilter();
+    const res = await fetch(`/export/orders.csv?filter=${encodeURIComponent(JSON.stringify(filter))}`, {
+      headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` },
+    });
+    if (!res.ok) {
+      notice(`The export failed: ${await res.text()}`, true);
+      return;
+    }
+    const name = res.headers.get('content-disposition')?.match(/filename="([^"]+)"/)?.[1] ?? 'orders.csv';
+    const url = URL.createObjectURL(await res.blob());
+    const a = el('a', { href: url, download: name, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    notice(`Exported ${name}.`);
+  } catch (err) {
+    notice(`The export failed: ${explain(err)}`, true);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function toggleItems(button, row, order) {
@@ -679,7 +1043,7 @@ async function toggleItems(button, row, order) {
       el('td', { class: 'num' }, i.itemPrice ? money(i.itemPrice.amount, i.itemPrice.currencyCode) : 'pending'),
     ))),
   );
-  const detail = el('tr', { class: 'items' }, el('td', { colspan: 5 },
+  const detail = el('tr', { class: 'items' }, el('td', { colspan: 8 },
     items.length ? table : 'No items synced for this order.',
     orderFinancials(data.amazonOrder?.financials)));
   row.after(detail);
@@ -807,6 +1171,7 @@ function stockRow(i) {
 
 /** From the low-stock alert: the inventory section with only the low rows. */
 function showLowStock() {
+  location.hash = '#/inventory';
   $('i-low').checked = true;
   state.inventoryCursors = [null];
   loadInventory();
@@ -1724,23 +2089,173 @@ function drawProfit(currency, days, profitOf) {
   }
 }
 
+// --- settings: the seller account, its credentials, the first sync ----------------------------
+
+/** What is left to set up, in order, each step saying whether it is done. */
+function fillSetupSteps(c, configured) {
+  const steps = [
+    [Boolean(c), 'Save the seller account: its seller id, region and marketplaces.'],
+    [configured, 'Store the Amazon credentials (LWA client id, client secret, refresh token).'],
+    [Boolean(c?.lastCheckOk), 'Ping Amazon: it checks the credentials without using the orders quota.'],
+    [Boolean(c?.lastOrdersSyncStatus === 'SUCCEEDED'), 'Run the first sync: the orders of the last days come in; later ones arrive by themselves while the worker runs.'],
+  ];
+  $('setup-steps').replaceChildren(...steps.map(([done, text]) => el('li', { class: done ? 'done' : '' },
+    el('span', { class: done ? 'ok' : 'muted' }, done ? '✓ ' : '○ '), text, done ? el('span', { class: 'sr-only' }, ' (done)') : '')));
+}
+
+/** The connection form shows what is stored; marketplaces offered are the region's. */
+function fillSettings() {
+  const c = state.connection;
+  const form = $('connection-form');
+  if (form.dataset.filledFor !== JSON.stringify(c)) {
+    form.dataset.filledFor = JSON.stringify(c);
+    $('c-seller').value = c?.sellerId ?? '';
+    $('c-region').value = c?.region ?? 'NA';
+    $('c-version').value = c?.ordersApiVersion ?? 'V2026_01_01';
+    $('c-timezone').value = c?.timezone ?? '';
+    $('c-endpoint').value = c?.endpoint ?? '';
+    $('c-token-url').value = c?.tokenUrl ?? '';
+    $('c-advanced').open = Boolean(c?.endpoint || c?.tokenUrl);
+    fillMarketplaceChoices(c?.marketplaceIds ?? []);
+  }
+  if (!$('timezones').children.length && Intl.supportedValuesOf) {
+    $('timezones').replaceChildren(...Intl.supportedValuesOf('timeZone').map((z) => el('option', { value: z })));
+  }
+  $('credentials-state').textContent = c?.credentialConfigured
+    ? `Stored: client ${c.lwaClientId}${c.credentialUpdatedAt ? `, since ${when(c.credentialUpdatedAt)}` : ''}. Saving replaces them.`
+    : c ? 'None stored yet.' : 'Save the seller account first.';
+  $('credentials-form').querySelector('button').disabled = !c;
+}
+
+function fillMarketplaceChoices(checked) {
+  const region = $('c-region').value;
+  const box = $('c-marketplaces');
+  const keep = new Set([...box.querySelectorAll('input:checked')].map((i) => i.value).concat(checked));
+  box.replaceChildren(el('legend', {}, 'Marketplaces to sync'), ...state.marketplaces
+    .filter((m) => m.region === region)
+    .map((m) => el('label', { class: 'choice' },
+      el('input', { type: 'checkbox', value: m.marketplaceId, checked: keep.has(m.marketplaceId) }),
+      el('span', { 'aria-hidden': 'true' }, `${flag(m.countryCode)} `), `${m.name} `, el('span', { class: 'muted' }, m.countryCode))));
+}
+
+async function saveConnection(event) {
+  event.preventDefault();
+  const error = $('connection-error');
+  error.textContent = '';
+  const marketplaceIds = [...$('c-marketplaces').querySelectorAll('input:checked')].map((i) => i.value);
+  if (!marketplaceIds.length) {
+    error.textContent = 'Choose at least one marketplace.';
+    return;
+  }
+  const input = {
+    sellerId: $('c-seller').value.trim(),
+    region: $('c-region').value,
+    marketplaceIds,
+    ordersApiVersion: $('c-version').value,
+    timezone: $('c-timezone').value.trim() || null,
+    endpoint: $('c-endpoint').value.trim() || null,
+    tokenUrl: $('c-token-url').value.trim() || null,
+  };
+  try {
+    await gql('mutation($input: AmazonConnectionInput!) { upsertAmazonConnection(input: $input) { sellerId } }', { input });
+    notice('Seller account saved.');
+    await loadStatus();
+    fillSettings();
+    if (!state.connection?.credentialConfigured) $('k-client-id').focus();
+  } catch (err) {
+    error.textContent = explain(err);
+  }
+}
+
+async function saveCredentials(event) {
+  event.preventDefault();
+  const error = $('credentials-error');
+  error.textContent = '';
+  const input = {
+    lwaClientId: $('k-client-id').value.trim(),
+    lwaClientSecret: $('k-client-secret').value.trim(),
+    refreshToken: $('k-refresh-token').value.trim(),
+  };
+  try {
+    await gql('mutation($input: AmazonCredentialInput!) { setAmazonCredential(input: $input) { credentialConfigured } }', { input });
+    // The secrets leave the page as soon as the server has them.
+    $('credentials-form').reset();
+    notice('Credentials stored sealed. Ping Amazon to check them.');
+    await loadStatus();
+    fillSettings();
+    $('setup-ping').focus();
+  } catch (err) {
+    error.textContent = explain(err);
+  }
+}
+
 // --- users -------------------------------------------------------------------------------------
+
+async function loadUsers() {
+  let data;
+  try {
+    data = await gql('{ users { id email role createdAt mustChangePassword } }');
+  } catch (err) {
+    notice(explain(err), true);
+    return;
+  }
+  $('users').tBodies[0].replaceChildren(...data.users.map((u) => el('tr', { 'data-user': u.email },
+    el('td', {}, u.email, u.email === state.me?.email ? el('span', { class: 'muted' }, ' (you)') : ''),
+    el('td', {}, el('span', { class: 'badge' }, u.role === 'OWNER' ? 'owner' : 'viewer'),
+      u.mustChangePassword ? el('span', { class: 'muted' }, ' one-time password') : ''),
+    el('td', {}, when(u.createdAt)),
+    el('td', {}, u.role === 'OWNER' ? '' : el('button', {
+      type: 'button', class: 'secondary', 'aria-label': `Remove ${u.email}`,
+      onclick: (e) => removeUser(u, e.currentTarget),
+    }, 'Remove')),
+  )));
+}
+
+async function removeUser(user, button) {
+  if (!window.confirm(`Remove ${user.email}? Their sessions end at once.`)) return;
+  button.disabled = true;
+  try {
+    await gql('mutation($id: ID!) { deleteUser(id: $id) { email } }', { id: user.id });
+    notice(`${user.email} removed.`);
+  } catch (err) {
+    notice(explain(err), true);
+    button.disabled = false;
+  }
+  await loadUsers();
+}
 
 async function addViewer(event) {
   event.preventDefault();
+  const error = $('user-error');
+  const problem = passwordProblem($('u-password').value);
+  error.textContent = problem ?? '';
+  if (problem) return;
   try {
     const data = await gql('mutation($e: String!, $p: String!) { createUser(email: $e, password: $p, role: VIEWER) { email } }',
       { e: $('u-email').value, p: $('u-password').value });
     notice(`Viewer ${data.createUser.email} added.`);
     $('user-form').reset();
+    await loadUsers();
   } catch (err) {
-    notice(explain(err), true);
+    error.textContent = explain(err);
   }
 }
 
 // --- wiring ------------------------------------------------------------------------------------
 
 $('sign-in-form').addEventListener('submit', signIn);
+$('create-owner-form').addEventListener('submit', createOwner);
+$('must-change-form').addEventListener('submit', replaceOneTimePassword);
+$('password-form').addEventListener('submit', changeOwnPassword);
+$('connection-form').addEventListener('submit', saveConnection);
+$('credentials-form').addEventListener('submit', saveCredentials);
+$('c-region').addEventListener('change', () => fillMarketplaceChoices([]));
+$('setup-ping').addEventListener('click', ping);
+$('setup-sync').addEventListener('click', sync);
+$('orders-csv').addEventListener('click', exportOrdersCsv);
+window.addEventListener('hashchange', () => {
+  if (state.me && !state.me.mustChangePassword) route();
+});
 $('sign-out').addEventListener('click', () => signOut());
 $('sign-out-everywhere').addEventListener('click', signOutEverywhere);
 $('ping').addEventListener('click', ping);
@@ -1760,8 +2275,14 @@ $('chart-currency').addEventListener('change', () => {
 });
 $('orders-filter').addEventListener('submit', (e) => {
   e.preventDefault();
-  state.ordersCursors = [null];
-  loadOrders();
+  // The URL names the filter, so it can be bookmarked and shared; the view follows it.
+  const hash = ordersHash();
+  if (location.hash !== hash) {
+    location.hash = hash;
+  } else {
+    state.ordersCursors = [null];
+    loadOrders();
+  }
 });
 $('orders-next').addEventListener('click', () => {
   if (!state.ordersNext) return;
@@ -1839,5 +2360,5 @@ $('runs-prev').addEventListener('click', () => {
 if (sessionStorage.getItem(TOKEN_KEY)) {
   start();
 } else {
-  $('sign-in').hidden = false;
+  welcome();
 }

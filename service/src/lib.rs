@@ -11,6 +11,7 @@ pub mod db;
 pub mod finances;
 pub mod inventory;
 pub mod lease;
+pub mod marketplaces;
 pub mod listings;
 pub mod monitor;
 pub mod orders;

@@ -58,6 +58,50 @@ function startApi(dataDir) {
   });
 }
 
+/** Starts a plain `api` on a fresh SQLite database (no owner, no connection), allowed
+ *  to talk to the simulator; resolves with its address and what it logged. */
+function startFresh(dataDir) {
+  const env = { ...process.env, API_ADDR: '127.0.0.1:0', DATA_DIR: dataDir, APP_ENV: 'development', RUST_LOG: 'info',
+    SPAPI_ALLOW_CUSTOM_ENDPOINTS: 'true', DATABASE_URL: `sqlite://${dataDir}/fresh.sqlite?mode=rwc` };
+  const child = spawn(apiBin, [], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`api did not start in 60 s:\n${log}`)), 60_000);
+    const read = (d) => {
+      log += d;
+      const base = log.match(/no owner yet.*admin=(http:\/\/[^\s/]+)\/admin/)?.[1];
+      if (base) {
+        clearTimeout(timer);
+        resolve({ child, base, log });
+      }
+    };
+    child.stderr.on('data', read);
+    child.stdout.on('data', read);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`api exited with ${code}:\n${log}`));
+    });
+  });
+}
+
+// The simulator's LWA app (public constants of spapi-sim, not secrets).
+const SIM_CLIENT_ID = 'amzn1.application-oa2-client.spapisim0000000000000000';
+const SIM_CLIENT_SECRET = 'amzn1.oa2-cs.v1.spapisim-secret';
+const SIM_REFRESH_TOKEN = 'Atzr|spapi-sim-refresh-token';
+
+/** Every order the API lists, newest first, paging through it all. */
+async function allOrderIds(base, token) {
+  const ids = [];
+  let after = null;
+  for (;;) {
+    const page = (await graphql(base, token, `query($a: String) { amazonOrders(first: 200, after: $a) {
+      pageInfo { hasNextPage endCursor } edges { node { amazonOrderId orderTotal { amount } } } } }`, { a: after })).amazonOrders;
+    ids.push(...page.edges.map((e) => `${e.node.amazonOrderId} ${e.node.orderTotal?.amount ?? ''}`));
+    if (!page.pageInfo.hasNextPage) return ids;
+    after = page.pageInfo.endCursor;
+  }
+}
+
 async function graphql(base, token, query, variables = {}) {
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
@@ -100,6 +144,23 @@ function watch(page, problems) {
   });
 }
 
+/** Opens one view of the page through its navigation, as a person would. */
+async function view(page, name) {
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true }).click();
+  await page.locator('[data-nav][aria-current="page"]').filter({ hasText: name }).waitFor();
+}
+
+/** Waits until the sync history (on any view) shows the newest run of `kind`
+ *  ("Orders", "Inventory" …) succeeded. */
+async function newestRunSucceeded(page, kind) {
+  // Nothing running any more either: a run that ends re-reads the tables.
+  await page.waitForFunction((k) => {
+    const rows = [...document.querySelectorAll('#runs tbody tr')];
+    const row = rows.find((r) => r.children[1]?.textContent === k);
+    return row?.children[2].textContent.startsWith('SUCCEEDED') && rows.every((r) => !r.children[2]?.textContent.startsWith('RUNNING'));
+  }, kind);
+}
+
 async function signIn(page, base, email, password) {
   await page.goto(`${base}/admin`);
   await page.locator('#email').fill(email);
@@ -110,7 +171,9 @@ async function signIn(page, base, email, password) {
 }
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'admin-browser-'));
+const freshDir = mkdtempSync(path.join(tmpdir(), 'admin-fresh-'));
 let api;
+let fresh;
 let browser;
 try {
   api = await startApi(dataDir);
@@ -121,6 +184,140 @@ try {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+
+  // --- a fresh install, from the page alone: owner, seller account, first sync --------
+  fresh = await startFresh(freshDir);
+  const firstRun = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const fpage = await firstRun.newPage();
+  fpage.setDefaultTimeout(30_000);
+  const freshProblems = [];
+  watch(fpage, freshProblems);
+  await fpage.goto(`${fresh.base}/`);
+  check(fpage.url() === `${fresh.base}/admin`, `the root leads to the admin page: ${fpage.url()}`);
+  const create = fpage.getByRole('region', { name: 'Create the owner' });
+  await create.waitFor();
+  check(!(await fpage.locator('#sign-in').isVisible()), 'a fresh install offers no sign-in, only creating the owner');
+  check(/At least 12 characters/.test(await create.locator('.password-rule').textContent()), 'the password rule is shown at the form');
+  await shotOf(create, 'first-run-1-create-owner');
+  await create.getByLabel('Email').fill('seller@example.com');
+  await create.getByLabel('Password', { exact: true }).fill('short');
+  await create.getByLabel('Repeat the password').fill('short');
+  await create.getByRole('button', { name: 'Create the owner' }).click();
+  await create.locator('#create-owner-error').filter({ hasText: 'at least 12 characters' }).waitFor();
+  await create.getByLabel('Password', { exact: true }).fill('a long owner password');
+  await create.getByLabel('Repeat the password').fill('a long owner password');
+  await create.getByRole('button', { name: 'Create the owner' }).click();
+  // Signed in as the owner, taken to the settings to connect the account.
+  await fpage.locator('#who-role').filter({ hasText: 'owner' }).waitFor();
+  await fpage.locator('[data-nav="settings"][aria-current="page"]').waitFor();
+  check(fpage.url().endsWith('#/settings'), `a fresh owner lands on the settings: ${fpage.url()}`);
+  await view(fpage, 'Overview');
+  await fpage.locator('#not-configured').filter({ hasText: 'set it up in Settings' }).waitFor();
+  await fpage.locator('#status').getByText(/^Not configured/).waitFor();
+  check(await fpage.getByRole('button', { name: 'Sync now' }).isDisabled(), 'Sync now is disabled until the account is connected');
+  check(/Connect a seller account first/.test(await fpage.locator('#sync').getAttribute('title')), 'the disabled button says why');
+  await fpage.getByRole('link', { name: 'set it up in Settings' }).click();
+  const account = fpage.getByRole('region', { name: 'Seller account' });
+  await account.getByLabel('Seller id (merchant token)').fill('A2DEMOSELLER');
+  await account.getByLabel('Region').selectOption('NA');
+  await account.getByRole('checkbox', { name: 'Amazon.com US', exact: true }).check();
+  await account.getByRole('checkbox', { name: 'Amazon.ca CA', exact: true }).check();
+  check(await account.getByRole('checkbox', { name: /Amazon\.co\.uk/ }).count() === 0, 'only the region\'s marketplaces are offered');
+  await account.getByText('For a simulator (developers)').click();
+  await account.getByLabel('SP-API endpoint').fill(api.sim);
+  await account.getByLabel('LWA token URL').fill(`${api.sim}/auth/o2/token`);
+  await account.getByRole('button', { name: 'Save the seller account' }).click();
+  await fpage.locator('#notice').filter({ hasText: 'Seller account saved.' }).waitFor();
+  const credentials = fpage.getByRole('region', { name: 'Amazon credentials' });
+  await credentials.getByLabel('LWA client id').fill('hello');
+  await credentials.getByLabel('LWA client secret').fill(SIM_CLIENT_SECRET);
+  await credentials.getByLabel('Refresh token').fill(SIM_REFRESH_TOKEN);
+  await credentials.getByRole('button', { name: 'Save the credentials' }).click();
+  await credentials.locator('#credentials-error').filter({ hasText: 'amzn1.application-oa2-client.' }).waitFor();
+  await credentials.getByLabel('LWA client id').fill(SIM_CLIENT_ID);
+  await credentials.getByRole('button', { name: 'Save the credentials' }).click();
+  await credentials.locator('#credentials-state').filter({ hasText: `Stored: client ${SIM_CLIENT_ID}` }).waitFor();
+  check(await credentials.getByLabel('LWA client secret').inputValue() === '', 'the secret leaves the page once stored');
+  await shot(fpage, 'first-run-2-settings');
+  const setup = fpage.getByRole('region', { name: 'Connect your Amazon seller account' });
+  await setup.getByRole('button', { name: 'Ping Amazon' }).click();
+  await setup.locator('#setup-progress').filter({ hasText: 'Ping OK' }).waitFor();
+  await setup.getByRole('button', { name: 'Run the first sync' }).click();
+  await setup.locator('#setup-progress').filter({ hasText: /Sync #\d+ succeeded/ }).waitFor({ timeout: 120_000 });
+  await setup.locator('#setup-steps li.done').nth(3).waitFor();
+  await shotOf(setup, 'first-run-3-first-sync');
+  check(freshProblems.length === 0, `no page or console errors while setting up:\n${freshProblems.join('\n')}`);
+
+  // The orders it brought: names and flags, SKU, units, channel, status words, Seller Central.
+  await view(fpage, 'Orders');
+  await fpage.waitForFunction(() => document.querySelectorAll('#orders tbody tr[data-order]').length === 20);
+  const orderCells = await fpage.locator('#orders tbody tr[data-order]').evaluateAll((rows) => rows.map((r) => [...r.children].map((td) => td.textContent)));
+  check(orderCells.every((c) => /Amazon\.(com|ca)$/.test(c[3])), `marketplaces by name: ${orderCells.map((c) => c[3])}`);
+  check(orderCells.every((c) => /^\d+$/.test(c[5]) && /^(FBA|Merchant)$/.test(c[6])), `units and channel: ${orderCells[0]}`);
+  check(orderCells.some((c) => c[4] !== '—'), 'SKUs are shown');
+  const scLink = await fpage.locator('#orders tbody tr[data-order] a.external').first().getAttribute('href');
+  check(/^https:\/\/sellercentral\.amazon\.(com|ca)\/orders-v3\/order\/\d{3}-\d{7}-\d{7}$/.test(scLink), `a Seller Central link: ${scLink}`);
+  await shot(fpage, 'first-run-4-orders');
+  // Search by order id.
+  const wantedOrder = await fpage.locator('#orders tbody tr[data-order]').nth(3).getAttribute('data-order');
+  await fpage.getByRole('region', { name: 'Orders' }).getByLabel('Order id').fill(wantedOrder);
+  await fpage.getByRole('region', { name: 'Orders' }).getByRole('button', { name: 'Apply' }).click();
+  await fpage.waitForFunction((id) => {
+    const rows = document.querySelectorAll('#orders tbody tr[data-order]');
+    return rows.length === 1 && rows[0].dataset.order === id;
+  }, wantedOrder);
+  check(fpage.url().endsWith(`#/orders?order=${wantedOrder}`), `the URL names the order: ${fpage.url()}`);
+  await fpage.getByRole('region', { name: 'Orders' }).getByLabel('Order id').fill('');
+  await fpage.getByRole('region', { name: 'Orders' }).getByRole('button', { name: 'Apply' }).click();
+  await fpage.waitForFunction(() => document.querySelectorAll('#orders tbody tr[data-order]').length === 20);
+  // The CSV export is the API's list, every order of it, amounts exact.
+  const freshToken = await fpage.evaluate(() => sessionStorage.getItem('admin.token'));
+  const [download] = await Promise.all([fpage.waitForEvent('download'), fpage.getByRole('button', { name: 'Export CSV' }).click()]);
+  const csvText = await new Promise((resolve, reject) => {
+    download.createReadStream().then((stream) => {
+      let text = '';
+      stream.on('data', (d) => { text += d; });
+      stream.on('end', () => resolve(text));
+      stream.on('error', reject);
+    }, reject);
+  });
+  const csvLines = csvText.split('\r\n').filter(Boolean);
+  const header = csvLines[0].split(',');
+  const idCol = header.indexOf('amazon_order_id');
+  const totalCol = header.indexOf('order_total');
+  const csvOrders = csvLines.slice(1).map((l) => l.split(',')).map((f) => `${f[idCol]} ${f[totalCol]}`);
+  const apiOrders = await allOrderIds(fresh.base, freshToken);
+  check(csvOrders.length > 20 && csvOrders.join('\n') === apiOrders.join('\n'),
+    `the CSV lists the API's ${apiOrders.length} orders in its order (CSV: ${csvOrders.length})`);
+
+  // Users: a viewer added (the rule said at the form), removed; the owner's own password changed.
+  await view(fpage, 'Settings');
+  const users = fpage.getByRole('region', { name: 'Users' });
+  await users.locator('tr[data-user="seller@example.com"]').waitFor();
+  await users.getByLabel('Email').fill('helper@example.com');
+  await users.getByLabel('Password').fill('ten chars!');
+  await users.getByRole('button', { name: 'Add viewer' }).click();
+  await users.locator('#user-error').filter({ hasText: 'at least 12 characters' }).waitFor();
+  await users.getByLabel('Password').fill('a viewer password');
+  await users.getByRole('button', { name: 'Add viewer' }).click();
+  await users.locator('tr[data-user="helper@example.com"]').filter({ hasText: 'viewer' }).waitFor();
+  await shotOf(users, 'first-run-5-users');
+  fpage.once('dialog', (d) => d.accept());
+  await users.getByRole('button', { name: 'Remove helper@example.com' }).click();
+  await users.locator('tr[data-user="helper@example.com"]').waitFor({ state: 'detached' });
+  const mine = fpage.getByRole('region', { name: 'Your password' });
+  await mine.getByLabel('Current password').fill('a long owner password');
+  await mine.getByLabel('New password', { exact: true }).fill('another long password');
+  await mine.getByLabel('Repeat the new password').fill('another long password');
+  await mine.getByRole('button', { name: 'Change the password' }).click();
+  await fpage.locator('#notice').filter({ hasText: 'Password changed' }).waitFor();
+  const refusedOld = await graphql(fresh.base, freshToken, '{ me { email } }').then(() => false, (e) => e.message.includes('UNAUTHENTICATED'));
+  check(refusedOld, 'the session before the change has ended');
+  await fpage.locator('#sign-out').click();
+  await signIn(fpage, fresh.base, 'seller@example.com', 'another long password');
+  check(freshProblems.length === 0, `no page or console errors on the fresh install:\n${freshProblems.join('\n')}`);
+  await firstRun.close();
+  fresh.child.kill('SIGTERM');
 
   // --- the owner: ping, sync, orders, items, chart, inventory ------------------------
   const problems = [];
@@ -150,9 +347,10 @@ try {
   check(frames.some((f) => f.type === 'next' && f.payload?.data?.syncRunUpdated?.status === 'SUCCEEDED'),
     `the subscription reported the finished run: ${JSON.stringify(frames)}`);
   check(frames.some((f) => f.type === 'complete'), 'the subscription completed');
-  await page.locator('#runs tbody tr').first().getByText('SUCCEEDED').waitFor();
+  await newestRunSucceeded(page, 'Orders');
 
   // Orders: a full first page, a second page of other orders, an order's items.
+  await view(page, 'Orders');
   const rows = page.locator('#orders tbody tr[data-order]');
   await page.waitForFunction(() => document.querySelectorAll('#orders tbody tr[data-order]').length === 20);
   const firstOnPage1 = await rows.first().getAttribute('data-order');
@@ -162,7 +360,7 @@ try {
   check(firstOnPage1 !== firstOnPage2, 'page 2 shows other orders');
   await page.getByRole('button', { name: 'Previous page' }).first().click();
   await page.locator('#orders-page').filter({ hasText: /^Page 1 of/ }).waitFor();
-  const shipped = page.locator('#orders tbody tr[data-order]').filter({ hasText: /shipped/ }).first();
+  const shipped = page.locator('#orders tbody tr[data-order]:has(.status.ok)').first();
   const orderButton = shipped.getByRole('button');
   await orderButton.click();
   await page.locator('tr.items table tbody tr').first().waitFor();
@@ -174,9 +372,11 @@ try {
   await page.getByRole('region', { name: 'Orders' }).getByLabel('Status').selectOption('SHIPPED');
   await page.getByRole('region', { name: 'Orders' }).getByRole('button', { name: 'Apply' }).click();
   await page.waitForFunction(() => [...document.querySelectorAll('#orders tbody tr[data-order] td:nth-child(3)')]
-    .every((td) => td.textContent === 'shipped'));
+    .every((td) => td.textContent === 'Shipped'));
+  check(/#\/orders\?status=SHIPPED$/.test(page.url()), `the URL names the filter: ${page.url()}`);
 
   // The chart: 30 days of bars and the totals.
+  await view(page, 'Overview');
   await page.waitForFunction(() => document.querySelectorAll('#chart rect.bar-rev').length === 30);
   const totals = await page.locator('#chart-totals').textContent();
   check(/revenue · \d+ units · \d+ orders/.test(totals), `chart totals: ${totals}`);
@@ -184,6 +384,7 @@ try {
 
   // Inventory: a full scan from the section's button, followed to its end.
   const token = await page.evaluate(() => sessionStorage.getItem('admin.token'));
+  await view(page, 'Inventory');
   const inventory = page.getByRole('region', { name: 'Inventory' });
   const syncInventory = inventory.getByRole('button', { name: 'Sync inventory' });
   const inventoryProgress = inventory.locator('#inventory-progress');
@@ -192,7 +393,7 @@ try {
   await inventoryProgress.filter({ hasText: /Inventory sync #\d+ running|Inventory sync #\d+ succeeded/ }).waitFor();
   await inventoryProgress.filter({ hasText: /Inventory sync #\d+ succeeded/ }).waitFor({ timeout: 120_000 });
   await page.waitForFunction(() => !document.getElementById('inventory-sync').disabled);
-  await page.locator('#runs tbody tr').first().filter({ hasText: 'Inventory' }).getByText('SUCCEEDED').waitFor();
+  await newestRunSucceeded(page, 'Inventory');
 
   // A refusal is said next to the button, in the API's words; an already running
   // inventory sync is followed instead. (The API's answers are staged here: the
@@ -281,6 +482,7 @@ try {
   await stockRowsOnceShown(page, stock.all.edges.length);
 
   // The low-stock alert in the status card leads to the same rows.
+  await view(page, 'Overview');
   await page.locator('#alerts').filter({ hasText: `Low stock: ${stock.low.totalCount} SKU(s)` }).waitFor();
   await page.getByRole('button', { name: 'Show them in Inventory' }).click();
   await stockRowsOnceShown(page, Math.min(stock.low.totalCount, INVENTORY_PAGE));
@@ -289,13 +491,14 @@ try {
   await inventory.getByRole('button', { name: 'Apply' }).click();
   await stockRowsOnceShown(page, stock.all.edges.length);
   // --- listings and the queue of price and quantity changes ---------------------------
+  await view(page, 'Listings');
   const listings = page.getByRole('region', { name: 'Listings' });
   const queue = page.getByRole('region', { name: 'Price & quantity queue' });
   await listings.getByRole('button', { name: 'Sync listings' }).click();
   const listingsProgress = listings.locator('#listings-progress');
   await listingsProgress.filter({ hasText: /Listings sync #\d+ succeeded/ }).waitFor({ timeout: 60_000 });
   await page.waitForFunction(() => !document.getElementById('listings-sync').disabled && !document.getElementById('listings-sync-full').disabled);
-  await page.locator('#runs tbody tr').first().filter({ hasText: 'Listings' }).getByText('SUCCEEDED').waitFor();
+  await newestRunSucceeded(page, 'Listings');
 
   // The table is the API's first page: channel in the seller's words (AFN is FBA),
   // prices exactly as the API sent them, the quantity only for MFN rows.
@@ -460,6 +663,7 @@ try {
   // --- money: transactions, their breakdowns, reconciliation, fees beside sales ---------
   // The demo may or may not have read transactions already: the list shows rows or
   // says how to get them.
+  await view(page, 'Finances');
   const transactions = page.getByRole('region', { name: 'Transactions' });
   const txRows = transactions.locator('#transactions tbody tr[data-transaction]');
   await page.waitForFunction(() => document.querySelector('#transactions tbody tr') != null);
@@ -472,7 +676,7 @@ try {
   const txProgress = transactions.locator('#transactions-progress');
   await txProgress.filter({ hasText: /Transactions sync #\d+ succeeded/ }).waitFor({ timeout: 120_000 });
   await page.waitForFunction(() => !document.getElementById('transactions-sync').disabled);
-  await page.locator('#runs tbody tr').first().filter({ hasText: 'Transactions' }).getByText('SUCCEEDED').waitFor();
+  await newestRunSucceeded(page, 'Transactions');
 
   // The list is the API's first page, newest first, each total exactly as the API sent it.
   const txApi = (await graphql(base, token, `{ amazonTransactions(first: 25) { pageInfo { hasNextPage }
@@ -531,6 +735,7 @@ try {
   await shotOf(reconciliation, 'admin-owner-reconciliation');
 
   // Beside the sales chart: fees and net proceeds of the chart's days, from profitDaily.
+  await view(page, 'Overview');
   const currency = await page.locator('#chart-currency').inputValue();
   await page.locator('#chart-money summary').click();
   const profitRows = page.locator('#profit tbody tr[data-date]');
@@ -540,6 +745,7 @@ try {
   await shotOf(page.getByRole('region', { name: 'Sales, last 30 days' }), 'admin-owner-chart-money');
 
   // An order's detail shows its money from Amazon once a transaction names it.
+  await view(page, 'Orders');
   const shown = await page.locator('#orders tbody tr[data-order]').evaluateAll((rows) => rows.map((r) => r.dataset.order));
   const withMoney = (await graphql(base, token, `{ amazonOrders(first: 20, filter: { statuses: [SHIPPED] }) {
     edges { node { amazonOrderId financials { netProceeds { amount currencyCode } } } } } }`)).amazonOrders.edges
@@ -582,6 +788,8 @@ try {
     : route.request().postData()?.includes('changes: listingChanges')
       ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: stagedQueue }) })
       : route.fallback()));
+  // A deep link opens its view.
+  await page.goto(`${base}/admin#/finances`);
   await page.reload();
   await page.locator('#reconciliation tbody tr[data-kind="AMOUNT_MISMATCH"]').waitFor();
   const issueRows = await page.locator('#reconciliation tbody tr[data-order]').evaluateAll((rows) => rows.map((r) => [...r.children].map((td) => td.textContent)));
@@ -589,6 +797,8 @@ try {
     [hostile, 'Amazon.com', 'No settlement', '19.90 USD', 'nothing settled'],
     ['111-0000000-0000001', 'Amazon.ca', 'Amount differs', '10.00 CAD', '9.50 CAD'],
   ]), `reconciliation rows: ${JSON.stringify(issueRows)}`);
+  await shotOf(reconciliation, 'admin-owner-reconciliation-staged');
+  await view(page, 'Listings');
   const stagedRow = page.locator('#listings tbody tr[data-sku]');
   await stagedRow.waitFor();
   check(await stagedRow.getAttribute('data-sku') === hostile && (await stagedRow.locator('td').nth(2).textContent()) === `${hostile}ASIN ${hostile}`, 'a listing\'s text is shown as text');
@@ -598,11 +808,14 @@ try {
   check((await stagedConflict.locator('td').nth(3).textContent()) === '1234567890.12 USD', 'a queued price is the API\'s string, untouched');
   check((await page.locator('tr.change-detail[data-id="999"] ol.history li').textContent()).endsWith(hostile), 'a history note is shown as text');
   check(await page.evaluate(() => window.pwned === undefined && !document.querySelector('#reconciliation img, #listings img, #queue img')), 'server text is never markup');
-  await shotOf(reconciliation, 'admin-owner-reconciliation-staged');
   await page.unroute('**/graphql');
+  await page.goto(`${base}/admin#/orders`);
   await page.reload();
   await page.locator('#app').waitFor({ state: 'visible' });
-  await page.waitForFunction(() => document.querySelectorAll('#inventory tbody tr[data-sku]').length > 0);
+  await page.waitForFunction(() => document.querySelectorAll('#orders tbody tr[data-order]').length === 20);
+  await shot(page, 'admin-owner-orders');
+  await view(page, 'Overview');
+  await page.waitForFunction(() => document.querySelectorAll('#chart rect.bar-rev').length === 30);
   await shot(page, 'admin-owner');
 
   // A narrow screen.
@@ -624,7 +837,8 @@ try {
   await page.getByRole('button', { name: 'Sign out everywhere' }).click();
   await page.locator('#sign-in').waitFor({ state: 'visible' });
   check(await page.evaluate(() => sessionStorage.length) === 0, 'signing out everywhere forgets the token');
-  check((await page.locator('#notice').textContent()).startsWith('Signed out everywhere'), 'says it signed out everywhere');
+  const outNotice = await page.locator('#notice').textContent();
+  check(outNotice.startsWith('Signed out everywhere'), `says it signed out everywhere: ${outNotice}`);
   for (const [what, token] of [['this', secondToken], ['an earlier', firstToken]]) {
     const refused = await graphql(base, token, '{ me { email } }').then(() => false, (e) => e.message.includes('UNAUTHENTICATED'));
     check(refused, `${what} session's token is refused after signing out everywhere`);
@@ -645,8 +859,10 @@ try {
   await signIn(vpage, base, 'viewer@example.com', 'viewer-password-1');
   check(await vpage.locator('#who-role').textContent() === 'viewer', 'signed in as a viewer');
   await vpage.waitForFunction(() => document.querySelectorAll('#orders tbody tr[data-order]').length === 20);
+  await view(vpage, 'Inventory');
   await vpage.locator('#inventory tbody tr[data-sku]').first().waitFor();
   // The listings and the queue are shown, without their owner controls.
+  await view(vpage, 'Listings');
   await vpage.locator('#listings tbody tr[data-sku]').first().waitFor();
   await vpage.locator('#queue tbody tr[data-id]').first().waitFor();
   check(await vpage.locator('#queue tbody input[type=checkbox]').count() === 0, 'a viewer ticks no changes');
@@ -657,6 +873,14 @@ try {
     check(await vpage.getByRole('button', { name }).count() === 0, `a viewer sees no "${name}" button`);
   }
   check(await vpage.getByRole('checkbox', { name: 'Full scan' }).count() === 0, 'a viewer sees no "Full scan" choice');
+  // Settings: only their own password; no seller account, credentials or users.
+  await view(vpage, 'Settings');
+  await vpage.getByRole('region', { name: 'Your password' }).waitFor();
+  for (const name of ['Seller account', 'Amazon credentials', 'Users', 'Connect your Amazon seller account']) {
+    check(await vpage.getByRole('region', { name }).count() === 0, `a viewer sees no "${name}" settings`);
+  }
+  check(await vpage.locator('#c-seller, #k-client-secret, #users').evaluateAll((nodes) => nodes.every((n) => n.offsetParent === null)),
+    'the settings forms are not shown to a viewer');
   await shot(vpage, 'admin-viewer');
   check(viewerProblems.length === 0, `no page or console errors:\n${viewerProblems.join('\n')}`);
 
@@ -670,5 +894,7 @@ try {
 } finally {
   await browser?.close();
   api?.child.kill('SIGTERM');
+  fresh?.child.kill('SIGTERM');
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(freshDir, { recursive: true, force: true });
 }

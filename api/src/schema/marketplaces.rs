@@ -19,6 +19,9 @@ pub struct Marketplace {
     pub name: String,
     /// ISO 4217 code of its default currency.
     pub currency: Option<String>,
+    /// The Seller Central site for it, e.g. `https://sellercentral.amazon.com`;
+    /// an order is at `<url>/orders-v3/order/<amazonOrderId>`.
+    pub seller_central_url: Option<String>,
 }
 
 /// Reading the marketplaces.
@@ -50,6 +53,8 @@ impl MarketplacesQuery {
                     _ => None,
                 },
                 marketplace_id: m.marketplace_id,
+                seller_central_url: service::marketplaces::seller_central(&m.country_code)
+                    .map(str::to_owned),
                 country_code: m.country_code,
                 name: m.name,
                 currency: m.currency,
