@@ -506,10 +506,11 @@ function isFollowed(buttonId) {
     && (s.button === buttonId || s.more?.includes(buttonId) || s.also?.includes(buttonId)));
 }
 
-/** The flag of a country (regional indicator letters); empty for no country. */
+/** A country's mark: its code on a small flag-like tag. (Emoji flags show as empty
+ *  boxes on Windows and on systems without an emoji font.) */
 function flag(countryCode) {
   if (!/^[A-Z]{2}$/.test(countryCode ?? '')) return '';
-  return String.fromCodePoint(...[...countryCode].map((ch) => 0x1f1e6 + ch.charCodeAt(0) - 65));
+  return el('span', { class: 'flag', 'aria-hidden': 'true' }, countryCode);
 }
 
 function marketplaceOf(id) {
@@ -519,8 +520,7 @@ function marketplaceOf(id) {
 /** A marketplace's flag and name, its id in the tooltip. */
 function marketplaceLabel(id) {
   const m = marketplaceOf(id);
-  return el('span', { title: id, class: 'marketplace' },
-    el('span', { 'aria-hidden': 'true' }, m ? `${flag(m.countryCode)} ` : ''), marketplaceName(id));
+  return el('span', { title: id, class: 'marketplace' }, m ? flag(m.countryCode) : '', marketplaceName(id));
 }
 
 /** "Amazon.com" for ATVPDKIKX0DER; the id itself for a marketplace the API does not name. */
@@ -2135,7 +2135,7 @@ function fillMarketplaceChoices(checked) {
     .filter((m) => m.region === region)
     .map((m) => el('label', { class: 'choice' },
       el('input', { type: 'checkbox', value: m.marketplaceId, checked: keep.has(m.marketplaceId) }),
-      el('span', { 'aria-hidden': 'true' }, `${flag(m.countryCode)} `), `${m.name} `, el('span', { class: 'muted' }, m.countryCode))));
+      flag(m.countryCode), `${m.name} `, el('span', { class: 'sr-only' }, m.countryCode))));
 }
 
 async function saveConnection(event) {
