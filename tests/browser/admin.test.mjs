@@ -3,11 +3,12 @@
 //
 //   API_BIN=target/debug/api node tests/browser/admin.test.mjs
 //
-// Environment: API_BIN (default <repo>/target/debug/api), CHROMIUM (default
+// Environment: API_BIN (default <repo>/target/debug/api), WORKER_BIN (default the
+// worker beside it), CHROMIUM (default
 // /usr/bin/chromium), ARTIFACTS_DIR (default <repo>/target/browser-artifacts).
 // Screenshots are written there and their paths printed.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import { chromium } from 'playwright-core';
 const started = Date.now();
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const apiBin = process.env.API_BIN ?? path.join(repo, 'target/debug/api');
+const workerBin = process.env.WORKER_BIN ?? path.join(path.dirname(apiBin), 'worker');
 const artifacts = process.env.ARTIFACTS_DIR ?? path.join(repo, 'target/browser-artifacts');
 mkdirSync(artifacts, { recursive: true });
 const screenshots = [];
@@ -60,10 +62,13 @@ function startApi(dataDir) {
 
 /** Starts a plain `api` on a fresh SQLite database (no owner, no connection), allowed
  *  to talk to the simulator; resolves with its address and what it logged. */
-function startFresh(dataDir) {
-  const env = { ...process.env, API_ADDR: '127.0.0.1:0', DATA_DIR: dataDir, APP_ENV: 'development', RUST_LOG: 'info',
+function freshEnv(dataDir) {
+  return { ...process.env, API_ADDR: '127.0.0.1:0', DATA_DIR: dataDir, APP_ENV: 'development', RUST_LOG: 'info',
     SPAPI_ALLOW_CUSTOM_ENDPOINTS: 'true', DATABASE_URL: `sqlite://${dataDir}/fresh.sqlite?mode=rwc` };
-  const child = spawn(apiBin, [], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function startFresh(dataDir) {
+  const child = spawn(apiBin, [], { cwd: dataDir, env: freshEnv(dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`api did not start in 60 s:\n${log}`)), 60_000);
@@ -315,6 +320,26 @@ try {
   check(refusedOld, 'the session before the change has ended');
   await fpage.locator('#sign-out').click();
   await signIn(fpage, fresh.base, 'seller@example.com', 'another long password');
+
+  // A lost password: the operator's one-time password, which must be replaced first.
+  const reset = spawnSync(workerBin, ['reset-password', 'seller@example.com'], { cwd: freshDir, env: freshEnv(freshDir), encoding: 'utf8' });
+  check(reset.status === 0, `worker reset-password: ${reset.stdout}${reset.stderr}`);
+  const oneTime = reset.stdout.match(/one-time password for seller@example\.com \(owner\): (\S+)/)?.[1];
+  check(oneTime, `the one-time password is printed: ${reset.stdout}`);
+  await fpage.reload();
+  await fpage.locator('#sign-in').waitFor();
+  await fpage.locator('#email').fill('seller@example.com');
+  await fpage.locator('#password').fill(oneTime);
+  await fpage.getByRole('button', { name: 'Sign in' }).click();
+  const mustChange = fpage.getByRole('region', { name: 'Choose your own password' });
+  await mustChange.waitFor();
+  check(!(await fpage.locator('#app').isVisible()) && !(await fpage.locator('#views').isVisible()), 'nothing else is shown before the password is changed');
+  await shotOf(mustChange, 'first-run-6-one-time-password');
+  await mustChange.getByLabel('New password', { exact: true }).fill('the third long password');
+  await mustChange.getByLabel('Repeat the new password').fill('the third long password');
+  await mustChange.getByRole('button', { name: 'Save the password' }).click();
+  await fpage.locator('#app').waitFor({ state: 'visible' });
+  check(!(await mustChange.isVisible()), 'the one-time password form is gone once replaced');
   check(freshProblems.length === 0, `no page or console errors on the fresh install:\n${freshProblems.join('\n')}`);
   await firstRun.close();
   fresh.child.kill('SIGTERM');
