@@ -21,6 +21,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   me: null,
   view: 'overview', // the view the URL names (#/orders?status=SHIPPED …)
+  shownFilters: {}, // by view: the filter (as URL parameters) its table was read with
   minPasswordChars: 12, // the API's rule, read from `setup` before sign-in
   marketplaces: [], // every marketplace: { marketplaceId name countryCode region sellerCentralUrl }
   connection: null,
@@ -368,6 +369,82 @@ async function refreshAll(status = true) {
 
 const VIEWS = ['overview', 'orders', 'inventory', 'listings', 'finances', 'sync', 'settings'];
 
+/** The views whose filters the URL names: each filter input by its parameter, how
+ *  to start from the first page, and how to read the view again. */
+const FILTERS = {
+  orders: {
+    form: 'orders-filter',
+    params: { status: 'f-status', marketplace: 'f-marketplace', from: 'f-from', to: 'f-to', sku: 'f-sku', order: 'f-order' },
+    reset: () => { state.ordersCursors = [null]; },
+    load: () => loadOrders(),
+  },
+  inventory: {
+    form: 'inventory-filter',
+    params: { marketplace: 'i-marketplace', sku: 'i-sku', low: 'i-low' },
+    reset: () => { state.inventoryCursors = [null]; },
+    load: () => loadInventory(),
+  },
+  listings: {
+    form: 'listings-filter',
+    params: { marketplace: 'l-marketplace', status: 'l-status', sku: 'l-sku', gone: 'l-gone' },
+    reset: () => { state.listingsCursors = [null]; },
+    load: () => loadListings(),
+  },
+  finances: {
+    form: 'transactions-filter',
+    params: { from: 't-from', to: 't-to', order: 't-order', type: 't-type', status: 't-status' },
+    reset: () => {},
+    load: () => loadTransactions(),
+  },
+};
+
+/** The view's filter, as the form holds it, as URL parameters. */
+function filterQuery(view) {
+  const params = new URLSearchParams();
+  for (const [name, id] of Object.entries(FILTERS[view].params)) {
+    const input = $(id);
+    const value = input.type === 'checkbox' ? (input.checked ? '1' : '') : input.value.trim();
+    if (value) params.set(name, value);
+  }
+  return params.toString();
+}
+
+/** Puts the URL's filter into the view's form; whether it differs from the one shown. */
+function applyFilter(view, params) {
+  for (const [name, id] of Object.entries(FILTERS[view].params)) {
+    const value = params.get(name) ?? '';
+    const input = $(id);
+    if (input.type === 'checkbox') {
+      input.checked = value === '1';
+      continue;
+    }
+    if (input.tagName === 'SELECT' && value && ![...input.options].some((o) => o.value === value)) {
+      // A marketplace not listed yet: chosen once the list arrives.
+      input.dataset.wanted = value;
+    }
+    input.value = value;
+  }
+  const query = filterQuery(view);
+  const changed = query !== state.shownFilters[view];
+  state.shownFilters[view] = query;
+  if (changed) FILTERS[view].reset();
+  return changed;
+}
+
+/** A filter form was submitted: the URL takes the filter (so it can be bookmarked
+ *  and shared) and the view follows the URL; the same filter again reads it again. */
+function submitFilter(view) {
+  const query = filterQuery(view);
+  const hash = `#/${view}${query ? `?${query}` : ''}`;
+  if (location.hash !== hash) {
+    history.pushState(null, '', hash);
+    route();
+  } else {
+    FILTERS[view].reset();
+    FILTERS[view].load();
+  }
+}
+
 /** The view and its parameters the URL names: `#/orders?status=SHIPPED&sku=X`. */
 function currentRoute() {
   const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
@@ -391,10 +468,7 @@ function route(load = true) {
     else link.removeAttribute('aria-current');
   }
   document.title = `${view[0].toUpperCase()}${view.slice(1)} · Amazon orders admin`;
-  if (view === 'orders') {
-    const changed = applyOrdersParams(params);
-    if (load && changed) loadOrders();
-  }
+  if (FILTERS[view] && applyFilter(view, params) && load) FILTERS[view].load();
   if (view === 'settings' && owner) fillSettings();
 }
 
@@ -839,47 +913,10 @@ function ordersFilter() {
   return f;
 }
 
-/** The filter inputs of the orders view and their names in the URL. */
-const ORDER_PARAMS = { status: 'f-status', marketplace: 'f-marketplace', from: 'f-from', to: 'f-to', sku: 'f-sku', order: 'f-order' };
-
-/** Puts the URL's filter into the form; whether it differs from what was shown. */
-function applyOrdersParams(params) {
-  for (const [name, id] of Object.entries(ORDER_PARAMS)) {
-    const value = params.get(name) ?? '';
-    const input = $(id);
-    if (input.tagName === 'SELECT' && value && ![...input.options].some((o) => o.value === value)) {
-      // A marketplace not loaded yet: remembered until the list arrives.
-      input.dataset.wanted = value;
-    }
-    input.value = value;
-  }
-  const changed = ordersQuery() !== state.ordersShown;
-  if (changed) state.ordersCursors = [null];
-  return changed;
-}
-
-/** The form's filter as URL parameters. */
-function ordersQuery() {
-  const params = new URLSearchParams();
-  for (const [name, id] of Object.entries(ORDER_PARAMS)) {
-    const value = $(id).value.trim();
-    if (value) params.set(name, value);
-  }
-  return params.toString();
-}
-
-/** The URL of the orders view with the form's filter. */
-function ordersHash() {
-  const query = ordersQuery();
-  return `#/orders${query ? `?${query}` : ''}`;
-}
-
 const ORDER_FIELDS = `amazonOrderId marketplaceId purchaseDate orderStatus fulfillmentChannel
   numberOfItemsShipped numberOfItemsUnshipped orderTotal { amount currencyCode } items { sellerSku quantityOrdered }`;
 
 async function loadOrders() {
-  // The filter shown, so that coming back to the same URL does not read it again.
-  state.ordersShown = ordersQuery();
   const orderId = $('f-order').value.trim();
   if (orderId) return loadOneOrder(orderId);
   const after = state.ordersCursors.at(-1);
@@ -1171,11 +1208,8 @@ function stockRow(i) {
 
 /** From the low-stock alert: the inventory section with only the low rows. */
 function showLowStock() {
-  location.hash = '#/inventory';
   $('i-low').checked = true;
-  state.inventoryCursors = [null];
-  loadInventory();
-  $('inventory-title').scrollIntoView();
+  submitFilter('inventory');
   $('inventory-title').focus();
 }
 
@@ -2262,27 +2296,18 @@ $('ping').addEventListener('click', ping);
 $('sync-form').addEventListener('submit', sync);
 $('inventory-sync-form').addEventListener('submit', syncInventory);
 $('transactions-sync-form').addEventListener('submit', syncTransactions);
-$('transactions-filter').addEventListener('submit', (e) => {
-  e.preventDefault();
-  loadTransactions();
-});
+for (const [view, f] of Object.entries(FILTERS)) {
+  $(f.form).addEventListener('submit', (e) => {
+    e.preventDefault();
+    submitFilter(view);
+  });
+}
 $('transactions-more').addEventListener('click', () => loadTransactions(true));
 $('reconciliation-more').addEventListener('click', () => loadIssues(true));
 $('user-form').addEventListener('submit', addViewer);
 $('chart-currency').addEventListener('change', () => {
   state.chartCurrency = $('chart-currency').value;
   drawChart();
-});
-$('orders-filter').addEventListener('submit', (e) => {
-  e.preventDefault();
-  // The URL names the filter, so it can be bookmarked and shared; the view follows it.
-  const hash = ordersHash();
-  if (location.hash !== hash) {
-    location.hash = hash;
-  } else {
-    state.ordersCursors = [null];
-    loadOrders();
-  }
 });
 $('orders-next').addEventListener('click', () => {
   if (!state.ordersNext) return;
@@ -2292,11 +2317,6 @@ $('orders-next').addEventListener('click', () => {
 $('orders-prev').addEventListener('click', () => {
   if (state.ordersCursors.length > 1) state.ordersCursors.pop();
   loadOrders();
-});
-$('inventory-filter').addEventListener('submit', (e) => {
-  e.preventDefault();
-  state.inventoryCursors = [null];
-  loadInventory();
 });
 $('inventory-next').addEventListener('click', () => {
   if (!state.inventoryNext) return;
@@ -2312,11 +2332,6 @@ $('listings-sync-form').addEventListener('submit', (e) => {
   syncListings(false);
 });
 $('listings-sync-full').addEventListener('click', () => syncListings(true));
-$('listings-filter').addEventListener('submit', (e) => {
-  e.preventDefault();
-  state.listingsCursors = [null];
-  loadListings();
-});
 $('listings-next').addEventListener('click', () => {
   if (!state.listingsNext) return;
   state.listingsCursors.push(state.listingsNext);

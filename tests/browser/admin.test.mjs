@@ -501,6 +501,7 @@ try {
     'the low rows are the API\'s low-stock SKUs');
   check(Number(await inventory.locator('#inventory-low').textContent()) === stock.low.totalCount,
     'the low-stock count shown is still the API\'s');
+  check(page.url().endsWith('#/inventory?low=1'), `the URL names the inventory filter: ${page.url()}`);
   await shotOf(inventory, 'admin-owner-inventory-low');
   await inventory.getByLabel('Low stock only').uncheck();
   await inventory.getByRole('button', { name: 'Apply' }).click();
