@@ -518,24 +518,45 @@ impl TestServer {
         }
     }
 
+    /// One GraphQL request over HTTP, with `token` as the bearer when given: the
+    /// whole JSON answer (`data` and `errors`).
+    ///
+    /// # Panics
+    /// When the server does not answer JSON.
+    pub async fn graphql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+            .send()
+            .await
+            .expect("the api answers")
+            .json()
+            .await
+            .expect("the api answers JSON")
+    }
+
     /// Registers the owner over HTTP and returns their token.
     ///
     /// # Panics
     /// When registration fails.
     pub async fn owner_token(&self) -> String {
-        let r: serde_json::Value = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .json(&serde_json::json!({
-                "query": "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }",
-                "variables": { "e": OWNER_EMAIL, "p": OWNER_PASSWORD },
-            }))
-            .send()
-            .await
-            .expect("register answers")
-            .json()
-            .await
-            .expect("register answers JSON");
+        let r = self
+            .graphql(
+                None,
+                "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }",
+                serde_json::json!({ "e": OWNER_EMAIL, "p": OWNER_PASSWORD }),
+            )
+            .await;
         r["data"]["register"]["token"]
             .as_str()
             .unwrap_or_else(|| panic!("register failed: {r}"))

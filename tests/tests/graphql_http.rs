@@ -39,16 +39,7 @@ impl App {
     }
 
     async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut req = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        let res = req.send().await.unwrap();
-        assert_eq!(res.status(), 200);
-        res.json().await.unwrap()
+        self.graphql(token, query, variables).await
     }
 }
 

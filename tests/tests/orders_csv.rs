@@ -15,17 +15,7 @@ const US: &str = "ATVPDKIKX0DER";
 const CA: &str = "A2EUQ1WTGCTBG2";
 
 async fn gql(server: &TestServer, token: &str, query: &str, variables: Value) -> Value {
-    let r: Value = server
-        .client
-        .post(format!("{}/graphql", server.base))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = server.graphql(Some(token), query, variables).await;
     assert!(r["errors"].is_null(), "{r}");
     r["data"].clone()
 }
