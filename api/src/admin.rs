@@ -1,20 +1,38 @@
-//! `GET /admin`: the admin page (sign in, connection and sync status, ping and sync
-//! buttons with live progress, sync history, orders, FBA inventory with low-stock
-//! highlights and its own sync button, 30-day sales chart).
+//! `GET /admin`: the admin page: views for the overview (connection, health, sales
+//! chart), orders, inventory, listings (with the price & quantity queue and feeds),
+//! finances, syncs and settings (first-run setup, credentials, users, password),
+//! each with its own URL (`/admin#/orders?status=SHIPPED`).
 //!
-//! Plain HTML, CSS and JavaScript modules under `api/admin/`, embedded in the binary:
-//! no build step, no Node, nothing fetched from elsewhere. The page talks to
-//! `/graphql` and `/graphql/ws` like any other client; the API enforces every role.
+//! Plain HTML, CSS and JavaScript modules under `api/admin/` (one per view, `app.js`
+//! the entry), embedded in the binary: no build step, no Node, nothing fetched from
+//! elsewhere. The page talks to `/graphql` and `/graphql/ws` like any other client;
+//! the API enforces every role.
 
 use crate::AppState;
 use axum::Router;
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 const INDEX_HTML: &str = include_str!("../admin/index.html");
-const APP_JS: &str = include_str!("../admin/app.js");
 const APP_CSS: &str = include_str!("../admin/app.css");
+
+/// The page's JavaScript modules, by file name.
+const MODULES: &[(&str, &str)] = &[
+    ("app.js", include_str!("../admin/app.js")),
+    ("core.js", include_str!("../admin/core.js")),
+    ("session.js", include_str!("../admin/session.js")),
+    ("status.js", include_str!("../admin/status.js")),
+    ("sync.js", include_str!("../admin/sync.js")),
+    ("orders.js", include_str!("../admin/orders.js")),
+    ("inventory.js", include_str!("../admin/inventory.js")),
+    ("listings.js", include_str!("../admin/listings.js")),
+    ("finances.js", include_str!("../admin/finances.js")),
+    ("chart.js", include_str!("../admin/chart.js")),
+    ("settings.js", include_str!("../admin/settings.js")),
+];
 
 /// Only this origin's scripts, styles, images and connections (fetch and the
 /// subscription WebSocket); no inline code, no framing.
@@ -30,13 +48,17 @@ pub fn routes() -> Router<AppState> {
         // The server's root is the admin page: what a newcomer opens first.
         .route("/", get(|| async { Redirect::temporary("/admin") }))
         .route(
-            "/admin/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
-        )
-        .route(
             "/admin/app.css",
             get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
         )
+        .route("/admin/{module}", get(module))
+}
+
+async fn module(Path(name): Path<String>) -> Response {
+    match MODULES.iter().find(|(file, _)| *file == name) {
+        Some((_, body)) => asset("text/javascript; charset=utf-8", body),
+        None => (StatusCode::NOT_FOUND, "no such file of the admin page").into_response(),
+    }
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -77,10 +77,28 @@ async fn a_page_costs_its_selection_once_per_row_asked_for() {
     );
 }
 
+/// The admin page's JavaScript modules, every `api/admin/*.js`, one after another.
+fn admin_page_script() -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../api/admin");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "js"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 1, "the admin page's modules in {dir}");
+    files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The string literals passed to `gql(…)` (and the subscription's `query:`) in
 /// the admin page's script, with the `${NAME}` constants of the script filled in.
 fn admin_page_queries() -> Vec<String> {
-    const APP_JS: &str = include_str!("../../api/admin/app.js");
+    let script = admin_page_script();
+    let app_js: &str = &script;
     fn literal_at(js: &str, start: usize) -> Option<&str> {
         let quote = js[start..].chars().next()?;
         if !matches!(quote, '\'' | '`' | '"') {
@@ -92,7 +110,7 @@ fn admin_page_queries() -> Vec<String> {
     fn constant(js: &str, name: &str) -> String {
         let at = js
             .find(&format!("const {name} = "))
-            .unwrap_or_else(|| panic!("app.js has no const {name}"))
+            .unwrap_or_else(|| panic!("the admin page has no const {name}"))
             + "const  = ".len()
             + name.len();
         match literal_at(js, at) {
@@ -102,16 +120,16 @@ fn admin_page_queries() -> Vec<String> {
     }
     let mut queries = Vec::new();
     for marker in ["gql(", "query: "] {
-        for (at, _) in APP_JS.match_indices(marker) {
+        for (at, _) in app_js.match_indices(marker) {
             let start = at + marker.len();
-            let skipped = APP_JS[start..].len() - APP_JS[start..].trim_start().len();
-            let Some(text) = literal_at(APP_JS, start + skipped) else {
+            let skipped = app_js[start..].len() - app_js[start..].trim_start().len();
+            let Some(text) = literal_at(app_js, start + skipped) else {
                 continue;
             };
             let mut query = text.to_owned();
             while let Some(open) = query.find("${") {
                 let close = query[open..].find('}').unwrap() + open;
-                let value = constant(APP_JS, &query[open + 2..close]);
+                let value = constant(app_js, &query[open + 2..close]);
                 query.replace_range(open..=close, &value);
             }
             queries.push(query);

@@ -1,0 +1,266 @@
+// Syncs: starting one, following its progress live (the syncRunUpdated
+// subscription, polling when WebSockets fail), and the sync history.
+
+import { refreshAll } from './app.js';
+import { $, GraphQLError, TOKEN_KEY, el, explain, gql, notice, state, when } from './core.js';
+
+const RUNS_PAGE = 10;
+export const RUN_FIELDS = 'id kind status trigger dryRun includeItems pages apiCalls throttled found inserted updated unchanged ordersFound ordersInserted ordersUpdated ordersUnchanged itemsUpserted error startedAt finishedAt';
+
+/** Where each kind of run is started and followed: its button and its progress line. */
+export const SYNCS = {
+  ORDERS: { button: 'sync', progress: 'progress', also: ['setup-sync'], alsoProgress: 'setup-progress' },
+  INVENTORY: { button: 'inventory-sync', progress: 'inventory-progress' },
+  TRANSACTIONS: { button: 'transactions-sync', progress: 'transactions-progress' },
+  LISTINGS: { button: 'listings-sync', progress: 'listings-progress', more: ['listings-sync-full'] },
+};
+
+export async function sync(event) {
+  event.preventDefault();
+  $('sync').disabled = true;
+  $('setup-sync').disabled = true;
+  try {
+    const data = await gql(
+      `mutation($d: Boolean!, $i: Boolean!) { syncAmazonOrders(dryRun: $d, includeItems: $i) { ${RUN_FIELDS} } }`,
+      { d: $('dry-run').checked, i: $('include-items').checked },
+    );
+    follow(data.syncAmazonOrders);
+  } catch (err) {
+    if (err instanceof GraphQLError && err.codes.includes('SYNC_ALREADY_RUNNING')) {
+      const id = err.errors[0].extensions?.runningRunId;
+      notice('A sync is already running: following it.');
+      if (id) return follow({ id, kind: 'ORDERS', status: 'RUNNING', pages: 0, ordersFound: 0 });
+    }
+    notice(explain(err), true);
+    $('setup-progress').textContent = `The sync did not start: ${explain(err)}`;
+    $('setup-progress').className = 'bad';
+    $('sync').disabled = false;
+    $('setup-sync').disabled = false;
+  }
+}
+
+export async function syncInventory(event) {
+  event.preventDefault();
+  const progress = $('inventory-progress');
+  $('inventory-sync').disabled = true;
+  progress.textContent = 'Starting the inventory sync…';
+  progress.className = '';
+  try {
+    const data = await gql(
+      `mutation($full: Boolean!) { syncAmazonInventory(full: $full) { ${RUN_FIELDS} } }`,
+      { full: $('inventory-full').checked },
+    );
+    follow(data.syncAmazonInventory);
+  } catch (err) {
+    if (err instanceof GraphQLError && err.codes.includes('SYNC_ALREADY_RUNNING')) {
+      const id = err.errors[0].extensions?.runningRunId;
+      if (id) {
+        follow({ id, kind: 'INVENTORY', status: 'RUNNING', pages: 0, found: 0, inserted: 0, updated: 0 });
+        progress.textContent = `An inventory sync (#${id}) is already running: following it…`;
+        return;
+      }
+    }
+    progress.textContent = `The inventory sync did not start: ${explain(err)}`;
+    progress.className = 'bad';
+    $('inventory-sync').disabled = false;
+  }
+}
+
+export async function syncTransactions(event) {
+  event.preventDefault();
+  const progress = $('transactions-progress');
+  $('transactions-sync').disabled = true;
+  progress.textContent = 'Starting the transactions sync…';
+  progress.className = '';
+  try {
+    const data = await gql(`mutation { syncAmazonTransactions { ${RUN_FIELDS} } }`);
+    follow(data.syncAmazonTransactions);
+  } catch (err) {
+    if (err instanceof GraphQLError && err.codes.includes('SYNC_ALREADY_RUNNING')) {
+      const id = err.errors[0].extensions?.runningRunId;
+      if (id) {
+        follow({ id, kind: 'TRANSACTIONS', status: 'RUNNING', pages: 0, found: 0, inserted: 0, updated: 0 });
+        progress.textContent = `A transactions sync (#${id}) is already running: following it…`;
+        return;
+      }
+    }
+    progress.textContent = `The transactions sync did not start: ${explain(err)}`;
+    progress.className = 'bad';
+    $('transactions-sync').disabled = false;
+  }
+}
+
+/** Follows the newest run of each kind if it is still running (after sign-in, and
+ *  after an orders sync, which refreshes the stock of what sold in a run of its own). */
+export async function followRunningSync() {
+  try {
+    const data = await gql(`{ syncRuns(first: 10) { edges { node { ${RUN_FIELDS} } } } }`);
+    const runs = data.syncRuns.edges.map((e) => e.node);
+    for (const kind of Object.keys(SYNCS)) {
+      const run = runs.find((r) => r.kind === kind);
+      if (run?.status === 'RUNNING' && !state.following[kind]) follow(run);
+    }
+  } catch {
+    // The history panel shows the error already.
+  }
+}
+
+function showProgress(run) {
+  const dry = run.dryRun ? ' (dry run)' : '';
+  const line = $(SYNCS[run.kind].progress);
+  if (run.kind === 'INVENTORY') {
+    line.textContent = run.status === 'RUNNING'
+      ? `Inventory sync #${run.id}${dry} running: ${run.pages ?? 0} page(s), ${run.found ?? 0} SKU(s) read, ${run.inserted ?? 0} new, ${run.updated ?? 0} updated…`
+      : `Inventory sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.found} SKU(s) read, ${run.inserted} new, ${run.updated} updated, ${run.unchanged} unchanged, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
+  } else if (run.kind === 'LISTINGS') {
+    line.textContent = run.status === 'RUNNING'
+      ? `Listings sync #${run.id}${dry} running: ${run.pages ?? 0} page(s), ${run.found ?? 0} listing(s) read, ${run.inserted ?? 0} new, ${run.updated ?? 0} updated…`
+      : `Listings sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.found} listing(s) read, ${run.inserted} new, ${run.updated} updated, ${run.unchanged} unchanged, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
+  } else if (run.kind === 'TRANSACTIONS') {
+    line.textContent = run.status === 'RUNNING'
+      ? `Transactions sync #${run.id}${dry} running: ${run.pages ?? 0} page(s), ${run.found ?? 0} transaction(s) read, ${run.inserted ?? 0} new, ${run.updated ?? 0} updated…`
+      : `Transactions sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.found} transaction(s) read, ${run.inserted} new, ${run.updated} updated, ${run.unchanged} unchanged, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
+  } else if (run.status === 'RUNNING') {
+    line.textContent = `Sync #${run.id}${dry} running: ${run.pages} page(s), ${run.ordersFound} orders read, ${run.ordersInserted ?? 0} new, ${run.ordersUpdated ?? 0} updated…`;
+  } else {
+    line.textContent = `Sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.ordersFound} orders read, ${run.ordersInserted} new, ${run.ordersUpdated} updated, ${run.itemsUpserted} items, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
+  }
+  line.className = run.status === 'FAILED' ? 'bad' : '';
+  const also = SYNCS[run.kind].alsoProgress;
+  if (also) {
+    $(also).textContent = line.textContent;
+    $(also).className = line.className;
+  }
+}
+
+function stopFollowing(kind) {
+  const f = state.following[kind];
+  delete state.following[kind];
+  if (f instanceof WebSocket) f.close();
+  else if (f) clearTimeout(f);
+}
+
+export function stopFollowingAll() {
+  for (const kind of Object.keys(state.following)) stopFollowing(kind);
+}
+
+/** Shows a running sync's progress until it ends, over the subscription; polls when
+ *  WebSockets are unavailable. The run's sync button stays disabled meanwhile. */
+export function follow(run) {
+  const kind = run.kind in SYNCS ? run.kind : 'ORDERS';
+  run = { ...run, kind };
+  stopFollowing(kind);
+  const buttons = [SYNCS[kind].button, ...(SYNCS[kind].more ?? []), ...(SYNCS[kind].also ?? [])].map((id) => $(id));
+  for (const b of buttons) b.disabled = true;
+  showProgress(run);
+  const done = async (last) => {
+    stopFollowing(kind);
+    if (last) showProgress({ ...last, kind });
+    for (const b of buttons) b.disabled = false;
+    await refreshAll();
+    // An orders run that sold FBA stock starts an inventory run right after.
+    if (kind === 'ORDERS') await followRunningSync();
+  };
+  let last = run;
+  let ended = false;
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  let ws;
+  try {
+    ws = new WebSocket(`${scheme}://${location.host}/graphql/ws`, 'graphql-transport-ws');
+  } catch {
+    return poll(run.id, kind, done);
+  }
+  state.following[kind] = ws;
+  // The api closes a socket whose client says nothing for 120 s: ping meanwhile.
+  let keepAlive = null;
+  ws.addEventListener('open', () => {
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` } }));
+    keepAlive = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ping' }));
+    }, 30000);
+  });
+  ws.addEventListener('message', (event) => {
+    const msg = JSON.parse(event.data);
+    if (msg.type === 'connection_ack') {
+      ws.send(JSON.stringify({
+        id: '1', type: 'subscribe',
+        payload: { query: `subscription($id: ID!) { syncRunUpdated(id: $id) { ${RUN_FIELDS} } }`, variables: { id: run.id } },
+      }));
+    } else if (msg.type === 'next') {
+      const r = msg.payload?.data?.syncRunUpdated;
+      if (r) {
+        last = r;
+        showProgress(r);
+      }
+      if (msg.payload?.errors?.length) notice(msg.payload.errors[0].message, true);
+    } else if (msg.type === 'error') {
+      notice(msg.payload?.[0]?.message ?? 'the progress subscription failed', true);
+    } else if (msg.type === 'complete') {
+      ended = true;
+      done(last);
+    } else if (msg.type === 'ping') {
+      ws.send(JSON.stringify({ type: 'pong' }));
+    }
+  });
+  ws.addEventListener('close', () => {
+    clearInterval(keepAlive);
+    // Closed before the run ended (proxy, restart): fall back to polling.
+    if (!ended && state.following[kind] === ws) poll(run.id, kind, done);
+  });
+}
+
+function poll(id, kind, done) {
+  const tick = async () => {
+    try {
+      const data = await gql(`query($id: ID!) { syncRun(id: $id) { ${RUN_FIELDS} } }`, { id });
+      const run = data.syncRun;
+      showProgress(run);
+      if (run.status !== 'RUNNING') return done(run);
+    } catch (err) {
+      notice(explain(err), true);
+    }
+    // Stopped meanwhile (signed out, or another run of the kind followed): stop here.
+    if (state.following[kind] !== timer) return;
+    if (sessionStorage.getItem(TOKEN_KEY)) {
+      timer = setTimeout(tick, 1000);
+      state.following[kind] = timer;
+    }
+  };
+  let timer = setTimeout(tick, 0);
+  state.following[kind] = timer;
+}
+
+// --- sync history ---------------------------------------------------------------------------
+
+const RUN_KINDS = { ORDERS: 'Orders', INVENTORY: 'Inventory', TRANSACTIONS: 'Transactions', LISTINGS: 'Listings' };
+
+export async function loadRuns() {
+  const after = state.runsCursors.at(-1);
+  let data;
+  try {
+    data = await gql(`query($after: String) { syncRuns(first: ${RUNS_PAGE}, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { ${RUN_FIELDS} } } } }`, { after });
+  } catch (err) {
+    notice(explain(err), true);
+    return;
+  }
+  const page = data.syncRuns;
+  state.runsNext = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  $('runs').tBodies[0].replaceChildren(...page.edges.map(({ node: r }) => el('tr', {},
+    el('td', {}, when(r.startedAt)),
+    el('td', {}, RUN_KINDS[r.kind] ?? r.kind),
+    el('td', { class: r.status === 'FAILED' ? 'bad' : r.status === 'SUCCEEDED' ? 'ok' : '' }, r.status + (r.dryRun ? ' (dry run)' : '')),
+    el('td', {}, r.trigger),
+    el('td', { class: 'num' }, String(r.found)),
+    el('td', { class: 'num' }, String(r.inserted)),
+    el('td', { class: 'num' }, String(r.updated)),
+    el('td', { class: 'num' }, String(r.apiCalls)),
+    el('td', {}, r.error ?? ''),
+  )));
+  if (!page.edges.length) $('runs').tBodies[0].append(el('tr', {}, el('td', { colspan: 9 }, 'No sync yet.')));
+  const n = state.runsCursors.length;
+  $('runs-page').textContent = `Page ${n} of ${Math.max(1, Math.ceil(page.totalCount / RUNS_PAGE))}`;
+  $('runs-prev').disabled = n <= 1;
+  $('runs-next').disabled = !state.runsNext;
+}
+
+// --- orders ----------------------------------------------------------------------------------
