@@ -170,8 +170,6 @@ function route(load = true) {
   if (view === 'settings' && owner) fillSettings();
 }
 
-// --- status ------------------------------------------------------------------------------
-
 // --- wiring ------------------------------------------------------------------------------------
 
 $('sign-in-form').addEventListener('submit', signIn);

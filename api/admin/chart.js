@@ -127,5 +127,3 @@ function drawProfit(currency, days, profitOf) {
       `No transactions posted in ${currency || 'any currency'} over these days yet: fees and net proceeds appear after a transactions sync.`)));
   }
 }
-
-// --- settings: the seller account, its credentials, the first sync ----------------------------

@@ -83,6 +83,42 @@ export async function gql(query, variables = {}) {
   return body.data;
 }
 
+/** Opens a GraphQL subscription over `/graphql/ws` (graphql-transport-ws), signed in
+ *  with this tab's token, and returns its socket (`close()` ends it). `on.next(data,
+ *  errors)` gets each event, `on.error(message)` a refusal, `on.complete()` the end
+ *  of the stream, and `on.close()` is called whenever the socket closes. */
+export function subscribe(query, variables, on) {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const ws = new WebSocket(`${scheme}://${location.host}/graphql/ws`, 'graphql-transport-ws');
+  // The api closes a socket whose client says nothing for 120 s: ping meanwhile.
+  let keepAlive = null;
+  ws.addEventListener('open', () => {
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` } }));
+    keepAlive = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ping' }));
+    }, 30000);
+  });
+  ws.addEventListener('message', (event) => {
+    const msg = JSON.parse(event.data);
+    if (msg.type === 'connection_ack') {
+      ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
+    } else if (msg.type === 'next') {
+      on.next?.(msg.payload?.data, msg.payload?.errors);
+    } else if (msg.type === 'error') {
+      on.error?.(msg.payload?.[0]?.message ?? 'the subscription was refused');
+    } else if (msg.type === 'complete') {
+      on.complete?.();
+    } else if (msg.type === 'ping') {
+      ws.send(JSON.stringify({ type: 'pong' }));
+    }
+  });
+  ws.addEventListener('close', () => {
+    clearInterval(keepAlive);
+    on.close?.();
+  });
+  return ws;
+}
+
 // --- formatting ------------------------------------------------------------------
 
 export function money(amount, currency) {
@@ -162,7 +198,7 @@ export function localDay(timeZone, daysBack = 0) {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
 }
 
-// --- sign in / out ------------------------------------------------------------------
+// --- marketplaces ------------------------------------------------------------------
 
 /** A country's mark: its code on a small flag-like tag. (Emoji flags show as empty
  *  boxes on Windows and on systems without an emoji font.) */

@@ -170,5 +170,3 @@ export async function loadIssues(more = false) {
   $('reconciliation-more').disabled = !state.issuesNext;
   $('reconciliation-more').hidden = !state.issuesNext;
 }
-
-// --- chart -------------------------------------------------------------------------------------

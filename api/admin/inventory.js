@@ -100,5 +100,3 @@ export function showLowStock() {
   submitFilter('inventory');
   $('inventory-title').focus();
 }
-
-// --- listings ----------------------------------------------------------------------------------

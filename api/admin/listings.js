@@ -619,5 +619,3 @@ export async function readCsvFile() {
   $('csv-text').value = await file.text();
   $('csv-result').replaceChildren(el('p', { class: 'muted' }, `${file.name} read: check it below, then press "Queue CSV".`));
 }
-
-// --- transactions ------------------------------------------------------------------------------

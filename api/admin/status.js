@@ -144,5 +144,3 @@ export async function ping() {
   $('setup-progress').className = bad ? 'bad' : 'ok';
   await loadStatus();
 }
-
-// --- sync ------------------------------------------------------------------------------

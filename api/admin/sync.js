@@ -2,7 +2,7 @@
 // subscription, polling when WebSockets fail), and the sync history.
 
 import { refreshAll } from './app.js';
-import { $, GraphQLError, TOKEN_KEY, el, explain, gql, notice, state, when } from './core.js';
+import { $, GraphQLError, TOKEN_KEY, el, explain, gql, notice, state, subscribe, when } from './core.js';
 
 const RUNS_PAGE = 10;
 export const RUN_FIELDS = 'id kind status trigger dryRun includeItems pages apiCalls throttled found inserted updated unchanged ordersFound ordersInserted ordersUpdated ordersUnchanged itemsUpserted error startedAt finishedAt';
@@ -163,50 +163,31 @@ export function follow(run) {
   };
   let last = run;
   let ended = false;
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   let ws;
   try {
-    ws = new WebSocket(`${scheme}://${location.host}/graphql/ws`, 'graphql-transport-ws');
+    ws = subscribe(`subscription($id: ID!) { syncRunUpdated(id: $id) { ${RUN_FIELDS} } }`, { id: run.id }, {
+      next: (data, errors) => {
+        const r = data?.syncRunUpdated;
+        if (r) {
+          last = r;
+          showProgress(r);
+        }
+        if (errors?.length) notice(errors[0].message, true);
+      },
+      error: (message) => notice(message, true),
+      complete: () => {
+        ended = true;
+        done(last);
+      },
+      // Closed before the run ended (proxy, restart): fall back to polling.
+      close: () => {
+        if (!ended && state.following[kind] === ws) poll(run.id, kind, done);
+      },
+    });
   } catch {
     return poll(run.id, kind, done);
   }
   state.following[kind] = ws;
-  // The api closes a socket whose client says nothing for 120 s: ping meanwhile.
-  let keepAlive = null;
-  ws.addEventListener('open', () => {
-    ws.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` } }));
-    keepAlive = setInterval(() => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ping' }));
-    }, 30000);
-  });
-  ws.addEventListener('message', (event) => {
-    const msg = JSON.parse(event.data);
-    if (msg.type === 'connection_ack') {
-      ws.send(JSON.stringify({
-        id: '1', type: 'subscribe',
-        payload: { query: `subscription($id: ID!) { syncRunUpdated(id: $id) { ${RUN_FIELDS} } }`, variables: { id: run.id } },
-      }));
-    } else if (msg.type === 'next') {
-      const r = msg.payload?.data?.syncRunUpdated;
-      if (r) {
-        last = r;
-        showProgress(r);
-      }
-      if (msg.payload?.errors?.length) notice(msg.payload.errors[0].message, true);
-    } else if (msg.type === 'error') {
-      notice(msg.payload?.[0]?.message ?? 'the progress subscription failed', true);
-    } else if (msg.type === 'complete') {
-      ended = true;
-      done(last);
-    } else if (msg.type === 'ping') {
-      ws.send(JSON.stringify({ type: 'pong' }));
-    }
-  });
-  ws.addEventListener('close', () => {
-    clearInterval(keepAlive);
-    // Closed before the run ended (proxy, restart): fall back to polling.
-    if (!ended && state.following[kind] === ws) poll(run.id, kind, done);
-  });
 }
 
 function poll(id, kind, done) {
@@ -262,5 +243,3 @@ export async function loadRuns() {
   $('runs-prev').disabled = n <= 1;
   $('runs-next').disabled = !state.runsNext;
 }
-
-// --- orders ----------------------------------------------------------------------------------

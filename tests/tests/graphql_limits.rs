@@ -94,7 +94,7 @@ fn admin_page_script() -> String {
         .join("\n")
 }
 
-/// The string literals passed to `gql(…)` (and the subscription's `query:`) in
+/// The string literals passed to `gql(…)` (and `subscribe(…)`) in
 /// the admin page's script, with the `${NAME}` constants of the script filled in.
 fn admin_page_queries() -> Vec<String> {
     let script = admin_page_script();
@@ -119,7 +119,7 @@ fn admin_page_queries() -> Vec<String> {
         }
     }
     let mut queries = Vec::new();
-    for marker in ["gql(", "query: "] {
+    for marker in ["gql(", "subscribe("] {
         for (at, _) in app_js.match_indices(marker) {
             let start = at + marker.len();
             let skipped = app_js[start..].len() - app_js[start..].trim_start().len();
@@ -169,8 +169,13 @@ async fn every_request_the_admin_page_sends_is_within_the_limits() {
             let request = async_graphql::Request::new(query.as_str())
                 .variables(async_graphql::Variables::from_json(variables.clone()))
                 .data(api::schema::RequestAuth::bearer(owner.clone()));
-            let first = api.schema.execute_stream(request).next().await.unwrap();
-            serde_json::to_value(first).unwrap()
+            // A refused subscription answers at once; an accepted one may wait for
+            // its first event (ordersChanged): accepted is all this checks.
+            let mut stream = api.schema.execute_stream(request);
+            match tokio::time::timeout(std::time::Duration::from_secs(2), stream.next()).await {
+                Ok(first) => serde_json::to_value(first.unwrap()).unwrap(),
+                Err(_) => json!({ "data": null }),
+            }
         } else if [
             "syncAmazonOrders",
             "createUser",
