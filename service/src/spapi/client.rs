@@ -339,6 +339,13 @@ impl SpApiClient {
         self.limits.rate(op)
     }
 
+    /// Lowers the client's bucket for `op` to at most `tokens` (what the recorded
+    /// runs of every process left of Amazon's), so a client that lives across runs
+    /// does not spend tokens another process already spent.
+    pub fn limit_tokens(&self, op: Operation, tokens: f64) {
+        self.limits.at_most(op, tokens);
+    }
+
     fn count(&self, f: impl FnOnce(&mut ClientStats)) {
         f(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
     }
