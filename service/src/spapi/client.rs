@@ -340,10 +340,11 @@ impl SpApiClient {
     }
 
     /// Lowers the client's bucket for `op` to at most `tokens` (what the recorded
-    /// runs of every process left of Amazon's), so a client that lives across runs
-    /// does not spend tokens another process already spent.
-    pub fn limit_tokens(&self, op: Operation, tokens: f64) {
-        self.limits.at_most(op, tokens);
+    /// runs of every process left of Amazon's), at the rate they recorded when one
+    /// is given, so a client that lives across runs does not spend tokens another
+    /// process already spent.
+    pub fn align_bucket(&self, op: Operation, rate: Option<f64>, tokens: f64) {
+        self.limits.align(op, rate, tokens);
     }
 
     fn count(&self, f: impl FnOnce(&mut ClientStats)) {

@@ -129,11 +129,11 @@ impl Limits {
         b.limiter = Arc::new(fresh);
     }
 
-    /// Lowers the operation's bucket to at most `tokens`, keeping its rate: a
-    /// long-lived client learns this way what other processes' runs spent of
-    /// Amazon's bucket (replayed from the recorded runs) since it last called.
-    /// A bucket already lower is left as it is.
-    pub fn at_most(&self, op: Operation, tokens: f64) {
+    /// Lowers the operation's bucket to at most `tokens`, at `rate` when one is given
+    /// (else its own): a long-lived client learns this way what other processes'
+    /// runs spent of Amazon's bucket, and the rate they were told, since it last
+    /// called. A bucket already lower is left as low.
+    pub fn align(&self, op: Operation, rate: Option<f64>, tokens: f64) {
         let Some(bucket) = self.buckets.get(&op) else {
             return;
         };
@@ -146,9 +146,11 @@ impl Limits {
                 NonZeroU32::new(*n).is_some_and(|n| matches!(b.limiter.check_n(n), Ok(Ok(()))))
             })
             .unwrap_or(0);
-        let keep = available.min(target);
+        if let Some(rate) = rate.filter(|r| r.is_finite() && *r > 0.0) {
+            b.rate = rate;
+        }
         let fresh = RateLimiter::direct(quota(b.rate, b.burst));
-        if let Some(spent) = NonZeroU32::new(b.burst - keep) {
+        if let Some(spent) = NonZeroU32::new(b.burst - available.min(target)) {
             let _ = fresh.check_n(spent);
         }
         b.limiter = Arc::new(fresh);
@@ -219,9 +221,10 @@ mod tests {
         let mut o = HashMap::new();
         o.insert(Operation::SearchOrders, (0.001, 20));
         let limits = Limits::new(&o, &HashMap::new());
-        limits.at_most(Operation::SearchOrders, 2.5);
+        limits.align(Operation::SearchOrders, None, 2.5);
         // Raising it again changes nothing: only a refill adds tokens.
-        limits.at_most(Operation::SearchOrders, 20.0);
+        limits.align(Operation::SearchOrders, Some(0.0005), 20.0);
+        assert!((limits.rate(Operation::SearchOrders) - 0.0005).abs() < 1e-12);
         for _ in 0..2 {
             assert!(limits.acquire(Operation::SearchOrders).await < Duration::from_millis(20));
         }

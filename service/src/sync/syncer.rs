@@ -169,7 +169,10 @@ impl Syncer {
             match budget::estimate_all(&self.db, &ORDERS_OPERATIONS, chrono::Utc::now()).await {
                 Ok(left) => {
                     for b in left {
-                        client.limit_tokens(b.operation, b.tokens);
+                        // A rate other than the plan's is one Amazon told a run.
+                        let (plan_rate, _) = b.operation.usage_plan();
+                        let told = (b.rate - plan_rate).abs() > f64::EPSILON;
+                        client.align_bucket(b.operation, told.then_some(b.rate), b.tokens);
                     }
                 }
                 Err(e) => {
