@@ -4,11 +4,12 @@
 //! [`runner`] holds what every dataset shares (the lease, the `sync_runs` row, the
 //! typed run record); [`cursor`] the watermarks; [`windows`] the window planning;
 //! [`budget`] the quota earlier runs left; [`freshness`] when the worker polls
-//! orders. Each dataset is one module plugged into the runner: [`orders`] (orders
+//! orders; [`changes`] the orders pages every process commits, as they commit. Each dataset is one module plugged into the runner: [`orders`] (orders
 //! and items), [`inventory`] (FBA stock), [`transactions`] (financial transactions)
 //! and [`listings`] (the catalog).
 
 pub mod budget;
+pub mod changes;
 mod cursor;
 pub mod freshness;
 mod inventory;

@@ -94,6 +94,8 @@ pub struct Syncer {
     background: Arc<Mutex<std::collections::HashSet<&'static str>>>,
     /// The orders client kept across runs, with the fingerprint of its configuration.
     orders_client: Arc<tokio::sync::Mutex<Option<KeptClient>>>,
+    /// The orders pages any process commits, for this process's subscribers.
+    changes: super::changes::Changes,
 }
 
 /// A client kept across runs: the fingerprint of its configuration, and itself.
@@ -149,7 +151,16 @@ impl Syncer {
             live: LiveRuns::default(),
             background: Arc::default(),
             orders_client: Arc::default(),
+            changes: super::changes::Changes::default(),
         }
+    }
+
+    /// Every orders page committed from now on, by this process or another one.
+    #[must_use]
+    pub fn orders_changed(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<super::changes::OrdersChanged> {
+        self.changes.subscribe(&self.db)
     }
 
     /// The stored connection and the orders client of this process: the one kept
