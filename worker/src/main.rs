@@ -28,8 +28,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the scheduler until SIGTERM or Ctrl-C. Default plan: an incremental orders
-    /// sync every SYNC_INTERVAL_MINUTES (default 15, the first at once), a re-sync of
+    /// Run the scheduler until SIGTERM or Ctrl-C. Default plan: the freshness loop (an
+    /// incremental orders sync each time a token of the orders search quota comes
+    /// due, keeping FRESHNESS_RESERVE, default a quarter, of the burst for other runs,
+    /// and waiting while another run holds the orders lease; the first at once), a re-sync of
     /// the last 48 hours daily at COMPREHENSIVE_SYNC_HOUR (default 3), an incremental
     /// FBA inventory sync every INVENTORY_INTERVAL_MINUTES (default 60, the first at
     /// once), a full inventory scan daily at INVENTORY_FULL_SYNC_HOUR (default 4), a
@@ -45,8 +47,10 @@ enum Command {
     /// Beside the plan, queued listing changes the owner submitted are pushed and
     /// followed until live, every LISTINGS_POLL_SECS (default 15).
     Run {
-        /// The plan instead of the default: `seed-000` (orders only: every 2 h
-        /// 09:00-19:00, every 4 h at night, comprehensive at 03:00), `default`, or cron
+        /// The plan instead of the default: `interval` (orders every
+        /// SYNC_INTERVAL_MINUTES, default 15, instead of the freshness loop),
+        /// `seed-000` (orders only: every 2 h 09:00-19:00, every 4 h at night,
+        /// comprehensive at 03:00), `default`, or cron
         /// entries such as "0 */2 * * * incremental; 0 3 * * * comprehensive; 30 * * * *
         /// inventory; 0 4 * * * inventory-full; 0 * * * * transactions; 0 5 * * SUN
         /// transactions-repull" (seller's time zone; an optional seconds
@@ -325,9 +329,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Run { schedule } => {
-            let mut default = schedule::Schedule::interval(
-                chrono::Duration::from_std(settings.worker.sync_interval)
-                    .unwrap_or(chrono::Duration::minutes(15)),
+            let interval = chrono::Duration::from_std(settings.worker.sync_interval)
+                .unwrap_or(chrono::Duration::minutes(15));
+            let mut default = schedule::Schedule::fresh(
+                interval,
                 settings.worker.comprehensive_sync_hour,
                 settings.worker.seller_timezone,
             );
@@ -361,9 +366,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 .or(settings.worker.sync_schedule.as_deref())
             {
                 None => default,
-                Some(spec) => schedule::Schedule::parse(spec, default).with_context(|| {
-                    format!("invalid schedule {spec:?} (--schedule or SYNC_SCHEDULE)")
-                })?,
+                Some(spec) => {
+                    schedule::Schedule::parse(spec, default, interval).with_context(|| {
+                        format!("invalid schedule {spec:?} (--schedule or SYNC_SCHEDULE)")
+                    })?
+                }
             };
             let shutdown = shutdown_token();
             tokio::join!(

@@ -1,6 +1,8 @@
 //! `worker run`: the loop around one testable pass, `service::sync::Syncer::run`.
 //! It adds the schedule, the quota check, back-off after failures and shutdown; it
-//! never dies of a failed sync.
+//! never dies of a failed sync. The freshness loop's entry asks
+//! `service::sync::freshness::decide` before each poll; one `Syncer` (so one orders
+//! client, and Amazon's clock learnt from its answers) lives as long as the loop.
 
 use crate::schedule::{COMPREHENSIVE_SPAN, Job, Schedule};
 use chrono::{DateTime, Utc};
@@ -11,6 +13,7 @@ use service::amazon_account::EncryptionKey;
 use service::listings::{PushError, PushMode};
 use service::spapi::Operation;
 use service::sync::budget::{self, Budget};
+use service::sync::freshness::{self, Decision, Why};
 use service::sync::{InventoryScan, ListingsScan, SyncError, SyncOptions, SyncRequest, Syncer};
 use tokio_util::sync::CancellationToken;
 
@@ -52,6 +55,38 @@ async fn spent_quota(db: &DatabaseConnection, now: DateTime<Utc>) -> Option<Budg
         }
     }
 }
+
+/// The freshness loop's decision at `now`, for the connection's orders API version,
+/// with the bucket it saw. Without a connection it polls: the sync then says what
+/// is missing.
+async fn fresh_decision(
+    db: &DatabaseConnection,
+    plan: &freshness::Plan,
+    now: DateTime<Utc>,
+    last_poll: Option<DateTime<Utc>>,
+) -> (Decision, Option<Budget>) {
+    let version = match service::amazon_account::get(db).await {
+        Ok(Some(conn)) => conn.orders_api_version,
+        Ok(None) => return (Decision::Poll, None),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the connection for the freshness loop");
+            return (Decision::Poll, None);
+        }
+    };
+    match freshness::observe(db, version, now).await {
+        Ok(obs) => (freshness::decide(plan, &obs, last_poll), Some(obs.budget)),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the quota and the lease; polling anyway");
+            (Decision::Poll, None)
+        }
+    }
+}
+
+/// How close to Amazon's "now minus two minutes" the freshness loop reads. The
+/// client knows Amazon's clock from the `Date` of its last answer, which is whole
+/// seconds and never ahead of Amazon, so a few seconds are margin enough; the 30 s
+/// of the default would add 30 s to every order's lag.
+const FRESH_END_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Moves the queue of listing changes until `shutdown` is cancelled: a push pass
 /// every `LISTINGS_POLL_SECS` while changes wait to be sent or to show on Amazon
@@ -102,12 +137,22 @@ pub async fn scheduler(
     schedule: &Schedule,
     shutdown: CancellationToken,
 ) {
-    let config = &settings.sync;
+    let mut config = settings.sync.clone();
+    let fresh = (0..schedule.entries.len()).any(|i| schedule.is_fresh(i));
+    if fresh {
+        config.end_margin = config.end_margin.min(FRESH_END_MARGIN);
+    }
+    let plan = freshness::Plan {
+        reserve: settings.worker.freshness_reserve,
+        ..freshness::Plan::default()
+    };
+    let mut last_poll: Option<DateTime<Utc>> = None;
     let syncer = Syncer::new(
         db.clone(),
         std::sync::Arc::new(EncryptionKey::from_bytes(*settings.encryption_key.expose())),
         config.clone(),
     );
+    let config = &config;
     let start = Utc::now();
     let mut due: Vec<DateTime<Utc>> = (0..schedule.entries.len())
         .map(|i| schedule.first(i, start))
@@ -117,6 +162,7 @@ pub async fn scheduler(
     tracing::info!(
         plan = %schedule.describe(),
         lease_ttl_s = config.lease_ttl.as_secs(),
+        freshness_reserve = fresh.then_some(plan.reserve),
         "scheduler started"
     );
     while let Some(i) = schedule.pick(&due) {
@@ -134,7 +180,29 @@ pub async fn scheduler(
             continue;
         }
         let now = Utc::now();
-        if job.is_orders()
+        if schedule.is_fresh(i) {
+            match fresh_decision(db, &plan, now, last_poll).await {
+                (Decision::Poll, _) => last_poll = Some(now),
+                (Decision::Wait { until, why }, budget) => {
+                    due[i] = until;
+                    if why == Why::Reserve {
+                        skipped_for_quota += 1;
+                        tracing::warn!(
+                            job = job.name(),
+                            operation = budget.map(|b| b.operation.name()),
+                            tokens = budget.map(|b| format!("{:.2}", b.tokens)),
+                            reserve = plan.reserve,
+                            next_at = %until,
+                            skipped_for_quota,
+                            "run skipped: Amazon's quota for the orders search is down to the reserve the freshness loop leaves to other runs"
+                        );
+                    } else {
+                        tracing::debug!(?why, next_at = %until, "freshness loop waits");
+                    }
+                    continue;
+                }
+            }
+        } else if job.is_orders()
             && let Some(b) = spent_quota(db, now).await
         {
             skipped_for_quota += 1;

@@ -1,7 +1,10 @@
-//! When the scheduler runs what. The default plan: an incremental sync every interval,
-//! and a daily comprehensive re-sync of the last 48 hours at a fixed hour of the
-//! seller's day. `seed-000` is that document's plan, and any cron entries can be given
-//! instead (`SYNC_SCHEDULE` or `worker run --schedule`), all in the seller's time zone.
+//! When the scheduler runs what. The default plan: the freshness loop (an incremental
+//! orders sync each time a token of the search operation's bucket comes due, see
+//! `service::sync::freshness`), and a daily comprehensive re-sync of the last 48
+//! hours at a fixed hour of the seller's day. `interval` polls every
+//! `SYNC_INTERVAL_MINUTES` instead, `seed-000` is that document's plan, and any cron
+//! entries can be given instead (`SYNC_SCHEDULE` or `worker run --schedule`), all in
+//! the seller's time zone.
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -89,6 +92,9 @@ pub const SEED_000: &str =
 /// When an entry fires.
 #[derive(Debug, Clone)]
 pub enum Trigger {
+    /// At start, then whenever the freshness loop decides (a token came due, the
+    /// reserve is kept, nobody else holds the lease).
+    Fresh,
     /// At start, then this long after each run.
     Every(Duration),
     /// At each match of a cron expression in the seller's time zone.
@@ -128,7 +134,7 @@ pub enum ScheduleError {
         reason: String,
     },
     /// Nothing to run.
-    #[error("the schedule has no entries; use `default`, `seed-000` or cron entries")]
+    #[error("the schedule has no entries; use `default`, `interval`, `seed-000` or cron entries")]
     Empty,
 }
 
@@ -144,7 +150,38 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// The default plan: incremental every `interval` (the first at once), and the
+    /// The default plan: the freshness loop (the first poll at once), and the
+    /// comprehensive sync daily at `comprehensive_hour` in `tz`. Failures are retried
+    /// after at most `retry_cap`.
+    #[must_use]
+    pub fn fresh(retry_cap: Duration, comprehensive_hour: u32, tz: Tz) -> Self {
+        let mut plan = Self::interval(retry_cap, comprehensive_hour, tz);
+        plan.entries[0].trigger = Trigger::Fresh;
+        plan
+    }
+
+    /// The plan with its freshness loop replaced by an incremental sync every
+    /// `interval` (the first at once): `SYNC_SCHEDULE=interval`.
+    #[must_use]
+    pub fn every(mut self, interval: Duration) -> Self {
+        for e in &mut self.entries {
+            if matches!(e.trigger, Trigger::Fresh) {
+                e.trigger = Trigger::Every(interval);
+            }
+        }
+        self.retry_cap = interval;
+        self
+    }
+
+    /// Whether an entry is the freshness loop.
+    #[must_use]
+    pub fn is_fresh(&self, i: usize) -> bool {
+        self.entries
+            .get(i)
+            .is_some_and(|e| matches!(e.trigger, Trigger::Fresh))
+    }
+
+    /// The interval plan: incremental every `interval` (the first at once), and the
     /// comprehensive sync daily at `comprehensive_hour` in `tz`.
     #[must_use]
     pub fn interval(interval: Duration, comprehensive_hour: u32, tz: Tz) -> Self {
@@ -221,18 +258,20 @@ impl Schedule {
         Ok(self)
     }
 
-    /// Reads a plan: `default` (the interval plan from configuration), `seed-000`, or
-    /// entries `<cron expression> <incremental|comprehensive>` separated by `;` or new
-    /// lines. Cron has five fields (minute hour day month weekday) or six with seconds
-    /// first; times are in `tz`.
+    /// Reads a plan: `default` (or `fresh`: the plan from configuration), `interval`
+    /// (that plan polling orders every `interval` instead of the freshness loop),
+    /// `seed-000`, or entries `<cron expression> <incremental|comprehensive>`
+    /// separated by `;` or new lines. Cron has five fields (minute hour day month
+    /// weekday) or six with seconds first; times are in `tz`.
     ///
     /// # Errors
     /// [`ScheduleError`] naming the entry that cannot be used.
-    pub fn parse(spec: &str, default: Self) -> Result<Self, ScheduleError> {
+    pub fn parse(spec: &str, default: Self, interval: Duration) -> Result<Self, ScheduleError> {
         let spec = spec.trim();
         match spec.to_ascii_lowercase().as_str() {
-            "default" | "interval" => return Ok(default),
-            "seed-000" | "seed000" => return Self::parse(SEED_000, default),
+            "default" | "fresh" | "freshness" => return Ok(default),
+            "interval" => return Ok(default.every(interval)),
+            "seed-000" | "seed000" => return Self::parse(SEED_000, default, interval),
             _ => {}
         }
         let mut entries = Vec::new();
@@ -281,15 +320,17 @@ impl Schedule {
     #[must_use]
     pub fn first(&self, i: usize, now: DateTime<Utc>) -> DateTime<Utc> {
         match self.entries.get(i).map(|e| &e.trigger) {
-            Some(Trigger::Every(_)) => now,
+            Some(Trigger::Every(_) | Trigger::Fresh) => now,
             _ => self.next(i, now),
         }
     }
 
-    /// When entry `i` runs next after a run (or a skip) at `after`.
+    /// When entry `i` runs next after a run (or a skip) at `after`; the freshness
+    /// loop decides again at once (its decision says how long it waits).
     #[must_use]
     pub fn next(&self, i: usize, after: DateTime<Utc>) -> DateTime<Utc> {
         match self.entries.get(i).map(|e| &e.trigger) {
+            Some(Trigger::Fresh) => after,
             Some(Trigger::Every(d)) => after + *d,
             Some(Trigger::Cron(cron)) => cron
                 .find_next_occurrence(&after.with_timezone(&self.tz), false)
@@ -323,6 +364,7 @@ impl Schedule {
         self.entries
             .iter()
             .map(|e| match &e.trigger {
+                Trigger::Fresh => format!("{} as each token of the quota comes due", e.job.name()),
                 Trigger::Every(d) if d.num_seconds() % 60 == 0 => {
                     format!("{} every {} min", e.job.name(), d.num_minutes())
                 }
@@ -342,8 +384,10 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    const FIFTEEN: Duration = Duration::minutes(15);
+
     fn default_plan(tz: Tz) -> Schedule {
-        Schedule::interval(Duration::minutes(15), 3, tz)
+        Schedule::interval(FIFTEEN, 3, tz)
     }
 
     /// Every run of the plan strictly after `from` up to `to`, in order, as (UTC, job).
@@ -428,7 +472,8 @@ mod tests {
 
     #[test]
     fn the_seed_000_preset_is_that_documents_plan_in_the_sellers_time_zone() {
-        let s = Schedule::parse("seed-000", default_plan(chrono_tz::Europe::Berlin)).unwrap();
+        let s =
+            Schedule::parse("seed-000", default_plan(chrono_tz::Europe::Berlin), FIFTEEN).unwrap();
         // A winter day in Berlin (UTC+1): local hours 01 03 05 09 11 13 15 17 19 21.
         let plan = runs(&s, "2026-12-01T23:00:00Z", "2026-12-02T22:59:59Z");
         let local: Vec<(u32, Job)> = plan
@@ -461,6 +506,7 @@ mod tests {
         let s = Schedule::parse(
             "*/20 * * * * * incremental\n 30 4 * * SUN comprehensive ;",
             default_plan(chrono_tz::UTC),
+            FIFTEEN,
         )
         .unwrap();
         assert_eq!(s.entries.len(), 2);
@@ -487,24 +533,34 @@ mod tests {
         assert_eq!(s.next(listings + 1, start), at("2026-11-22T04:30:00Z"));
         assert!(Job::ListingsFull.covers(Job::Listings));
         assert!(!Job::Listings.is_orders());
-        let parsed = Schedule::parse("0 * * * * listings; 30 4 * * * listings-full", s.clone());
+        let parsed = Schedule::parse(
+            "0 * * * * listings; 30 4 * * * listings-full",
+            s.clone(),
+            FIFTEEN,
+        );
         assert_eq!(parsed.unwrap().entries.len(), 2);
     }
 
     #[test]
     fn a_bad_schedule_says_which_entry_and_why() {
         let d = || default_plan(chrono_tz::UTC);
-        let e = Schedule::parse("0 3 * * * comprehensive; 0 25 * * * incremental", d())
+        let e = Schedule::parse(
+            "0 3 * * * comprehensive; 0 25 * * * incremental",
+            d(),
+            FIFTEEN,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("entry 2 (\"0 25 * * * incremental\")"), "{e}");
+        let e = Schedule::parse("0 3 * * *", d(), FIFTEEN)
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("entry 2 (\"0 25 * * * incremental\")"), "{e}");
-        let e = Schedule::parse("0 3 * * *", d()).unwrap_err().to_string();
         assert!(e.contains("must end with the job to run"), "{e}");
         assert!(matches!(
-            Schedule::parse(" ; ", d()),
+            Schedule::parse(" ; ", d(), FIFTEEN),
             Err(ScheduleError::Empty)
         ));
-        let e = Schedule::parse("0 0 31 2 * incremental", d())
+        let e = Schedule::parse("0 0 31 2 * incremental", d(), FIFTEEN)
             .unwrap_err()
             .to_string();
         assert!(e.contains("never matches"), "{e}");
@@ -516,6 +572,28 @@ mod tests {
         let t = at("2026-11-21T11:00:00Z");
         assert_eq!(s.pick(&[t, t]), Some(1));
         assert_eq!(s.pick(&[t, t + Duration::minutes(1)]), Some(0));
+    }
+
+    #[test]
+    fn the_default_plan_is_the_freshness_loop_and_interval_brings_back_the_period() {
+        let fresh = Schedule::fresh(FIFTEEN, 3, chrono_tz::UTC);
+        assert!(fresh.is_fresh(0));
+        let now = at("2026-11-21T10:07:00Z");
+        // It decides at once, and again right after each run.
+        assert_eq!(fresh.first(0, now), now);
+        assert_eq!(fresh.next(0, now), now);
+        assert!(fresh.describe().starts_with("incremental as each token"));
+        let fresh = fresh.with_inventory(Duration::hours(1), 4);
+        let every = Schedule::parse("interval", fresh.clone(), Duration::minutes(5)).unwrap();
+        assert!(!every.is_fresh(0));
+        assert_eq!(every.next(0, now), at("2026-11-21T10:12:00Z"));
+        assert_eq!(every.entries.len(), 4, "the other datasets' jobs stay");
+        for spec in ["default", "fresh"] {
+            let same = Schedule::parse(spec, fresh.clone(), FIFTEEN).unwrap();
+            assert!(same.is_fresh(0));
+        }
+        let seed = Schedule::parse("seed-000", fresh, FIFTEEN).unwrap();
+        assert!(!(0..seed.entries.len()).any(|i| seed.is_fresh(i)));
     }
 
     #[test]

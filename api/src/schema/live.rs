@@ -1,12 +1,14 @@
 //! `syncRunUpdated(id)`: a run's progress pushed to the subscriber until it ends.
+//! `ordersChanged`: every orders page committed, by any process, as it commits.
 //!
 //! A run started by this api process publishes its counters after every page through
 //! its [`service::sync::Syncer`]; a run started elsewhere (the worker) is followed through its
-//! `sync_runs` row, which shows it running and then finished.
+//! `sync_runs` row, which shows it running and then finished. Committed orders pages
+//! come from [`service::sync::changes`] (PostgreSQL notifications, SQLite polling).
 
 use super::sync_runs::{SyncRun, SyncRunStatus};
 use super::{ApiError, SignedIn, api_context};
-use async_graphql::{Context, ID, Subscription};
+use async_graphql::{Context, ID, SimpleObject, Subscription};
 use entity::sync_runs;
 use futures_util::Stream;
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -68,6 +70,31 @@ async fn next(mut f: Follow) -> Option<(SyncRun, Follow)> {
     }
 }
 
+/// One page of orders an orders run committed.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct OrdersChangedEvent {
+    /// The run that wrote the page (`SyncRun.id`).
+    pub run_id: ID,
+    /// Orders new to us in the page.
+    pub inserted: i64,
+    /// Orders of the page that changed.
+    pub updated: i64,
+    /// Amazon's ids of the page's new and changed orders.
+    pub amazon_order_ids: Vec<String>,
+}
+
+impl From<service::sync::changes::OrdersChanged> for OrdersChangedEvent {
+    fn from(e: service::sync::changes::OrdersChanged) -> Self {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        Self {
+            run_id: ID(e.run_id.to_string()),
+            inserted: n(e.inserted),
+            updated: n(e.updated),
+            amazon_order_ids: e.amazon_order_ids,
+        }
+    }
+}
+
 /// Subscriptions.
 #[derive(Default)]
 pub struct SyncSubscription;
@@ -99,5 +126,27 @@ impl SyncSubscription {
             done: false,
         };
         Ok(futures_util::stream::unfold(follow, next))
+    }
+
+    /// An event after every page of orders an orders run commits, whichever process
+    /// runs it (the worker's freshness loop, a manual sync, the CLI), from the
+    /// moment of subscribing on; the stream stays open. A subscriber too slow to
+    /// keep up skips the events it fell behind on (the orders are in the database).
+    #[graphql(guard = "SignedIn")]
+    async fn orders_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = OrdersChangedEvent>, ApiError> {
+        let api = api_context(ctx)?;
+        let rx = api.syncer.orders_changed();
+        Ok(futures_util::stream::unfold(rx, |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(e) => return Some((OrdersChangedEvent::from(e), rx)),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        }))
     }
 }

@@ -79,7 +79,9 @@ impl SyncMutation {
     /// `SPAPI_AUTH_FAILED` (re-authorize) or `SPAPI_UNAVAILABLE` (try later) with the
     /// failed run's id as `runId` in the extensions. `dryRun` reads Amazon and the database
     /// and writes nothing but the run; `includeItems: false` writes no items;
-    /// `since` starts from that instant instead of the stored watermark. While a
+    /// `since` starts from that instant instead of the stored watermark. While the
+    /// worker's scheduled run (its freshness loop) holds the orders lease, the sync
+    /// waits for that run to end (up to 30 s) and runs next; while another requested
     /// sync runs: `SYNC_ALREADY_RUNNING`, with `runningRunId` in the extensions.
     /// When the run saw new or changed FBA orders, an inventory run refreshes the
     /// stock of their SKUs right after it.

@@ -36,9 +36,13 @@ pub struct WorkerSettings {
     pub transactions_repull_schedule: String,
     /// `SELLER_TIMEZONE`: the seller's IANA time zone for the daily schedule (default UTC).
     pub seller_timezone: chrono_tz::Tz,
-    /// `SYNC_SCHEDULE`: the plan instead of the default: `seed-000`, or cron entries
-    /// such as `0 */2 * * * incremental; 0 3 * * * comprehensive`.
+    /// `SYNC_SCHEDULE`: the plan instead of the default (the freshness loop):
+    /// `interval` (every `SYNC_INTERVAL_MINUTES`), `seed-000`, or cron entries such as
+    /// `0 */2 * * * incremental; 0 3 * * * comprehensive`.
     pub sync_schedule: Option<String>,
+    /// `FRESHNESS_RESERVE`: the fraction of the orders search bucket the freshness
+    /// loop leaves to comprehensive, manual and CLI runs (0 to 0.9, default 0.25).
+    pub freshness_reserve: f64,
 }
 
 impl WorkerSettings {
@@ -148,6 +152,20 @@ impl WorkerSettings {
         };
 
         let sync_schedule = get("SYNC_SCHEDULE").filter(|s| !s.trim().is_empty());
+        let freshness_reserve = match get("FRESHNESS_RESERVE") {
+            None => 0.25,
+            Some(text) => match text.trim().parse::<f64>() {
+                Ok(f) if (0.0..=0.9).contains(&f) => f,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        var: "FRESHNESS_RESERVE",
+                        reason: format!(
+                            "{text:?} is not a fraction of the burst from 0 to 0.9, such as 0.25 (a quarter)"
+                        ),
+                    });
+                }
+            },
+        };
 
         Ok(Self {
             sync_interval,
@@ -160,6 +178,7 @@ impl WorkerSettings {
             transactions_repull_schedule,
             seller_timezone,
             sync_schedule,
+            freshness_reserve,
         })
     }
 }
@@ -200,5 +219,15 @@ mod tests {
         assert_eq!(w.inventory_interval, None);
         let e = load(&[("SELLER_TIMEZONE", "Mars/Olympus")]).unwrap_err();
         assert!(e.to_string().starts_with("SELLER_TIMEZONE:"), "{e}");
+    }
+
+    #[test]
+    fn the_freshness_reserve_is_a_quarter_unless_a_fraction_says_otherwise() {
+        assert!((load(&[]).unwrap().freshness_reserve - 0.25).abs() < 1e-9);
+        let w = load(&[("FRESHNESS_RESERVE", "0.5")]).unwrap();
+        assert!((w.freshness_reserve - 0.5).abs() < 1e-9);
+        let e = load(&[("FRESHNESS_RESERVE", "25%")]).unwrap_err();
+        assert!(e.to_string().starts_with("FRESHNESS_RESERVE:"), "{e}");
+        assert!(load(&[("FRESHNESS_RESERVE", "1")]).is_err());
     }
 }

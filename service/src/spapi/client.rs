@@ -339,6 +339,14 @@ impl SpApiClient {
         self.limits.rate(op)
     }
 
+    /// Lowers the client's bucket for `op` to at most `tokens` (what the recorded
+    /// runs of every process left of Amazon's), at the rate they recorded when one
+    /// is given, so a client that lives across runs does not spend tokens another
+    /// process already spent.
+    pub fn align_bucket(&self, op: Operation, rate: Option<f64>, tokens: f64) {
+        self.limits.align(op, rate, tokens);
+    }
+
     fn count(&self, f: impl FnOnce(&mut ClientStats)) {
         f(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
     }

@@ -129,6 +129,33 @@ impl Limits {
         b.limiter = Arc::new(fresh);
     }
 
+    /// Lowers the operation's bucket to at most `tokens`, at `rate` when one is given
+    /// (else its own): a long-lived client learns this way what other processes'
+    /// runs spent of Amazon's bucket, and the rate they were told, since it last
+    /// called. A bucket already lower is left as low.
+    pub fn align(&self, op: Operation, rate: Option<f64>, tokens: f64) {
+        let Some(bucket) = self.buckets.get(&op) else {
+            return;
+        };
+        let mut b = bucket.lock().unwrap_or_else(PoisonError::into_inner);
+        let target = tokens.clamp(0.0, f64::from(b.burst)).floor() as u32;
+        // Probing consumes from the old bucket only, which is then replaced.
+        let available = (1..=b.burst)
+            .rev()
+            .find(|n| {
+                NonZeroU32::new(*n).is_some_and(|n| matches!(b.limiter.check_n(n), Ok(Ok(()))))
+            })
+            .unwrap_or(0);
+        if let Some(rate) = rate.filter(|r| r.is_finite() && *r > 0.0) {
+            b.rate = rate;
+        }
+        let fresh = RateLimiter::direct(quota(b.rate, b.burst));
+        if let Some(spent) = NonZeroU32::new(b.burst - available.min(target)) {
+            let _ = fresh.check_n(spent);
+        }
+        b.limiter = Arc::new(fresh);
+    }
+
     /// Marks the bucket empty after a 429: Amazon's bucket is evidently drier than ours.
     pub fn drain(&self, op: Operation) {
         if let Some(limiter) = self.limiter(op) {
@@ -187,6 +214,26 @@ mod tests {
         )
         .await;
         assert!(next.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_bucket_lowered_to_what_others_left_never_rises() {
+        let mut o = HashMap::new();
+        o.insert(Operation::SearchOrders, (0.001, 20));
+        let limits = Limits::new(&o, &HashMap::new());
+        limits.align(Operation::SearchOrders, None, 2.5);
+        // Raising it again changes nothing: only a refill adds tokens.
+        limits.align(Operation::SearchOrders, Some(0.0005), 20.0);
+        assert!((limits.rate(Operation::SearchOrders) - 0.0005).abs() < 1e-12);
+        for _ in 0..2 {
+            assert!(limits.acquire(Operation::SearchOrders).await < Duration::from_millis(20));
+        }
+        let third = tokio::time::timeout(
+            Duration::from_millis(100),
+            limits.acquire(Operation::SearchOrders),
+        )
+        .await;
+        assert!(third.is_err());
     }
 
     #[tokio::test]

@@ -3,12 +3,15 @@
 //!
 //! [`runner`] holds what every dataset shares (the lease, the `sync_runs` row, the
 //! typed run record); [`cursor`] the watermarks; [`windows`] the window planning;
-//! [`budget`] the quota earlier runs left. Each dataset is one module plugged into
-//! the runner: [`orders`] (orders and items), [`inventory`] (FBA stock),
-//! [`transactions`] (financial transactions) and [`listings`] (the catalog).
+//! [`budget`] the quota earlier runs left; [`freshness`] when the worker polls
+//! orders; [`changes`] the orders pages every process commits, as they commit. Each dataset is one module plugged into the runner: [`orders`] (orders
+//! and items), [`inventory`] (FBA stock), [`transactions`] (financial transactions)
+//! and [`listings`] (the catalog).
 
 pub mod budget;
+pub mod changes;
 mod cursor;
+pub mod freshness;
 mod inventory;
 mod listings;
 mod orders;
@@ -317,17 +320,27 @@ pub(crate) async fn connect(
     key: &crate::amazon_account::seal::EncryptionKey,
     config: &SyncConfig,
 ) -> Result<(entity::amazon_connection::Model, crate::spapi::SpApiClient), SyncError> {
-    let (conn, mut client) =
-        crate::amazon_account::client_config(db, key, config.endpoints).await?;
+    let (conn, client) = crate::amazon_account::client_config(db, key, config.endpoints).await?;
+    Ok((conn, build_client(db, config, client).await?))
+}
+
+/// A client of `client`'s configuration, starting where the recorded runs left
+/// Amazon's buckets, with the timings of `config`.
+pub(crate) async fn build_client(
+    db: &DatabaseConnection,
+    config: &SyncConfig,
+    mut client: crate::spapi::ClientConfig,
+) -> Result<crate::spapi::SpApiClient, SyncError> {
     if let Err(e) = budget::seed(db, &mut client, Utc::now()).await {
         tracing::warn!(error = %e, "could not read the quota earlier runs left; assuming full buckets");
     }
     client.request_timeout = config.request_timeout;
     client.retry.base_delay = config.retry_base_delay;
     client.retry.max_delay = client.retry.max_delay.max(config.retry_base_delay);
-    let client = crate::spapi::SpApiClient::new(client)
-        .map_err(crate::amazon_account::AccountError::from)?;
-    Ok((conn, client))
+    Ok(
+        crate::spapi::SpApiClient::new(client)
+            .map_err(crate::amazon_account::AccountError::from)?,
+    )
 }
 
 /// Runs one orders sync against Amazon for the stored connection and credentials,
@@ -345,6 +358,18 @@ pub async fn run_orders_sync(
     options: SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
     let (conn, client) = connect(db, key, config).await?;
+    orders_then_stock(db, &client, &conn, config, options).await
+}
+
+/// An orders sync through `client`, then the stock refresh of the FBA SKUs it
+/// saw sold (see [`run_orders_sync`]).
+pub(crate) async fn orders_then_stock(
+    db: &DatabaseConnection,
+    client: &crate::spapi::SpApiClient,
+    conn: &entity::amazon_connection::Model,
+    config: &SyncConfig,
+    options: SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
     let refresh = SyncOptions {
         dry_run: false,
         include_items: false,
@@ -355,12 +380,12 @@ pub async fn run_orders_sync(
         on_start: None,
     };
     let dry_run = options.dry_run;
-    let mut outcome = run_orders_sync_with(db, &client, &conn, config, options).await?;
+    let mut outcome = run_orders_sync_with(db, client, conn, config, options).await?;
     if dry_run || outcome.status != SyncStatus::Succeeded || outcome.stock_skus.is_empty() {
         return Ok(outcome);
     }
     let scan = InventoryScan::Skus(outcome.stock_skus.clone());
-    match run_inventory_sync_with(db, &client, &conn, config, scan, refresh).await {
+    match run_inventory_sync_with(db, client, conn, config, scan, refresh).await {
         Ok(r) => outcome.stock_refresh_run_id = Some(r.run_id),
         Err(SyncError::AlreadyRunning { .. }) => {
             tracing::info!("an inventory sync is running; it brings the stock of the sold SKUs");

@@ -9,7 +9,7 @@
 
 use super::cursor::Cursor;
 use super::runner::{self, Dataset, RunState};
-use super::{SyncConfig, SyncError, SyncOptions, SyncOutcome, windows, write};
+use super::{SyncConfig, SyncError, SyncOptions, SyncOutcome, changes, windows, write};
 use crate::lease;
 use crate::spapi::{ClientStats, OrdersApi, OrdersQuery, RemoteOrder};
 use chrono::{DateTime, Utc};
@@ -238,10 +238,12 @@ async fn apply_page(
     options: &SyncOptions,
     state: &mut RunState,
 ) -> Result<(), SyncError> {
+    let run_id = state.run_id;
     let progress = &mut state.progress;
     if page.is_empty() {
         return Ok(());
     }
+    let (inserted_before, updated_before) = (progress.inserted, progress.updated);
     let ids: Vec<String> = page.iter().map(|o| o.amazon_order_id.clone()).collect();
     let existing: HashMap<(String, String), StoredOrder> = amazon_order::Entity::find()
         .filter(amazon_order::Column::AmazonOrderId.is_in(ids))
@@ -299,8 +301,19 @@ async fn apply_page(
         return Ok(());
     }
 
+    let event = changes::OrdersChanged {
+        run_id,
+        inserted: state.progress.inserted - inserted_before,
+        updated: state.progress.updated - updated_before,
+        amazon_order_ids: work
+            .iter()
+            .map(|(o, _)| o.amazon_order_id.clone())
+            .collect(),
+    };
     let txn = db.begin().await?;
     write::write_page(&txn, work, Utc::now()).await?;
+    // Told to the readers of every process when, and only if, the page commits.
+    changes::publish(&txn, &event).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -23,6 +23,8 @@ use tokio_util::sync::CancellationToken;
 /// Where a run stands while its dataset works.
 #[derive(Debug)]
 pub(crate) struct RunState {
+    /// The `sync_runs` row.
+    pub run_id: i64,
     /// Counts so far.
     pub progress: SyncProgress,
     /// First instant covered.
@@ -188,6 +190,7 @@ pub(crate) async fn run<D: Dataset>(
 
     let stats_before = dataset.stats();
     let mut state = RunState {
+        run_id: run.id,
         progress: SyncProgress::default(),
         window_start: started,
         window_end: started,

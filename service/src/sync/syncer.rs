@@ -13,12 +13,22 @@
 //! same sync in the worker's process did not: docs/PERFORMANCE.md). On its own
 //! thread it is scheduled against the requests by the kernel. The thread starts
 //! with the first background sync and lives as long as the process.
+//!
+//! Orders runs share one client per process while the stored connection stays
+//! the same: Amazon's clock, learnt from each answer's `Date`, and the rates it
+//! reported carry over from run to run, so a run every few minutes costs no clock
+//! probe. Before each run its buckets are lowered to what the recorded runs of
+//! every process left. A requested orders sync that finds the schedule's run
+//! holding the lease waits for it and runs next ([`freshness::manual`]).
 
+use super::freshness::{self, Manual};
 use super::{
     InventoryScan, ListingsScan, SyncConfig, SyncError, SyncOptions, SyncOutcome, SyncProgress,
-    run_inventory_sync, run_listings_sync, run_orders_sync, run_transactions_sync,
+    budget, run_inventory_sync, run_listings_sync, run_transactions_sync,
 };
 use crate::amazon_account::seal::EncryptionKey;
+use crate::spapi::{ClientConfig, Operation, SpApiClient};
+use entity::enums::SyncTrigger;
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -82,7 +92,43 @@ pub struct Syncer {
     live: LiveRuns,
     /// The background work of [`Self::spawn_background`] running now, by name.
     background: Arc<Mutex<std::collections::HashSet<&'static str>>>,
+    /// The orders client kept across runs, with the fingerprint of its configuration.
+    orders_client: Arc<tokio::sync::Mutex<Option<KeptClient>>>,
+    /// The orders pages any process commits, for this process's subscribers.
+    changes: super::changes::Changes,
 }
+
+/// A client kept across runs: the fingerprint of its configuration, and itself.
+type KeptClient = (u64, Arc<SpApiClient>);
+
+/// What makes a client another client: where it calls and with which credentials.
+fn fingerprint(config: &ClientConfig) -> u64 {
+    use secrecy::ExposeSecret as _;
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    config.endpoint.hash(&mut h);
+    config.token_url.hash(&mut h);
+    config.default_marketplace.hash(&mut h);
+    config.credentials.client_id.hash(&mut h);
+    config
+        .credentials
+        .client_secret
+        .expose_secret()
+        .hash(&mut h);
+    config
+        .credentials
+        .refresh_token
+        .expose_secret()
+        .hash(&mut h);
+    h.finish()
+}
+
+/// The operations of an orders run, whose buckets other processes share.
+const ORDERS_OPERATIONS: [Operation; 3] = [
+    Operation::SearchOrders,
+    Operation::GetOrders,
+    Operation::GetOrderItems,
+];
 
 impl std::fmt::Debug for Syncer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -104,6 +150,94 @@ impl Syncer {
             tasks: TaskTracker::new(),
             live: LiveRuns::default(),
             background: Arc::default(),
+            orders_client: Arc::default(),
+            changes: super::changes::Changes::default(),
+        }
+    }
+
+    /// Every orders page committed from now on, by this process or another one.
+    #[must_use]
+    pub fn orders_changed(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<super::changes::OrdersChanged> {
+        self.changes.subscribe(&self.db)
+    }
+
+    /// The stored connection and the orders client of this process: the one kept
+    /// from earlier runs while the connection's endpoint and credentials are the
+    /// same, its buckets lowered to what the recorded runs left; else a new one.
+    async fn orders_client(
+        &self,
+    ) -> Result<(entity::amazon_connection::Model, Arc<SpApiClient>), SyncError> {
+        let (conn, config) =
+            crate::amazon_account::client_config(&self.db, &self.key, self.config.endpoints)
+                .await?;
+        let print = fingerprint(&config);
+        let mut slot = self.orders_client.lock().await;
+        if let Some((kept, client)) = slot.as_ref()
+            && *kept == print
+        {
+            match budget::estimate_all(&self.db, &ORDERS_OPERATIONS, chrono::Utc::now()).await {
+                Ok(left) => {
+                    for b in left {
+                        // A rate other than the plan's is one Amazon told a run.
+                        let (plan_rate, _) = b.operation.usage_plan();
+                        let told = (b.rate - plan_rate).abs() > f64::EPSILON;
+                        client.align_bucket(b.operation, told.then_some(b.rate), b.tokens);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the quota other runs left; the client keeps its own count");
+                }
+            }
+            return Ok((conn, Arc::clone(client)));
+        }
+        let client = Arc::new(super::build_client(&self.db, &self.config, config).await?);
+        *slot = Some((print, Arc::clone(&client)));
+        Ok((conn, client))
+    }
+
+    /// An orders sync (then the stock refresh) through the process's orders client.
+    /// A requested run that finds the schedule's run holding the lease waits for it
+    /// to end, up to [`freshness::Plan::join_wait`], and runs next.
+    async fn run_orders(&self, options: SyncOptions) -> Result<SyncOutcome, SyncError> {
+        let (conn, client) = self.orders_client().await?;
+        let first =
+            super::orders_then_stock(&self.db, &client, &conn, &self.config, options.clone()).await;
+        let Err(SyncError::AlreadyRunning { .. }) = &first else {
+            return first;
+        };
+        if options.trigger == SyncTrigger::Schedule || !self.after_scheduled(&options).await {
+            return first;
+        }
+        tracing::info!("the scheduled orders run ended; the requested one runs now");
+        super::orders_then_stock(&self.db, &client, &conn, &self.config, options).await
+    }
+
+    /// Waits while the schedule's run holds the orders lease: true once it is free,
+    /// false when a requested run holds it or the wait is over.
+    async fn after_scheduled(&self, options: &SyncOptions) -> bool {
+        let plan = freshness::Plan::default();
+        let deadline = tokio::time::Instant::now() + plan.join_wait;
+        loop {
+            match freshness::holder(&self.db, chrono::Utc::now()).await {
+                Ok(h) => match freshness::manual(h) {
+                    Manual::Run => return true,
+                    Manual::Refuse => return false,
+                    Manual::AfterScheduled => {}
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the orders lease");
+                    return false;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::select! {
+                () = options.cancel.cancelled() => return false,
+                () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+            }
         }
     }
 
@@ -116,16 +250,15 @@ impl Syncer {
     /// Runs one sync on the caller's task.
     ///
     /// # Errors
-    /// See [`run_orders_sync`], [`run_inventory_sync`] and [`run_transactions_sync`].
+    /// See [`super::run_orders_sync`], [`run_inventory_sync`] and
+    /// [`run_transactions_sync`].
     pub async fn run(
         &self,
         request: SyncRequest,
         options: SyncOptions,
     ) -> Result<SyncOutcome, SyncError> {
         match request {
-            SyncRequest::Orders => {
-                run_orders_sync(&self.db, &self.key, &self.config, options).await
-            }
+            SyncRequest::Orders => self.run_orders(options).await,
             SyncRequest::Inventory(scan) => {
                 run_inventory_sync(&self.db, &self.key, &self.config, scan, options).await
             }

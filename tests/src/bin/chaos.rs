@@ -365,6 +365,8 @@ impl Worker {
             .env("JWT_SECRET", "0123456789abcdef0123456789abcdef")
             .env("RUN_MIGRATIONS", "false")
             .env("SPAPI_ALLOW_CUSTOM_ENDPOINTS", "true")
+            // A poll every 2 s, whatever the quota: chaos wants many runs to kill.
+            .env("SYNC_SCHEDULE", "interval")
             .env("SYNC_INTERVAL_SECS", "2")
             .env("INVENTORY_INTERVAL_SECS", "3")
             .env("TRANSACTIONS_INTERVAL_SECS", "3")
