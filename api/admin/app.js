@@ -8,7 +8,7 @@ import { $, TOKEN_KEY, explain, gql, notice, state } from './core.js';
 import { loadIssues, loadTransactions } from './finances.js';
 import { loadInventory } from './inventory.js';
 import { loadListings, loadQueue, queueCsv, readCsvFile, submitChanges, syncListings } from './listings.js';
-import { exportOrdersCsv, loadOrders } from './orders.js';
+import { exportOrdersCsv, loadOrders, watchOrders } from './orders.js';
 import { changeOwnPassword, createOwner, replaceOneTimePassword, showPasswordRules, signIn, signOut, signOutEverywhere, welcome } from './session.js';
 import { addViewer, fillMarketplaceChoices, fillSettings, loadUsers, saveConnection, saveCredentials } from './settings.js';
 import { loadStatus, ping } from './status.js';
@@ -53,6 +53,7 @@ export async function start() {
   // that same filter later reads nothing again.
   for (const view of Object.keys(FILTERS)) state.shownFilters[view] ??= filterQuery(view);
   await refreshAll(false);
+  watchOrders();
   await followRunningSync();
 }
 

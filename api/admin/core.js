@@ -18,6 +18,10 @@ export const state = {
   ordersCursors: [null], // cursor before each visited page; the last is the current page's
   ordersNext: null,
   ordersLoad: 0, // bumped per orders load from the top: a slower, older answer is dropped
+  ordersWatch: null, // the ordersChanged subscription's socket
+  ordersWatchRetry: null,
+  arrived: { inserted: 0, updated: 0, ids: new Set() }, // orders committed since last shown
+  arrivedTimer: null,
   runsCursors: [null],
   runsNext: null,
   inventoryCursors: [null],

@@ -1,7 +1,8 @@
 // Orders: the filtered list, one order by its id, its items and money, and the
 // CSV export.
 
-import { $, GraphQLError, TOKEN_KEY, amountSpan, amounts, el, explain, gql, marketplaceLabel, marketplaceOf, money, notice, state, when } from './core.js';
+import { $, GraphQLError, TOKEN_KEY, amountSpan, amounts, el, explain, gql, marketplaceLabel, marketplaceOf, money, notice, state, subscribe, when } from './core.js';
+import { loadStatus } from './status.js';
 
 const ORDERS_PAGE = 20;
 function ordersFilter() {
@@ -228,3 +229,79 @@ function orderFinancials(f) {
   }
   return box;
 }
+
+// --- live: orders as they are committed -------------------------------------------------------
+
+/** Follows the orders any process commits (the `ordersChanged` subscription: the
+ *  worker's freshness loop, a manual sync, the CLI) while this tab is signed in,
+ *  reconnecting when the socket closes. */
+export function watchOrders() {
+  stopWatchingOrders();
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  let ws = null;
+  try {
+    ws = subscribe('subscription { ordersChanged { runId inserted updated amazonOrderIds } }', {}, {
+      next: (data) => {
+        const e = data?.ordersChanged;
+        if (e && e.inserted + e.updated > 0) ordersArrived(e);
+      },
+      error: (message) => notice(`Live orders: ${message}`, true),
+      close: () => {
+        if (state.ordersWatch !== ws) return; // stopped on purpose
+        state.ordersWatch = null;
+        if (sessionStorage.getItem(TOKEN_KEY) === token) state.ordersWatchRetry = setTimeout(watchOrders, 5000);
+      },
+    });
+  } catch {
+    return; // no WebSockets here: the list is read again after each sync this tab starts
+  }
+  state.ordersWatch = ws;
+}
+
+export function stopWatchingOrders() {
+  clearTimeout(state.ordersWatchRetry);
+  clearTimeout(state.arrivedTimer);
+  const ws = state.ordersWatch;
+  state.ordersWatch = null;
+  ws?.close();
+}
+
+/** A run's pages come seconds apart: they are shown together. */
+function ordersArrived(e) {
+  const a = state.arrived;
+  a.inserted += e.inserted;
+  a.updated += e.updated;
+  for (const id of e.amazonOrderIds) a.ids.add(id);
+  clearTimeout(state.arrivedTimer);
+  state.arrivedTimer = setTimeout(showArrived, 400);
+}
+
+async function showArrived() {
+  const a = state.arrived;
+  state.arrived = { inserted: 0, updated: 0, ids: new Set() };
+  const parts = [];
+  if (a.inserted) parts.push(`${a.inserted} new`);
+  if (a.updated) parts.push(`${a.updated} updated`);
+  const words = `${parts.join(' and ')} order(s) came in at ${new Date().toLocaleTimeString()}`;
+  const line = $('orders-live');
+  line.hidden = false;
+  // On the newest page the list is read again and the rows that came are marked;
+  // further back (or on one order) the page stays put and offers them.
+  if (state.ordersCursors.length === 1 && !$('f-order').value.trim()) {
+    line.textContent = `${words}.`;
+    await loadOrders();
+    for (const row of $('orders').tBodies[0].rows) {
+      if (a.ids.has(row.dataset.order)) row.classList.add('arrived');
+    }
+  } else {
+    line.replaceChildren(`${words}: `, el('button', {
+      type: 'button', class: 'link',
+      onclick: () => {
+        state.ordersCursors = [null];
+        loadOrders();
+      },
+    }, 'show the newest'));
+  }
+  await loadStatus();
+}
+

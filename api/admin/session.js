@@ -3,6 +3,7 @@
 
 import { start } from './app.js';
 import { $, TOKEN_KEY, explain, gql, notice, state } from './core.js';
+import { stopWatchingOrders } from './orders.js';
 import { stopFollowingAll } from './sync.js';
 
 export async function signIn(event) {
@@ -42,6 +43,7 @@ export async function signOutEverywhere() {
 export function signOut(message = 'Signed out.') {
   sessionStorage.removeItem(TOKEN_KEY);
   stopFollowingAll();
+  stopWatchingOrders();
   clearTimeout(state.queuePoll);
   state.queuePoll = null;
   state.queueSelected.clear();

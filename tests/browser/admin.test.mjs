@@ -107,6 +107,18 @@ async function allOrderIds(base, token) {
   }
 }
 
+/** Runs the worker binary on the fresh install's settings; resolves with its exit
+ *  status and output (asynchronously: the browser keeps being driven). */
+function runWorker(args, dataDir) {
+  return new Promise((resolve) => {
+    const child = spawn(workerBin, args, { cwd: dataDir, env: { ...freshEnv(dataDir), RUST_LOG: 'warn' } });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    child.on('exit', (status) => resolve({ status, out }));
+  });
+}
+
 async function graphql(base, token, query, variables = {}) {
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
@@ -226,7 +238,6 @@ try {
   await account.getByLabel('Seller id (merchant token)').fill('A2DEMOSELLER');
   await account.getByLabel('Region').selectOption('NA');
   await account.getByRole('checkbox', { name: 'Amazon.com US', exact: true }).check();
-  await account.getByRole('checkbox', { name: 'Amazon.ca CA', exact: true }).check();
   check(await account.getByRole('checkbox', { name: /Amazon\.co\.uk/ }).count() === 0, 'only the region\'s marketplaces are offered');
   await account.getByText('For a simulator (developers)').click();
   await account.getByLabel('SP-API endpoint').fill(api.sim);
@@ -262,6 +273,19 @@ try {
   check(orderCells.some((c) => c[4] !== '—'), 'SKUs are shown');
   const scLink = await fpage.locator('#orders tbody tr[data-order] a.external').first().getAttribute('href');
   check(/^https:\/\/sellercentral\.amazon\.(com|ca)\/orders-v3\/order\/\d{3}-\d{7}-\d{7}$/.test(scLink), `a Seller Central link: ${scLink}`);
+
+  // Orders committed by another process (the worker) appear without a reload: the
+  // Canadian marketplace is added and `worker sync` brings its orders in.
+  await fpage.evaluate(() => { window.sameDocument = true; });
+  const ownerToken = await fpage.evaluate(() => sessionStorage.getItem('admin.token'));
+  await graphql(fresh.base, ownerToken, 'mutation($i: AmazonConnectionInput!) { upsertAmazonConnection(input: $i) { sellerId } }',
+    { i: { sellerId: 'A2DEMOSELLER', region: 'NA', marketplaceIds: ['ATVPDKIKX0DER', 'A2EUQ1WTGCTBG2'], endpoint: api.sim, tokenUrl: `${api.sim}/auth/o2/token` } });
+  const workerSync = await runWorker(['sync'], freshDir);
+  check(workerSync.status === 0, `worker sync: ${workerSync.out}`);
+  await fpage.locator('#orders-live').filter({ hasText: /\d+ new order\(s\) came in/ }).waitFor();
+  // Marked as just come in: the Canadian orders (US ones may have changed meanwhile too).
+  await fpage.locator('#orders tbody tr.arrived').filter({ hasText: 'Amazon.ca' }).first().waitFor();
+  check(await fpage.evaluate(() => window.sameDocument === true), 'the page was not reloaded');
   await shot(fpage, 'first-run-4-orders');
   // Search by order id.
   const wantedOrder = await fpage.locator('#orders tbody tr[data-order]').nth(3).getAttribute('data-order');
