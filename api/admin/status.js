@@ -3,7 +3,6 @@
 
 import { $, ago, el, explain, gql, marketplaceName, notice, state, when } from './core.js';
 import { showLowStock } from './inventory.js';
-import { fillSetupSteps } from './settings.js';
 import { SYNCS } from './sync.js';
 
 const CONNECTION = `amazonConnection { sellerId region marketplaceIds ordersApiVersion sandbox
@@ -57,7 +56,9 @@ export async function loadStatus() {
   // listed in the inventory section.
   const lowStock = h.activeAlerts.filter((a) => a.kind === 'low_stock');
   alerts.replaceChildren(...h.activeAlerts.filter((a) => a.kind !== 'low_stock')
-    .map((a) => el('p', { class: 'alert' }, `${a.message} (since ${when(a.since)})`)));
+    .map((a) => el('p', { class: 'alert' }, `${a.message} (since ${when(a.since)})`,
+      // Price or quantity changes needing attention are decided in the queue.
+      ...(a.kind === 'listing_changes' ? [' ', el('a', { href: '#/listings' }, 'Open the queue')] : []))));
   if (lowStock.length) {
     const some = lowStock.slice(0, 3).map((a) => `${a.sellerSku} (${marketplaceName(a.marketplaceId)})`).join(', ');
     alerts.append(el('p', { class: 'alert' },
@@ -143,4 +144,16 @@ export async function ping() {
   $('setup-progress').textContent = text;
   $('setup-progress').className = bad ? 'bad' : 'ok';
   await loadStatus();
+}
+
+/** What is left to set up, in order, each step saying whether it is done. */
+function fillSetupSteps(c, configured) {
+  const steps = [
+    [Boolean(c), 'Save the seller account: its seller id, region and marketplaces.'],
+    [configured, 'Store the Amazon credentials (LWA client id, client secret, refresh token).'],
+    [Boolean(c?.lastCheckOk), 'Ping Amazon: it checks the credentials without using the orders quota.'],
+    [Boolean(c?.lastOrdersSyncStatus === 'SUCCEEDED'), 'Run the first sync: the orders of the last days come in; later ones arrive by themselves while the worker runs.'],
+  ];
+  $('setup-steps').replaceChildren(...steps.map(([done, text]) => el('li', { class: done ? 'done' : '' },
+    el('span', { class: done ? 'ok' : 'muted' }, done ? '✓ ' : '○ '), text, done ? el('span', { class: 'sr-only' }, ' (done)') : '')));
 }

@@ -84,17 +84,21 @@ pub enum AlertKind {
     CredentialsRejected,
     /// An FBA SKU runs out soon (one alert per marketplace and SKU).
     LowStock,
+    /// Price or quantity changes wait for a decision (conflict) or did not reach
+    /// Amazon (not applied, failed) in the last day.
+    ListingChanges,
 }
 
 impl AlertKind {
     /// Every kind.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::NoNewOrders,
         Self::SyncFailures,
         Self::Throttling,
         Self::Freshness,
         Self::CredentialsRejected,
         Self::LowStock,
+        Self::ListingChanges,
     ];
 
     /// The stored name.
@@ -107,6 +111,7 @@ impl AlertKind {
             Self::Freshness => "freshness",
             Self::CredentialsRejected => "credentials_rejected",
             Self::LowStock => "low_stock",
+            Self::ListingChanges => "listing_changes",
         }
     }
 
@@ -203,6 +208,40 @@ pub struct Transition {
     pub message: String,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+/// How long a change that ended `NOT_APPLIED` or `FAILED` keeps its alert active
+/// (unless a newer change for its listing is queued first); a conflict keeps it
+/// until it is overridden or cancelled.
+const LISTING_CHANGES_WINDOW: Duration = Duration::days(1);
+
+/// The alert's message for the changes needing attention (none: no alert).
+fn listing_changes_message(changes: &[entity::listing_change::Model]) -> Option<String> {
+    use entity::enums::ListingChangeState as S;
+    let first = changes.first()?;
+    let count = |state: S| changes.iter().filter(|c| c.state == state).count();
+    let parts: Vec<String> = [
+        (count(S::Conflict), "in conflict (override or cancel it)"),
+        (count(S::NotApplied), "not applied by Amazon in time"),
+        (count(S::Failed), "failed"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    let why = match (first.state, first.issue_list().first()) {
+        (S::Conflict, _) => "the live price moved since it was queued".to_owned(),
+        (_, Some(issue)) => issue.message.clone(),
+        (S::NotApplied, None) => "accepted, but not live on Amazon before its deadline".to_owned(),
+        (_, None) => "refused".to_owned(),
+    };
+    Some(format!(
+        "{} price or quantity change(s) need attention: {}; the first: {} in {}: {why} (see Listings, Price & quantity queue)",
+        changes.len(),
+        parts.join(", "),
+        first.seller_sku,
+        first.marketplace_id,
+    ))
 }
 
 /// What the conditions are computed from.
@@ -340,6 +379,11 @@ async fn conditions(
                     .unwrap_or_default()
             ),
         });
+    }
+    let attention =
+        crate::listings::read::needing_attention(db, now - LISTING_CHANGES_WINDOW).await?;
+    if let Some(message) = listing_changes_message(&attention) {
+        found.push(Condition::new(AlertKind::ListingChanges, message));
     }
     Ok((
         found,

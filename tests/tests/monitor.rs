@@ -159,3 +159,107 @@ async fn sync_health_shows_the_lag_the_failures_and_the_active_alerts() {
     kinds.sort_unstable();
     assert_eq!(kinds, ["freshness", "sync_failures"], "{h}");
 }
+
+/// A price change of `sku` in `state`, ended `ended_ago` ago, with Amazon's issue.
+async fn change(
+    db: &sea_orm::DatabaseConnection,
+    sku: &str,
+    state: entity::enums::ListingChangeState,
+    ended_ago: Duration,
+    issue: Option<&str>,
+) -> entity::listing_change::Model {
+    use entity::amazon_listing::Issue;
+    let at = Utc::now() - ended_ago;
+    let issues: Vec<Issue> = issue
+        .map(|m| Issue {
+            code: "90000900".to_owned(),
+            severity: "ERROR".to_owned(),
+            message: m.to_owned(),
+        })
+        .into_iter()
+        .collect();
+    entity::listing_change::ActiveModel {
+        marketplace_id: Set("ATVPDKIKX0DER".to_owned()),
+        seller_sku: Set(sku.to_owned()),
+        desired_currency: Set(Some("USD".to_owned())),
+        desired_price: Set(Some("19.99".parse().unwrap())),
+        state: Set(state),
+        two_phase: Set(false),
+        issues: Set(serde_json::to_value(issues).unwrap()),
+        attempts: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        finished_at: Set(state.is_final().then_some(at)),
+        submit_via: Set(entity::enums::SubmitVia::Patch),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn price_changes_in_conflict_or_not_reaching_amazon_raise_one_alert_until_the_seller_acts() {
+    use entity::enums::ListingChangeState as S;
+    let t = TestDb::migrated().await;
+    let s = AlertSettings::default();
+    // Old news and changes that went well raise nothing.
+    change(
+        &t.db,
+        "MUG-OLD",
+        S::Failed,
+        Duration::days(2),
+        Some("too old"),
+    )
+    .await;
+    change(&t.db, "MUG-OK", S::Done, Duration::minutes(5), None).await;
+    change(&t.db, "MUG-WAIT", S::Submitted, Duration::minutes(5), None).await;
+    assert!(evaluate(&t.db, &s).await.unwrap().is_empty());
+
+    let conflict = change(&t.db, "MUG-A", S::Conflict, Duration::minutes(30), None).await;
+    change(
+        &t.db,
+        "MUG-B",
+        S::Failed,
+        Duration::minutes(20),
+        Some("'purchaseable_offer' is not a valid attribute"),
+    )
+    .await;
+    change(&t.db, "MUG-C", S::NotApplied, Duration::minutes(10), None).await;
+    assert_eq!(
+        names(&evaluate(&t.db, &s).await.unwrap()),
+        ["listing_changes fired"]
+    );
+    let health = service::monitor::health(&t.db, &s).await.unwrap();
+    let alert = health
+        .active_alerts
+        .iter()
+        .find(|a| a.kind == service::monitor::AlertKind::ListingChanges)
+        .unwrap();
+    assert_eq!(
+        alert.message,
+        "3 price or quantity change(s) need attention: 1 in conflict (override or cancel it), \
+         1 not applied by Amazon in time, 1 failed; the first: MUG-A in ATVPDKIKX0DER: the live \
+         price moved since it was queued (see Listings, Price & quantity queue)"
+    );
+
+    // The seller cancels the conflict and queues new changes for the other two.
+    service::listings::resolve_conflict(
+        &t.db,
+        conflict.id,
+        service::listings::ConflictAction::Cancel,
+        "seller@example.com",
+    )
+    .await
+    .unwrap();
+    change(&t.db, "MUG-B", S::Queued, Duration::zero(), None).await;
+    assert!(
+        evaluate(&t.db, &s).await.unwrap().is_empty(),
+        "one change still needs attention: the alert stays"
+    );
+    change(&t.db, "MUG-C", S::Done, Duration::zero(), None).await;
+    assert_eq!(
+        names(&evaluate(&t.db, &s).await.unwrap()),
+        ["listing_changes cleared"]
+    );
+}

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 #[derive(SimpleObject, Debug)]
 pub struct SyncAlert {
     /// `no_new_orders`, `sync_failures`, `throttling`, `freshness`,
-    /// `credentials_rejected` or `low_stock`.
+    /// `credentials_rejected`, `low_stock` or `listing_changes`.
     pub kind: String,
     /// The marketplace of a `low_stock` alert.
     pub marketplace_id: Option<String>,
@@ -43,8 +43,9 @@ pub struct MonitorQuery;
 
 #[Object]
 impl MonitorQuery {
-    /// The orders sync's freshness and the active alerts, low FBA stock included
-    /// (thresholds: `ALERT_*` and `STOCK_VELOCITY_DAYS` settings).
+    /// The orders sync's freshness and the active alerts, low FBA stock and price
+    /// or quantity changes needing attention included (thresholds: `ALERT_*` and
+    /// `STOCK_VELOCITY_DAYS` settings).
     #[graphql(
         guard = "SignedIn",
         complexity = "super::rows_cost(1, child_complexity)"

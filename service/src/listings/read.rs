@@ -206,3 +206,63 @@ pub async fn feed_items(
         })
         .collect())
 }
+
+/// The price and quantity changes a person must look at: those waiting in
+/// `CONFLICT` for an override or a cancel, and those that ended `NOT_APPLIED` or
+/// `FAILED` since `since`, unless a newer change for the same listing was queued
+/// after them (the seller has acted). Oldest first.
+///
+/// # Errors
+/// The database error.
+pub async fn needing_attention(
+    db: &impl ConnectionTrait,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<listing_change::Model>, DbErr> {
+    let candidates =
+        listing_change::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(listing_change::Column::State.eq(ListingChangeState::Conflict))
+                    .add(
+                        Condition::all()
+                            .add(listing_change::Column::State.is_in([
+                                ListingChangeState::NotApplied,
+                                ListingChangeState::Failed,
+                            ]))
+                            .add(listing_change::Column::FinishedAt.gte(since)),
+                    ),
+            )
+            .order_by_asc(listing_change::Column::Id)
+            .all(db)
+            .await?;
+    let Some(oldest) = candidates.first().map(|c| c.id) else {
+        return Ok(candidates);
+    };
+    let skus: std::collections::BTreeSet<&str> =
+        candidates.iter().map(|c| c.seller_sku.as_str()).collect();
+    let mut newer: Vec<(String, String, i64)> = Vec::new();
+    // A bounded IN list per query: SQLite allows 32,766 parameters, PostgreSQL 65,535.
+    let skus: Vec<&str> = skus.into_iter().collect();
+    for chunk in skus.chunks(1000) {
+        newer.extend(
+            listing_change::Entity::find()
+                .select_only()
+                .column(listing_change::Column::MarketplaceId)
+                .column(listing_change::Column::SellerSku)
+                .column(listing_change::Column::Id)
+                .filter(listing_change::Column::Id.gt(oldest))
+                .filter(listing_change::Column::SellerSku.is_in(chunk.iter().copied()))
+                .into_tuple::<(String, String, i64)>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(candidates
+        .into_iter()
+        .filter(|c| {
+            !newer
+                .iter()
+                .any(|(mp, sku, id)| *id > c.id && *mp == c.marketplace_id && *sku == c.seller_sku)
+        })
+        .collect())
+}
