@@ -4,7 +4,7 @@
 // code is in its own module.
 
 import { drawChart, loadChart } from './chart.js';
-import { $, TOKEN_KEY, explain, gql, notice, state } from './core.js';
+import { $, TOKEN_KEY, explain, gql, hooks, notice, state } from './core.js';
 import { loadIssues, loadTransactions } from './finances.js';
 import { loadInventory } from './inventory.js';
 import { loadListings, loadQueue, queueCsv, readCsvFile, submitChanges, syncListings } from './listings.js';
@@ -14,7 +14,7 @@ import { addViewer, fillMarketplaceChoices, fillSettings, loadUsers, saveConnect
 import { loadStatus, ping } from './status.js';
 import { followRunningSync, loadRuns, sync, syncInventory, syncTransactions } from './sync.js';
 
-export async function start() {
+async function start() {
   try {
     const data = await gql('{ me { email role mustChangePassword } setup { minPasswordChars } }');
     state.me = data.me;
@@ -57,7 +57,7 @@ export async function start() {
   await followRunningSync();
 }
 
-export async function refreshAll(status = true) {
+async function refreshAll(status = true) {
   if (status) await loadStatus();
   const loads = [loadOrders(), loadInventory(), loadListings(), loadQueue(), loadRuns(), loadChart(), loadTransactions(), loadIssues()];
   if (state.me?.role === 'OWNER') loads.push(loadUsers());
@@ -132,7 +132,7 @@ function applyFilter(view, params) {
 
 /** A filter form was submitted: the URL takes the filter (so it can be bookmarked
  *  and shared) and the view follows the URL; the same filter again reads it again. */
-export function submitFilter(view) {
+function submitFilter(view) {
   const query = filterQuery(view);
   const hash = `#/${view}${query ? `?${query}` : ''}`;
   if (location.hash !== hash) {
@@ -172,6 +172,9 @@ function route(load = true) {
 }
 
 // --- wiring ------------------------------------------------------------------------------------
+
+// The views reach the entry only through these.
+Object.assign(hooks, { start, refreshAll, submitFilter, signOut });
 
 $('sign-in-form').addEventListener('submit', signIn);
 $('create-owner-form').addEventListener('submit', createOwner);

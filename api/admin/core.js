@@ -2,9 +2,17 @@
 // marketplaces by name. The sign-in token lives in sessionStorage: it lasts as
 // long as the tab.
 
-import { signOut } from './session.js';
-
 export const TOKEN_KEY = 'admin.token';
+
+/** What the entry (app.js) does for the views, set by it before anything runs: a view
+ *  calls these instead of importing the entry, so imports run one way (app.js → views
+ *  → core.js) and no module waits on one that imports it. */
+export const hooks = {
+  start: async () => {}, // after sign-in: read who is signed in and show the page
+  refreshAll: async () => {}, // read every view again
+  submitFilter: (_view) => {}, // a view's filter form was submitted
+  signOut: (_why) => {}, // forget the session, saying why
+};
 
 export const $ = (id) => document.getElementById(id);
 
@@ -80,7 +88,7 @@ export async function gql(query, variables = {}) {
     // While signing out everywhere, requests already in flight are refused as the
     // sessions end; that sign-out says what happened, not this one.
     if (err.codes.includes('UNAUTHENTICATED') && token && !state.signingOutEverywhere) {
-      signOut('Your session ended: sign in again.');
+      hooks.signOut('Your session ended: sign in again.');
     }
     throw err;
   }
@@ -224,4 +232,11 @@ export function marketplaceLabel(id) {
 /** "Amazon.com" for ATVPDKIKX0DER; the id itself for a marketplace the API does not name. */
 export function marketplaceName(id) {
   return state.marketplaceNames.get(id) ?? id ?? '—';
+}
+
+/** The two password fields of a form agree and follow the API's rule; else why not. */
+export function passwordProblem(password, again) {
+  if ([...password].length < state.minPasswordChars) return `The password needs at least ${state.minPasswordChars} characters.`;
+  if (again !== undefined && password !== again) return 'The two passwords differ.';
+  return null;
 }

@@ -1,7 +1,6 @@
 // Inventory: FBA stock with its low-stock highlights.
 
-import { submitFilter } from './app.js';
-import { $, el, explain, gql, marketplaceName, notice, state, when } from './core.js';
+import { $, el, explain, gql, hooks, marketplaceName, notice, state, when } from './core.js';
 
 const INVENTORY_PAGE = 25;
 const STOCK_FIELDS = `marketplaceId sellerSku asin productName fulfillableQuantity inboundWorkingQuantity
@@ -97,6 +96,6 @@ function stockRow(i) {
 /** From the low-stock alert: the inventory section with only the low rows. */
 export function showLowStock() {
   $('i-low').checked = true;
-  submitFilter('inventory');
+  hooks.submitFilter('inventory');
   $('inventory-title').focus();
 }

@@ -1,8 +1,7 @@
 // Signing in and out, creating the owner on a fresh install, and passwords
 // (a one-time password is replaced before anything else).
 
-import { start } from './app.js';
-import { $, TOKEN_KEY, explain, gql, notice, state } from './core.js';
+import { $, TOKEN_KEY, explain, gql, hooks, notice, passwordProblem, state } from './core.js';
 import { stopWatchingOrders } from './orders.js';
 import { stopFollowingAll } from './sync.js';
 
@@ -18,7 +17,7 @@ export async function signIn(event) {
     // Kept for the one-time password form, which asks for it again otherwise.
     state.typedPassword = $('password').value;
     $('password').value = '';
-    await start();
+    await hooks.start();
   } catch (err) {
     $('sign-in-error').textContent = explain(err);
   }
@@ -85,13 +84,6 @@ export function showPasswordRules() {
   for (const id of ['owner-password', 'mc-new', 'u-password', 'p-new']) $(id).minLength = state.minPasswordChars;
 }
 
-/** The two password fields of a form agree and follow the rule; else why not. */
-export function passwordProblem(password, again) {
-  if ([...password].length < state.minPasswordChars) return `The password needs at least ${state.minPasswordChars} characters.`;
-  if (again !== undefined && password !== again) return 'The two passwords differ.';
-  return null;
-}
-
 export async function createOwner(event) {
   event.preventDefault();
   const error = $('create-owner-error');
@@ -106,7 +98,7 @@ export async function createOwner(event) {
     sessionStorage.setItem(TOKEN_KEY, data.register.token);
     $('create-owner-form').reset();
     $('create-owner').hidden = true;
-    await start();
+    await hooks.start();
   } catch (err) {
     error.textContent = explain(err);
   }
@@ -132,7 +124,7 @@ export async function replaceOneTimePassword(event) {
     await changePassword($('mc-current').value, $('mc-new').value);
     $('must-change-form').reset();
     $('must-change').hidden = true;
-    await start();
+    await hooks.start();
   } catch (err) {
     error.textContent = explain(err);
   }

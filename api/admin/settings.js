@@ -1,20 +1,8 @@
-// Settings: the first-run steps, the seller account, its credentials, and users.
+// Settings: the seller account, its credentials, and users (the first-run steps are
+// drawn with the status, in status.js).
 
-import { $, el, explain, flag, gql, notice, state, when } from './core.js';
-import { passwordProblem } from './session.js';
+import { $, el, explain, flag, gql, notice, passwordProblem, state, when } from './core.js';
 import { loadStatus } from './status.js';
-
-/** What is left to set up, in order, each step saying whether it is done. */
-export function fillSetupSteps(c, configured) {
-  const steps = [
-    [Boolean(c), 'Save the seller account: its seller id, region and marketplaces.'],
-    [configured, 'Store the Amazon credentials (LWA client id, client secret, refresh token).'],
-    [Boolean(c?.lastCheckOk), 'Ping Amazon: it checks the credentials without using the orders quota.'],
-    [Boolean(c?.lastOrdersSyncStatus === 'SUCCEEDED'), 'Run the first sync: the orders of the last days come in; later ones arrive by themselves while the worker runs.'],
-  ];
-  $('setup-steps').replaceChildren(...steps.map(([done, text]) => el('li', { class: done ? 'done' : '' },
-    el('span', { class: done ? 'ok' : 'muted' }, done ? '✓ ' : '○ '), text, done ? el('span', { class: 'sr-only' }, ' (done)') : '')));
-}
 
 /** The connection form shows what is stored; marketplaces offered are the region's. */
 export function fillSettings() {

@@ -1,8 +1,7 @@
 // Syncs: starting one, following its progress live (the syncRunUpdated
 // subscription, polling when WebSockets fail), and the sync history.
 
-import { refreshAll } from './app.js';
-import { $, GraphQLError, TOKEN_KEY, el, explain, gql, notice, state, subscribe, when } from './core.js';
+import { $, GraphQLError, TOKEN_KEY, el, explain, gql, hooks, notice, state, subscribe, when } from './core.js';
 
 const RUNS_PAGE = 10;
 export const RUN_FIELDS = 'id kind status trigger dryRun includeItems pages apiCalls throttled found inserted updated unchanged ordersFound ordersInserted ordersUpdated ordersUnchanged itemsUpserted error startedAt finishedAt';
@@ -157,7 +156,7 @@ export function follow(run) {
     stopFollowing(kind);
     if (last) showProgress({ ...last, kind });
     for (const b of buttons) b.disabled = false;
-    await refreshAll();
+    await hooks.refreshAll();
     // An orders run that sold FBA stock starts an inventory run right after.
     if (kind === 'ORDERS') await followRunningSync();
   };
