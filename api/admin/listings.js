@@ -1,8 +1,8 @@
 // Listings, the price & quantity queue (CSV, dry run, submit, conflicts) and
 // the feeds that carry large submissions.
 
-import { $, GraphQLError, TOKEN_KEY, amountSpan, el, exact, explain, gql, marketplaceName, notice, state, when, whenExactly } from './core.js';
-import { RUN_FIELDS, follow } from './sync.js';
+import { $, TOKEN_KEY, amountSpan, el, exact, explain, gql, marketplaceName, notice, state, when, whenExactly } from './core.js';
+import { RUN_FIELDS, startSync } from './sync.js';
 
 // While changes are being pushed, the queue is read again this often.
 const QUEUE_POLL_MS = 3000;
@@ -191,31 +191,9 @@ async function queueOne(event, l, priceInput, quantityInput, message, button) {
 }
 
 export async function syncListings(full) {
-  const progress = $('listings-progress');
-  $('listings-sync').disabled = true;
-  $('listings-sync-full').disabled = true;
-  progress.textContent = full ? 'Starting a full listings sync…' : 'Starting the listings sync…';
-  progress.className = '';
-  try {
-    const data = await gql(
-      `mutation($full: Boolean!) { syncAmazonListings(full: $full) { ${RUN_FIELDS} } }`,
-      { full },
-    );
-    follow(data.syncAmazonListings);
-  } catch (err) {
-    if (err instanceof GraphQLError && err.codes.includes('SYNC_ALREADY_RUNNING')) {
-      const id = err.errors[0].extensions?.runningRunId;
-      if (id) {
-        follow({ id, kind: 'LISTINGS', status: 'RUNNING', pages: 0, found: 0, inserted: 0, updated: 0 });
-        progress.textContent = `A listings sync (#${id}) is already running: following it…`;
-        return;
-      }
-    }
-    progress.textContent = `The listings sync did not start: ${explain(err)}`;
-    progress.className = 'bad';
-    $('listings-sync').disabled = false;
-    $('listings-sync-full').disabled = false;
-  }
+  await startSync('LISTINGS', () => gql(
+    `mutation($full: Boolean!) { syncAmazonListings(full: $full) { ${RUN_FIELDS} } }`, { full },
+  ), full ? 'Starting a full listings sync…' : 'Starting the listings sync…');
 }
 
 // --- price & quantity queue -------------------------------------------------------------------

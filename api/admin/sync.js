@@ -9,9 +9,9 @@ export const RUN_FIELDS = 'id kind status trigger dryRun includeItems pages apiC
 /** Where each kind of run is started and followed: its button and its progress line. */
 export const SYNCS = {
   ORDERS: { button: 'sync', progress: 'progress', also: ['setup-sync'], alsoProgress: 'setup-progress' },
-  INVENTORY: { button: 'inventory-sync', progress: 'inventory-progress' },
-  TRANSACTIONS: { button: 'transactions-sync', progress: 'transactions-progress' },
-  LISTINGS: { button: 'listings-sync', progress: 'listings-progress', more: ['listings-sync-full'] },
+  INVENTORY: { button: 'inventory-sync', progress: 'inventory-progress', name: 'inventory sync', rows: 'SKU(s)' },
+  TRANSACTIONS: { button: 'transactions-sync', progress: 'transactions-progress', name: 'transactions sync', rows: 'transaction(s)' },
+  LISTINGS: { button: 'listings-sync', progress: 'listings-progress', more: ['listings-sync-full'], name: 'listings sync', rows: 'listing(s)' },
 };
 
 export async function sync(event) {
@@ -40,52 +40,39 @@ export async function sync(event) {
 
 export async function syncInventory(event) {
   event.preventDefault();
-  const progress = $('inventory-progress');
-  $('inventory-sync').disabled = true;
-  progress.textContent = 'Starting the inventory sync…';
-  progress.className = '';
-  try {
-    const data = await gql(
-      `mutation($full: Boolean!) { syncAmazonInventory(full: $full) { ${RUN_FIELDS} } }`,
-      { full: $('inventory-full').checked },
-    );
-    follow(data.syncAmazonInventory);
-  } catch (err) {
-    if (err instanceof GraphQLError && err.codes.includes('SYNC_ALREADY_RUNNING')) {
-      const id = err.errors[0].extensions?.runningRunId;
-      if (id) {
-        follow({ id, kind: 'INVENTORY', status: 'RUNNING', pages: 0, found: 0, inserted: 0, updated: 0 });
-        progress.textContent = `An inventory sync (#${id}) is already running: following it…`;
-        return;
-      }
-    }
-    progress.textContent = `The inventory sync did not start: ${explain(err)}`;
-    progress.className = 'bad';
-    $('inventory-sync').disabled = false;
-  }
+  const full = $('inventory-full').checked;
+  await startSync('INVENTORY', () => gql(
+    `mutation($full: Boolean!) { syncAmazonInventory(full: $full) { ${RUN_FIELDS} } }`, { full }));
 }
 
 export async function syncTransactions(event) {
   event.preventDefault();
-  const progress = $('transactions-progress');
-  $('transactions-sync').disabled = true;
-  progress.textContent = 'Starting the transactions sync…';
+  await startSync('TRANSACTIONS', () => gql(`mutation { syncAmazonTransactions { ${RUN_FIELDS} } }`));
+}
+
+/** Starts a dataset's sync (inventory, transactions, listings) with `request`, its
+ *  mutation, and follows the run; one already running is followed instead. */
+export async function startSync(kind, request, starting = `Starting the ${SYNCS[kind].name}…`) {
+  const { name } = SYNCS[kind];
+  const progress = $(SYNCS[kind].progress);
+  const buttons = [SYNCS[kind].button, ...(SYNCS[kind].more ?? [])].map((id) => $(id));
+  for (const b of buttons) b.disabled = true;
+  progress.textContent = starting;
   progress.className = '';
   try {
-    const data = await gql(`mutation { syncAmazonTransactions { ${RUN_FIELDS} } }`);
-    follow(data.syncAmazonTransactions);
+    follow(Object.values(await request())[0]);
   } catch (err) {
     if (err instanceof GraphQLError && err.codes.includes('SYNC_ALREADY_RUNNING')) {
       const id = err.errors[0].extensions?.runningRunId;
       if (id) {
-        follow({ id, kind: 'TRANSACTIONS', status: 'RUNNING', pages: 0, found: 0, inserted: 0, updated: 0 });
-        progress.textContent = `A transactions sync (#${id}) is already running: following it…`;
+        follow({ id, kind, status: 'RUNNING', pages: 0, found: 0, inserted: 0, updated: 0 });
+        progress.textContent = `${/^[aeiou]/.test(name) ? 'An' : 'A'} ${name} (#${id}) is already running: following it…`;
         return;
       }
     }
-    progress.textContent = `The transactions sync did not start: ${explain(err)}`;
+    progress.textContent = `The ${name} did not start: ${explain(err)}`;
     progress.className = 'bad';
-    $('transactions-sync').disabled = false;
+    for (const b of buttons) b.disabled = false;
   }
 }
 
@@ -107,18 +94,12 @@ export async function followRunningSync() {
 function showProgress(run) {
   const dry = run.dryRun ? ' (dry run)' : '';
   const line = $(SYNCS[run.kind].progress);
-  if (run.kind === 'INVENTORY') {
+  const { name, rows } = SYNCS[run.kind];
+  if (rows) {
+    const title = `${name[0].toUpperCase()}${name.slice(1)} #${run.id}${dry}`;
     line.textContent = run.status === 'RUNNING'
-      ? `Inventory sync #${run.id}${dry} running: ${run.pages ?? 0} page(s), ${run.found ?? 0} SKU(s) read, ${run.inserted ?? 0} new, ${run.updated ?? 0} updated…`
-      : `Inventory sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.found} SKU(s) read, ${run.inserted} new, ${run.updated} updated, ${run.unchanged} unchanged, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
-  } else if (run.kind === 'LISTINGS') {
-    line.textContent = run.status === 'RUNNING'
-      ? `Listings sync #${run.id}${dry} running: ${run.pages ?? 0} page(s), ${run.found ?? 0} listing(s) read, ${run.inserted ?? 0} new, ${run.updated ?? 0} updated…`
-      : `Listings sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.found} listing(s) read, ${run.inserted} new, ${run.updated} updated, ${run.unchanged} unchanged, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
-  } else if (run.kind === 'TRANSACTIONS') {
-    line.textContent = run.status === 'RUNNING'
-      ? `Transactions sync #${run.id}${dry} running: ${run.pages ?? 0} page(s), ${run.found ?? 0} transaction(s) read, ${run.inserted ?? 0} new, ${run.updated ?? 0} updated…`
-      : `Transactions sync #${run.id}${dry} ${run.status.toLowerCase()}: ${run.found} transaction(s) read, ${run.inserted} new, ${run.updated} updated, ${run.unchanged} unchanged, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
+      ? `${title} running: ${run.pages ?? 0} page(s), ${run.found ?? 0} ${rows} read, ${run.inserted ?? 0} new, ${run.updated ?? 0} updated…`
+      : `${title} ${run.status.toLowerCase()}: ${run.found} ${rows} read, ${run.inserted} new, ${run.updated} updated, ${run.unchanged} unchanged, ${run.apiCalls} API calls${run.error ? ` — ${run.error}` : ''}.`;
   } else if (run.status === 'RUNNING') {
     line.textContent = `Sync #${run.id}${dry} running: ${run.pages} page(s), ${run.ordersFound} orders read, ${run.ordersInserted ?? 0} new, ${run.ordersUpdated ?? 0} updated…`;
   } else {
