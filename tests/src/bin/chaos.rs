@@ -543,33 +543,21 @@ async fn run_version(args: &Args, version: OrdersApiVersion, bin: &Path) -> Resu
     let deadline = Instant::now() + Duration::from_secs(args.final_timeout_secs);
     loop {
         worker.ensure_running().await?;
-        let clean = |kind: SyncKind| {
-            sync_runs::Entity::find()
-                .filter(sync_runs::Column::Kind.eq(kind))
-                .filter(sync_runs::Column::StartedAt.gt(mark))
-                .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
-                .count(&t.db)
-        };
+        // The runs that started after the mark and succeeded, of every kind.
+        let clean = sync_runs::Entity::find()
+            .filter(sync_runs::Column::StartedAt.gt(mark))
+            .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
+            .all(&t.db)
+            .await?;
+        let clean = |kind: SyncKind| clean.iter().filter(move |r| r.kind == kind);
         // A transactions re-pull (a run with `since`) that started after the mark.
-        let repulled = sync_runs::Entity::find()
-            .filter(sync_runs::Column::Kind.eq(SyncKind::Transactions))
-            .filter(sync_runs::Column::StartedAt.gt(mark))
-            .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
-            .all(&t.db)
-            .await?
-            .iter()
+        let repulled = clean(SyncKind::Transactions)
             .any(|r| service::sync::RunMetadata::of(r).is_some_and(|m| m.since.is_some()));
-        let orders_read_to_the_end = sync_runs::Entity::find()
-            .filter(sync_runs::Column::Kind.eq(SyncKind::Orders))
-            .filter(sync_runs::Column::StartedAt.gt(mark))
-            .filter(sync_runs::Column::Status.eq(entity::enums::SyncStatus::Succeeded))
-            .all(&t.db)
-            .await?
-            .iter()
+        let orders_read_to_the_end = clean(SyncKind::Orders)
             .any(|r| newest_change.is_none_or(|n| r.window_end.is_some_and(|end| end >= n)));
         if orders_read_to_the_end
-            && clean(SyncKind::Inventory).await? > 0
-            && clean(SyncKind::Transactions).await? > 0
+            && clean(SyncKind::Inventory).next().is_some()
+            && clean(SyncKind::Transactions).next().is_some()
             && repulled
             && unfinished_listing_changes(&t).await? == 0
         {
